@@ -1,0 +1,370 @@
+//! The Redis client for CONTRACT.md §1: queue statistics, job windows, job details and the
+//! `{p}events` subscription. Every call has a timeout; a broken connection is rebuilt lazily.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use chrono::{TimeZone, Utc};
+use futures_util::StreamExt;
+use redis::aio::MultiplexedConnection;
+use redis::{AsyncConnectionConfig, IntoConnectionInfo, Script, Value};
+use tokio::sync::Mutex;
+use tracing::{debug, instrument};
+
+use crate::domain::job::{LIST_FIELDS, RawFields, parse_time};
+use crate::domain::text::{MAX_LINE_CHARS, clean_line, clean_line_bytes};
+use crate::domain::{Job, JobDetail, JobStatus, JobsPage, JobsQuery, QueueSnapshot, QueueStats};
+use crate::source::{EventStream, JobEvent, JobSource, SourceError};
+
+use super::scripts;
+
+/// Longest job-field value fetched for a list row, in bytes.
+const LIST_FIELD_BYTES: usize = 512;
+/// Longest job-field value fetched for the detail view, in bytes.
+const DETAIL_FIELD_BYTES: usize = 256 * 1024;
+/// Most fields of one job hash fetched for the detail view.
+const DETAIL_MAX_FIELDS: usize = 200;
+/// Most index entries one filtered window looks at.
+const FILTER_MAX_SCAN: usize = 50_000;
+/// Most ids of the last minute looked at for per-queue enqueue rates.
+const RECENT_CAP: usize = 2_000;
+
+/// How to reach Redis and what the keys are called.
+#[derive(Debug, Clone)]
+pub struct RedisSettings {
+    pub url: String,
+    /// A password from a secret reference; overrides one in the URL.
+    pub password: Option<String>,
+    pub prefix: String,
+    pub queues: Vec<String>,
+    pub timeout: Duration,
+}
+
+/// A handle on one Redis server; cheap to share behind an `Arc`.
+pub struct RedisClient {
+    client: redis::Client,
+    conn: Mutex<Option<MultiplexedConnection>>,
+    settings: RedisSettings,
+    secrets: Vec<String>,
+    round_trips: AtomicU64,
+    queues_script: Script,
+    window_script: Script,
+    detail_script: Script,
+}
+
+impl RedisClient {
+    /// Check the URL and prepare a client; nothing connects until the first call.
+    pub fn new(settings: RedisSettings) -> Result<Self, SourceError> {
+        let mut info = settings
+            .url
+            .as_str()
+            .into_connection_info()
+            .map_err(|e| SourceError::Connect(format!("invalid Redis URL: {:?}", e.kind())))?;
+        let mut secrets = Vec::new();
+        if let Some(pw) = info.redis_settings().password() {
+            secrets.push(pw.to_string());
+        }
+        if let Some(pw) = &settings.password {
+            info = info.clone().set_redis_settings(info.redis_settings().clone().set_password(pw));
+            secrets.push(pw.clone());
+        }
+        let client = redis::Client::open(info).map_err(|e| SourceError::Connect(format!("{:?}", e.kind()).to_string()))?;
+        Ok(RedisClient {
+            client,
+            conn: Mutex::new(None),
+            settings,
+            secrets,
+            round_trips: AtomicU64::new(0),
+            queues_script: Script::new(scripts::QUEUES),
+            window_script: Script::new(scripts::WINDOW),
+            detail_script: Script::new(scripts::DETAIL),
+        })
+    }
+
+    pub fn settings(&self) -> &RedisSettings {
+        &self.settings
+    }
+
+    /// Requests sent so far (for benchmarks: one script call is one round trip once loaded).
+    pub fn round_trips(&self) -> u64 {
+        self.round_trips.load(Ordering::Relaxed)
+    }
+
+    fn key(&self, suffix: &str) -> String {
+        format!("{}{}", self.settings.prefix, suffix)
+    }
+
+    /// An error message with every known secret removed.
+    fn redact(&self, msg: String) -> String {
+        self.secrets
+            .iter()
+            .filter(|s| !s.is_empty())
+            .fold(msg, |m, s| m.replace(s.as_str(), "***"))
+    }
+
+    fn server_error(&self, e: redis::RedisError) -> SourceError {
+        let msg = self.redact(e.to_string());
+        if e.is_io_error() || e.is_connection_refusal() || e.is_connection_dropped() {
+            SourceError::Connect(msg)
+        } else if e.is_timeout() {
+            SourceError::Timeout(self.settings.timeout)
+        } else {
+            SourceError::Server(msg)
+        }
+    }
+
+    async fn connection(&self) -> Result<MultiplexedConnection, SourceError> {
+        let mut guard = self.conn.lock().await;
+        if let Some(conn) = guard.as_ref() {
+            return Ok(conn.clone());
+        }
+        let config = AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(self.settings.timeout))
+            .set_response_timeout(Some(self.settings.timeout));
+        let conn = tokio::time::timeout(
+            self.settings.timeout,
+            self.client.get_multiplexed_async_connection_with_config(&config),
+        )
+        .await
+        .map_err(|_| SourceError::Timeout(self.settings.timeout))?
+        .map_err(|e| self.server_error(e))?;
+        *guard = Some(conn.clone());
+        Ok(conn)
+    }
+
+    /// Run one script with a timeout; on a connection failure drop the connection so the next
+    /// call reconnects.
+    async fn invoke(&self, inv: redis::ScriptInvocation<'_>) -> Result<Value, SourceError> {
+        let mut conn = self.connection().await?;
+        self.round_trips.fetch_add(1, Ordering::Relaxed);
+        let result = tokio::time::timeout(self.settings.timeout, inv.invoke_async::<Value>(&mut conn)).await;
+        let err = match result {
+            Ok(Ok(v)) => return Ok(v),
+            Ok(Err(e)) => self.server_error(e),
+            Err(_) => SourceError::Timeout(self.settings.timeout),
+        };
+        if !matches!(err, SourceError::Server(_)) {
+            *self.conn.lock().await = None;
+        }
+        Err(err)
+    }
+
+    /// Write raw commands (used by tests and the seeding benchmarks, not by the dashboard).
+    pub async fn raw(&self, cmd: &redis::Cmd) -> Result<Value, SourceError> {
+        let mut conn = self.connection().await?;
+        tokio::time::timeout(self.settings.timeout, cmd.query_async::<Value>(&mut conn))
+            .await
+            .map_err(|_| SourceError::Timeout(self.settings.timeout))?
+            .map_err(|e| self.server_error(e))
+    }
+}
+
+impl JobSource for RedisClient {
+    fn name(&self) -> &str {
+        "redis"
+    }
+
+    #[instrument(skip(self), level = "debug")]
+    async fn queues(&self) -> Result<QueueSnapshot, SourceError> {
+        let mut inv = self.queues_script.prepare_invoke();
+        inv.arg(&self.settings.prefix).arg(RECENT_CAP).arg(MAX_LINE_CHARS);
+        for q in &self.settings.queues {
+            inv.arg(q);
+        }
+        let value = self.invoke(inv).await?;
+        parse_queues(value)
+    }
+
+    #[instrument(skip(self), level = "debug")]
+    async fn jobs(&self, query: JobsQuery) -> Result<JobsPage, SourceError> {
+        let index = if query.failures_only { self.key("jobs:failed") } else { self.key("jobs") };
+        let mut inv = self.window_script.prepare_invoke();
+        inv.key(index)
+            .arg(&self.settings.prefix)
+            .arg(query.offset)
+            .arg(query.limit)
+            .arg(query.filter.trim().to_lowercase())
+            .arg(FILTER_MAX_SCAN)
+            .arg(LIST_FIELD_BYTES);
+        for f in LIST_FIELDS {
+            inv.arg(f);
+        }
+        let value = self.invoke(inv).await?;
+        parse_window(value, query)
+    }
+
+    #[instrument(skip(self), level = "debug")]
+    async fn job_detail(&self, id: String) -> Result<Option<JobDetail>, SourceError> {
+        let mut inv = self.detail_script.prepare_invoke();
+        inv.key(self.key(&format!("job:{id}"))).arg(DETAIL_FIELD_BYTES).arg(DETAIL_MAX_FIELDS);
+        let items = match self.invoke(inv).await? {
+            Value::Array(items) => items,
+            other => return Err(decode_error("job detail", &other)),
+        };
+        if items.is_empty() {
+            return Ok(None);
+        }
+        let mut fields = RawFields::new();
+        for pair in items.chunks(2) {
+            if let [k, v] = pair {
+                fields.insert(String::from_utf8_lossy(&bytes(k)).into_owned(), bytes(v));
+            }
+        }
+        Ok(Some(JobDetail::from_fields(&id, &fields, Utc::now())))
+    }
+
+    async fn events(&self) -> Result<EventStream, SourceError> {
+        let channel = self.key("events");
+        let subscribe = async {
+            let mut pubsub = self.client.get_async_pubsub().await?;
+            pubsub.subscribe(&channel).await?;
+            Ok::<_, redis::RedisError>(pubsub)
+        };
+        let pubsub = tokio::time::timeout(self.settings.timeout, subscribe)
+            .await
+            .map_err(|_| SourceError::Timeout(self.settings.timeout))?
+            .map_err(|e| self.server_error(e))?;
+        debug!(%channel, "subscribed");
+        Ok(Box::pin(pubsub.into_on_message().map(|msg| parse_event(msg.get_payload_bytes()))))
+    }
+}
+
+/// Bytes of a bulk or simple string; empty for anything else.
+fn bytes(v: &Value) -> Vec<u8> {
+    match v {
+        Value::BulkString(b) => b.clone(),
+        Value::SimpleString(s) => s.clone().into_bytes(),
+        Value::Int(n) => n.to_string().into_bytes(),
+        _ => Vec::new(),
+    }
+}
+
+fn int(v: &Value) -> Option<i64> {
+    match v {
+        Value::Int(n) => Some(*n),
+        Value::BulkString(b) => std::str::from_utf8(b).ok()?.trim().parse::<f64>().ok().map(|f| f as i64),
+        _ => None,
+    }
+}
+
+fn float(v: &Value) -> Option<f64> {
+    match v {
+        Value::Int(n) => Some(*n as f64),
+        Value::BulkString(b) => std::str::from_utf8(b).ok()?.trim().parse().ok(),
+        Value::Double(d) => Some(*d),
+        _ => None,
+    }
+}
+
+fn decode_error(what: &str, v: &Value) -> SourceError {
+    let shape = match v {
+        Value::Nil => "nil",
+        Value::Int(_) => "integer",
+        Value::Array(_) => "array",
+        Value::BulkString(_) | Value::SimpleString(_) => "string",
+        _ => "other",
+    };
+    SourceError::Decode(format!("{what}: got {shape}"))
+}
+
+fn count(v: &Value) -> u64 {
+    int(v).filter(|n| *n >= 0).unwrap_or(0) as u64
+}
+
+fn parse_queues(value: Value) -> Result<QueueSnapshot, SourceError> {
+    let Value::Array(top) = value else { return Err(decode_error("queue stats", &value)) };
+    let [now, total, Value::Array(counts), Value::Array(queues)] = top.as_slice() else {
+        return Err(SourceError::Decode("queue stats: wrong shape".into()));
+    };
+    let now_ms = int(now).unwrap_or(0);
+    let server_time = Utc.timestamp_millis_opt(now_ms).single().unwrap_or_else(Utc::now);
+    let by_status = JobStatus::ALL.iter().cloned().zip(counts.iter().map(count)).collect();
+    let queues = queues
+        .iter()
+        .filter_map(|q| match q {
+            Value::Array(f) if f.len() == 6 => Some(QueueStats {
+                name: clean_line_bytes(&bytes(&f[0])),
+                length: count(&f[1]),
+                processing: count(&f[2]),
+                oldest_id: matches!(f[3], Value::BulkString(_)).then(|| clean_line_bytes(&bytes(&f[3]))),
+                oldest_age_s: float(&f[4]).map(|ms| ((now_ms as f64 - ms) / 1000.0).max(0.0)),
+                enqueued_last_min: count(&f[5]),
+            }),
+            _ => None,
+        })
+        .collect();
+    Ok(QueueSnapshot { queues, by_status, total_jobs: count(total), server_time, fetched_at: Utc::now() })
+}
+
+fn parse_window(value: Value, query: JobsQuery) -> Result<JobsPage, SourceError> {
+    let Value::Array(top) = value else { return Err(decode_error("job window", &value)) };
+    let [total, scanned, Value::Array(rows)] = top.as_slice() else {
+        return Err(SourceError::Decode("job window: wrong shape".into()));
+    };
+    let jobs = rows
+        .iter()
+        .filter_map(|row| {
+            let Value::Array(r) = row else { return None };
+            let [id, score, Value::Array(vals)] = r.as_slice() else { return None };
+            let fields: RawFields = LIST_FIELDS
+                .iter()
+                .zip(vals)
+                .filter(|(_, v)| matches!(v, Value::BulkString(_)))
+                .map(|(k, v)| (k.to_string(), bytes(v)))
+                .collect::<BTreeMap<_, _>>();
+            Some(Job::from_fields(&String::from_utf8_lossy(&bytes(id)), float(score), &fields))
+        })
+        .collect();
+    Ok(JobsPage {
+        total: count(total),
+        scanned: int(scanned).filter(|n| *n >= 0).map(|n| n as u64),
+        query,
+        jobs,
+        fetched_at: Utc::now(),
+    })
+}
+
+/// Parse an event payload leniently: a payload that is not JSON still means "something changed".
+fn parse_event(payload: &[u8]) -> JobEvent {
+    let v: serde_json::Value = serde_json::from_slice(payload).unwrap_or(serde_json::Value::Null);
+    JobEvent {
+        job_id: v.get("job_id").and_then(|s| s.as_str()).map(clean_line),
+        status: v.get("status").and_then(|s| s.as_str()).map(JobStatus::parse),
+        at: v.get("at").and_then(|s| s.as_str()).and_then(parse_time),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_parse_leniently() {
+        let e = parse_event(br#"{"job_id":"j1","status":"done","at":"2026-01-01T00:00:00Z"}"#);
+        assert_eq!(e.job_id.as_deref(), Some("j1"));
+        assert_eq!(e.status, Some(JobStatus::Done));
+        let garbage = parse_event(b"\xff\x1b[2J");
+        assert_eq!(garbage, JobEvent { job_id: None, status: None, at: None });
+    }
+
+    #[test]
+    fn malformed_script_replies_are_decode_errors() {
+        assert!(matches!(parse_queues(Value::Nil), Err(SourceError::Decode(_))));
+        assert!(matches!(parse_window(Value::Array(vec![Value::Int(1)]), JobsQuery::default()), Err(SourceError::Decode(_))));
+    }
+
+    #[test]
+    fn url_errors_do_not_echo_the_url() {
+        let settings = RedisSettings {
+            url: "redis://:hunter2@[bad".into(),
+            password: None,
+            prefix: "mcp:".into(),
+            queues: vec![],
+            timeout: Duration::from_secs(1),
+        };
+        let err = RedisClient::new(settings).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("invalid Redis URL"), "{err}");
+        assert!(!err.contains("hunter2"));
+    }
+}

@@ -1,0 +1,131 @@
+//! Lua scripts that let one Redis round trip answer a whole pane refresh, however big the data.
+
+/// Queue lengths, oldest waiting job and its age by the server clock, jobs per queue created in
+/// the last minute (from at most ARGV[2] of the newest ids), and ZCARD of every status set.
+/// ARGV: prefix, recent cap, max id length, queue names…
+pub const QUEUES: &str = r#"
+local p = ARGV[1]
+local cap = tonumber(ARGV[2])
+local maxlen = tonumber(ARGV[3])
+local t = redis.call('TIME')
+local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local statuses = {'queued','running','awaiting_approval','approved','rejected','done','failed','cancelled'}
+local counts = {}
+for i, s in ipairs(statuses) do
+  local ok, n = pcall(redis.call, 'ZCARD', p .. 'jobs:' .. s)
+  if ok then counts[i] = n else counts[i] = -1 end
+end
+local okt, total = pcall(redis.call, 'ZCARD', p .. 'jobs')
+if not okt then total = -1 end
+local recent_by_queue = {}
+if okt then
+  local recent = redis.call('ZRANGEBYSCORE', p .. 'jobs', now_ms - 60000, '+inf', 'LIMIT', 0, cap)
+  for _, id in ipairs(recent) do
+    local ok, q = pcall(redis.call, 'HGET', p .. 'job:' .. id, 'queue')
+    if ok then
+      local k = q or ''
+      recent_by_queue[k] = (recent_by_queue[k] or 0) + 1
+    end
+  end
+end
+local queues = {}
+for i = 4, #ARGV do
+  local name = ARGV[i]
+  local key = p .. 'queue:' .. name
+  local okl, len = pcall(redis.call, 'LLEN', key)
+  if not okl then len = -1 end
+  local okp, plen = pcall(redis.call, 'LLEN', p .. 'processing:' .. name)
+  if not okp then plen = -1 end
+  local oldest_id = false
+  local oldest_ms = false
+  if okl and len > 0 then
+    local entry = redis.call('LINDEX', key, -1)
+    if entry then
+      local okj, obj = pcall(cjson.decode, entry)
+      if okj and type(obj) == 'table' and (type(obj.job_id) == 'string' or type(obj.job_id) == 'number') then
+        oldest_id = tostring(obj.job_id)
+      else
+        oldest_id = entry
+      end
+      oldest_id = string.sub(oldest_id, 1, maxlen)
+      local okz, score = pcall(redis.call, 'ZSCORE', p .. 'jobs', oldest_id)
+      if okz and score then oldest_ms = score end
+    end
+  end
+  local recent = recent_by_queue[name] or 0
+  if i == 4 then recent = recent + (recent_by_queue[''] or 0) end
+  queues[#queues + 1] = {name, len, plen, oldest_id, oldest_ms, recent}
+end
+return {now_ms, total, counts, queues}
+"#;
+
+/// A window of job rows, newest first, from KEYS[1] (`{p}jobs` or `{p}jobs:failed`), each field
+/// cut to ARGV[6] bytes on the server so a 10 MB description never crosses the wire. With a
+/// needle (ARGV[4], lower-case) it scans at most ARGV[5] entries, newest first, and returns the
+/// matches after skipping ARGV[2] of them. ARGV: prefix, offset, limit, needle, max scan,
+/// max field length, fields…
+pub const WINDOW: &str = r#"
+local index = KEYS[1]
+local p = ARGV[1]
+local offset = tonumber(ARGV[2])
+local limit = tonumber(ARGV[3])
+local needle = ARGV[4]
+local max_scan = tonumber(ARGV[5])
+local maxlen = tonumber(ARGV[6])
+local fields = {}
+for i = 7, #ARGV do fields[#fields + 1] = ARGV[i] end
+local function row(id, score)
+  local ok, vals = pcall(redis.call, 'HMGET', p .. 'job:' .. id, unpack(fields))
+  local v = {}
+  for i = 1, #fields do
+    if ok and vals[i] then v[i] = string.sub(vals[i], 1, maxlen) else v[i] = false end
+  end
+  return {string.sub(id, 1, maxlen), score, v}
+end
+local okt, total = pcall(redis.call, 'ZCARD', index)
+if not okt then return redis.error_reply('index ' .. index .. ' is not a sorted set') end
+local rows = {}
+local scanned = -1
+if needle == '' then
+  if limit > 0 then
+    local ids = redis.call('ZREVRANGE', index, offset, offset + limit - 1, 'WITHSCORES')
+    for i = 1, #ids, 2 do rows[#rows + 1] = row(ids[i], ids[i + 1]) end
+  end
+else
+  local skip = offset
+  local pos = 0
+  local stop = math.min(max_scan, total)
+  while pos < stop and #rows < limit do
+    local ids = redis.call('ZREVRANGE', index, pos, math.min(pos + 499, stop - 1), 'WITHSCORES')
+    if #ids == 0 then break end
+    for i = 1, #ids, 2 do
+      pos = pos + 1
+      local id = ids[i]
+      local hay = string.lower(string.sub(id, 1, 4096))
+      local ok, vals = pcall(redis.call, 'HMGET', p .. 'job:' .. id, 'hostname', 'alert_type', 'description')
+      if ok then
+        for j = 1, 3 do
+          if vals[j] then hay = hay .. '\n' .. string.lower(string.sub(vals[j], 1, 4096)) end
+        end
+      end
+      if string.find(hay, needle, 1, true) then
+        if skip > 0 then skip = skip - 1 else rows[#rows + 1] = row(id, ids[i + 1]) end
+        if #rows >= limit then break end
+      end
+    end
+  end
+  scanned = pos
+end
+return {total, scanned, rows}
+"#;
+
+/// Every field of one job hash, each cut to ARGV[1] bytes, at most ARGV[2] fields.
+pub const DETAIL: &str = r#"
+local ok, all = pcall(redis.call, 'HGETALL', KEYS[1])
+if not ok then return redis.error_reply('job key is not a hash') end
+local maxlen = tonumber(ARGV[1])
+local maxfields = tonumber(ARGV[2]) * 2
+local out = {}
+for i = 1, math.min(#all, maxfields) do out[i] = string.sub(all[i], 1, maxlen) end
+return out
+"#;

@@ -1,0 +1,361 @@
+//! Configuration: the file (contexts, theme, keys), then the environment, then flags. Secrets are
+//! references (`env:NAME`, `file:/path`) resolved at start and never printed.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use redis::IntoConnectionInfo;
+use serde::Deserialize;
+
+/// A configuration problem, always naming the key or file at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("config file {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("{key}: {message}")]
+    Invalid { key: String, message: String },
+}
+
+fn invalid(key: impl Into<String>, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid { key: key.into(), message: message.into() }
+}
+
+/// The config file as written. Unknown keys are errors, so a typo never silently does nothing.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub default_context: Option<String>,
+    pub theme: Option<String>,
+    pub log_level: Option<String>,
+    #[serde(default)]
+    pub read_only: bool,
+    /// Action name → keys, replacing that action's default keys.
+    #[serde(default)]
+    pub keys: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    pub contexts: BTreeMap<String, ContextConfig>,
+}
+
+/// One platform stack.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContextConfig {
+    pub redis_url: Option<String>,
+    pub redis_password: Option<SecretRef>,
+    #[serde(default = "default_prefix")]
+    pub key_prefix: String,
+    #[serde(default = "default_queues")]
+    pub queues: Vec<String>,
+    #[serde(default = "default_poll_ms")]
+    pub poll_interval_ms: u64,
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: u64,
+    #[serde(default = "default_stall_s")]
+    pub stall_after_s: u64,
+    #[serde(default)]
+    pub read_only: bool,
+    pub theme: Option<String>,
+}
+
+fn default_prefix() -> String {
+    "mcp:".into()
+}
+fn default_queues() -> Vec<String> {
+    vec!["analysis".into()]
+}
+fn default_poll_ms() -> u64 {
+    1000
+}
+fn default_timeout_ms() -> u64 {
+    2000
+}
+fn default_stall_s() -> u64 {
+    120
+}
+
+impl Default for ContextConfig {
+    fn default() -> Self {
+        ContextConfig {
+            redis_url: None,
+            redis_password: None,
+            key_prefix: default_prefix(),
+            queues: default_queues(),
+            poll_interval_ms: default_poll_ms(),
+            timeout_ms: default_timeout_ms(),
+            stall_after_s: default_stall_s(),
+            read_only: false,
+            theme: None,
+        }
+    }
+}
+
+impl ContextConfig {
+    pub fn poll_interval(&self) -> Duration {
+        Duration::from_millis(self.poll_interval_ms)
+    }
+    pub fn timeout(&self) -> Duration {
+        Duration::from_millis(self.timeout_ms)
+    }
+    pub fn stall_after(&self) -> Duration {
+        Duration::from_secs(self.stall_after_s)
+    }
+}
+
+/// Where a secret lives. Literal secrets are refused: they end up in backups and screenshots.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub enum SecretRef {
+    Env(String),
+    File(PathBuf),
+}
+
+impl TryFrom<String> for SecretRef {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        if let Some(name) = s.strip_prefix("env:").filter(|n| !n.is_empty()) {
+            Ok(SecretRef::Env(name.to_string()))
+        } else if let Some(path) = s.strip_prefix("file:").filter(|p| !p.is_empty()) {
+            Ok(SecretRef::File(PathBuf::from(path)))
+        } else {
+            Err("a secret must be a reference, `env:NAME` or `file:/path`, never the value itself".into())
+        }
+    }
+}
+
+impl fmt::Debug for SecretRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SecretRef::Env(n) => write!(f, "env:{n}"),
+            SecretRef::File(p) => write!(f, "file:{}", p.display()),
+        }
+    }
+}
+
+impl SecretRef {
+    /// Read the secret. The error names the reference, never the value.
+    pub fn resolve(&self, key: &str) -> Result<String, ConfigError> {
+        match self {
+            SecretRef::Env(name) => {
+                std::env::var(name).map_err(|_| invalid(key, format!("environment variable {name} is not set")))
+            }
+            SecretRef::File(path) => std::fs::read_to_string(path)
+                .map(|s| s.trim_end_matches(['\n', '\r']).to_string())
+                .map_err(|e| invalid(key, format!("cannot read {}: {}", path.display(), e.kind()))),
+        }
+    }
+}
+
+/// Overrides from the command line and the environment.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub config: Option<PathBuf>,
+    pub context: Option<String>,
+    pub redis_url: Option<String>,
+    pub theme: Option<String>,
+    pub log_level: Option<String>,
+    pub read_only: bool,
+}
+
+/// Everything resolved: the chosen context with its secrets read, and the UI choices.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub context_name: String,
+    pub context: ContextConfig,
+    pub redis_password: Option<String>,
+    pub context_names: Vec<String>,
+    pub theme: String,
+    pub log_level: String,
+    pub read_only: bool,
+    pub keys: BTreeMap<String, Vec<String>>,
+}
+
+/// The default config path: `$XDG_CONFIG_HOME/mcptop/config.toml`.
+pub fn default_path() -> Option<PathBuf> {
+    dirs::config_dir().map(|d| d.join("mcptop").join("config.toml"))
+}
+
+/// Parse a config file's text. `path` is only used in messages.
+pub fn parse(text: &str, path: &Path) -> Result<FileConfig, ConfigError> {
+    toml::from_str(text).map_err(|e| {
+        // Only the message and position: toml's own display quotes the offending line, which
+        // could hold a secret someone pasted in by mistake.
+        let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+        let key = e.span().and_then(|s| key_at(text, s.start));
+        let at = match (line, key) {
+            (Some(l), Some(k)) => format!("line {l}, key {k}: "),
+            (Some(l), None) => format!("line {l}: "),
+            _ => String::new(),
+        };
+        ConfigError::Parse { path: path.to_path_buf(), message: format!("{at}{}", e.message()) }
+    })
+}
+
+/// The key on the line holding byte `pos` of a TOML text (`redis_url = …` → `redis_url`).
+fn key_at(text: &str, pos: usize) -> Option<String> {
+    let start = text[..pos.min(text.len())].rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let line = text[start..].lines().next()?;
+    let (key, _) = line.split_once('=')?;
+    Some(key.trim().to_string()).filter(|k| !k.is_empty())
+}
+
+/// Read the file (explicit path, else the default one if it exists) and apply the overrides.
+pub fn load(ov: &Overrides) -> Result<Settings, ConfigError> {
+    let file = match (&ov.config, default_path()) {
+        (Some(path), _) => {
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
+            parse(&text, path)?
+        }
+        (None, Some(path)) if path.exists() => {
+            let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
+            parse(&text, &path)?
+        }
+        _ => FileConfig::default(),
+    };
+    resolve(file, ov)
+}
+
+/// Choose the context and check every value that can be checked before connecting.
+pub fn resolve(file: FileConfig, ov: &Overrides) -> Result<Settings, ConfigError> {
+    let context_names: Vec<String> = file.contexts.keys().cloned().collect();
+    let name = ov
+        .context
+        .clone()
+        .or(file.default_context.clone())
+        .or_else(|| context_names.first().cloned())
+        .unwrap_or_else(|| "default".into());
+    let mut context = match file.contexts.get(&name) {
+        Some(c) => c.clone(),
+        None if ov.redis_url.is_some() || file.contexts.is_empty() => ContextConfig::default(),
+        None => {
+            return Err(invalid(
+                "--context",
+                format!("no context named {name:?}; the config has {}", context_names.join(", ")),
+            ));
+        }
+    };
+    if let Some(url) = &ov.redis_url {
+        context.redis_url = Some(url.clone());
+    }
+    let key = |k: &str| format!("contexts.{name}.{k}");
+    if let Some(url) = &context.redis_url {
+        check_redis_url(url).map_err(|m| invalid(key("redis_url"), m))?;
+    }
+    if context.queues.is_empty() || context.queues.iter().any(|q| q.trim().is_empty()) {
+        return Err(invalid(key("queues"), "list at least one queue name, none empty"));
+    }
+    if context.poll_interval_ms < 100 {
+        return Err(invalid(key("poll_interval_ms"), "must be at least 100"));
+    }
+    if context.timeout_ms == 0 {
+        return Err(invalid(key("timeout_ms"), "must be more than 0"));
+    }
+    let redis_password = match &context.redis_password {
+        Some(r) => Some(r.resolve(&key("redis_password"))?),
+        None => None,
+    };
+    let log_level = ov.log_level.clone().or(file.log_level).unwrap_or_else(|| "info".into());
+    if log_level.parse::<tracing::Level>().is_err() {
+        return Err(invalid("log_level", format!("{log_level:?} is not one of error, warn, info, debug, trace")));
+    }
+    let theme = ov
+        .theme
+        .clone()
+        .or(context.theme.clone())
+        .or(file.theme)
+        .unwrap_or_else(|| "default".into());
+    Ok(Settings {
+        read_only: ov.read_only || file.read_only || context.read_only,
+        context_name: name,
+        context,
+        redis_password,
+        context_names,
+        theme,
+        log_level,
+        keys: file.keys,
+    })
+}
+
+/// A Redis URL must parse and use a Redis scheme. The message never repeats the URL.
+fn check_redis_url(url: &str) -> Result<(), String> {
+    let scheme = url.split("://").next().unwrap_or_default();
+    if !matches!(scheme, "redis" | "rediss" | "unix" | "redis+unix") || !url.contains("://") {
+        return Err("not a Redis URL: it must start with redis://, rediss:// or unix://".into());
+    }
+    url.into_connection_info().map(|_| ()).map_err(|e| format!("invalid URL: {:?}", e.kind()))
+}
+
+/// A URL fit to show: the password, if any, replaced by `***`.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &url[..s + 3], user, &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_str(s: &str) -> Result<FileConfig, ConfigError> {
+        parse(s, Path::new("test.toml"))
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let err = parse_str("[contexts.prod]\nredis_ulr = \"redis://x\"\n").err().map(|e| e.to_string());
+        assert!(err.unwrap_or_default().contains("redis_ulr"));
+    }
+
+    #[test]
+    fn malformed_url_names_the_key_and_hides_the_password() {
+        let file = parse_str("[contexts.prod]\nredis_url = \"http://:hunter2@x\"\n");
+        let err = file.and_then(|f| resolve(f, &Overrides::default())).err().map(|e| e.to_string());
+        let err = err.unwrap_or_default();
+        assert!(err.contains("contexts.prod.redis_url"), "{err}");
+        assert!(!err.contains("hunter2"));
+    }
+
+    #[test]
+    fn literal_secrets_are_refused_and_references_resolve() {
+        let err = parse_str("[contexts.a]\nredis_password = \"hunter2\"\n").err().map(|e| e.to_string());
+        let err = err.unwrap_or_default();
+        assert!(err.contains("env:NAME") && !err.contains("hunter2"), "{err}");
+        let dir = tempfile::tempdir().ok();
+        let path = dir.as_ref().map(|d| d.path().join("pw")).unwrap_or_default();
+        std::fs::write(&path, "s3cret\n").ok();
+        let text = format!("[contexts.a]\nredis_password = \"file:{}\"\n", path.display());
+        let settings = parse_str(&text).and_then(|f| resolve(f, &Overrides::default()));
+        assert_eq!(settings.ok().and_then(|s| s.redis_password).as_deref(), Some("s3cret"));
+    }
+
+    #[test]
+    fn flags_override_file_and_contexts_are_chosen() {
+        let text = "default_context = \"b\"\ntheme = \"light\"\n[contexts.a]\nredis_url = \"redis://a:1\"\n[contexts.b]\nredis_url = \"redis://b:2\"\nread_only = true\n";
+        let s = parse_str(text).and_then(|f| resolve(f, &Overrides::default())).ok();
+        assert_eq!(s.as_ref().map(|s| s.context_name.as_str()), Some("b"));
+        assert_eq!(s.as_ref().map(|s| s.read_only), Some(true));
+        let ov = Overrides { context: Some("a".into()), theme: Some("mono".into()), ..Default::default() };
+        let s = parse_str(text).and_then(|f| resolve(f, &ov)).ok();
+        assert_eq!(s.as_ref().and_then(|s| s.context.redis_url.clone()).as_deref(), Some("redis://a:1"));
+        assert_eq!(s.as_ref().map(|s| s.theme.as_str()), Some("mono"));
+        let ov = Overrides { context: Some("zzz".into()), ..Default::default() };
+        assert!(parse_str(text).and_then(|f| resolve(f, &ov)).is_err());
+    }
+
+    #[test]
+    fn redacts_url_passwords() {
+        assert_eq!(redact_url("redis://user:pw@h:1/0"), "redis://user:***@h:1/0");
+        assert_eq!(redact_url("redis://:pw@h:1"), "redis://:***@h:1");
+        assert_eq!(redact_url("redis://h:1"), "redis://h:1");
+    }
+}

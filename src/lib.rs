@@ -1,0 +1,12 @@
+//! mcptop: a terminal dashboard for the MCP AI-operations platform, as a library the binary wraps.
+#![deny(clippy::unwrap_used)]
+
+pub mod cli;
+pub mod clients;
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod logging;
+pub mod runtime;
+pub mod source;
+pub mod tui;

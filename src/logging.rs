@@ -1,0 +1,23 @@
+//! Logs go to a file in the user's state directory, never to the terminal the TUI draws on.
+
+use std::path::PathBuf;
+
+use tracing_appender::non_blocking::WorkerGuard;
+use tracing_subscriber::EnvFilter;
+
+/// `$XDG_STATE_HOME/mcptop` (or the platform's equivalent).
+pub fn log_dir() -> Option<PathBuf> {
+    dirs::state_dir().or_else(dirs::data_local_dir).map(|d| d.join("mcptop"))
+}
+
+/// Start logging at `level` to `mcptop.log`. Keep the guard alive until exit so lines are
+/// flushed. Logging that cannot start is not fatal: the dashboard matters more than its log.
+pub fn init(level: &str) -> Option<WorkerGuard> {
+    let dir = log_dir()?;
+    std::fs::create_dir_all(&dir).ok()?;
+    let appender = tracing_appender::rolling::never(&dir, "mcptop.log");
+    let (writer, guard) = tracing_appender::non_blocking(appender);
+    let filter = EnvFilter::try_new(format!("mcptop={level},warn")).unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_writer(writer).with_ansi(false).with_env_filter(filter).try_init().ok()?;
+    Some(guard)
+}

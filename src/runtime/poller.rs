@@ -1,0 +1,98 @@
+//! One poller: fetch, send, wait for the interval, a nudge or a new request; back off on failure.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::sync::{Notify, mpsc, watch};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use super::{Feed, RuntimeOptions, SourceMsg};
+use crate::source::SourceError;
+
+/// Retry delay after `failures` failures in a row: 250 ms doubling, never more than 1 s (so a
+/// source that comes back is seen within 2 s) nor more than the poll interval.
+pub fn backoff(failures: u32, interval: Duration) -> Duration {
+    let ms = 250u64.saturating_mul(1 << failures.saturating_sub(1).min(8));
+    Duration::from_millis(ms.min(1000)).min(interval)
+}
+
+/// Spawn a loop around `fetch`. Fetches run one at a time by construction. `requests`, when
+/// given, is the latest request (a window, a job id); a change fetches at once.
+pub fn spawn<R, F, Fut>(
+    feed: Feed,
+    opts: RuntimeOptions,
+    nudge: Arc<Notify>,
+    tx: mpsc::Sender<SourceMsg>,
+    mut requests: Option<watch::Receiver<R>>,
+    fetch: F,
+) -> JoinHandle<()>
+where
+    R: Clone + Send + Sync + 'static,
+    F: Fn(Option<R>) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<Option<SourceMsg>, SourceError>> + Send,
+{
+    tokio::spawn(async move {
+        let mut failures = 0u32;
+        loop {
+            let started = Instant::now();
+            let request = requests.as_mut().map(|r| r.borrow_and_update().clone());
+            let result = match tokio::time::timeout(opts.timeout + Duration::from_millis(250), fetch(request)).await {
+                Ok(r) => r,
+                Err(_) => Err(SourceError::Timeout(opts.timeout)),
+            };
+            let wait = match result {
+                Ok(msg) => {
+                    failures = 0;
+                    if let Some(msg) = msg
+                        && tx.send(msg).await.is_err()
+                    {
+                        return;
+                    }
+                    opts.interval
+                }
+                Err(error) => {
+                    failures += 1;
+                    let wait = backoff(failures, opts.interval);
+                    tracing::debug!(?feed, %error, failures, "fetch failed");
+                    let now = Utc::now();
+                    let retry_at = now + chrono::Duration::from_std(wait).unwrap_or_default();
+                    if tx.send(SourceMsg::Failed { feed, error, at: now, retry_at }).await.is_err() {
+                        return;
+                    }
+                    wait
+                }
+            };
+            let request_changed = async {
+                match requests.as_mut() {
+                    Some(r) => r.changed().await.is_ok(),
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = nudge.notified(), if failures == 0 => {}
+                ok = request_changed => if !ok { return },
+            }
+            // Coalesce bursts: never start two fetches closer than `min_gap`.
+            tokio::time::sleep_until(started + opts.min_gap).await;
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        let i = Duration::from_secs(5);
+        assert_eq!(backoff(1, i), Duration::from_millis(250));
+        assert_eq!(backoff(2, i), Duration::from_millis(500));
+        assert_eq!(backoff(3, i), Duration::from_millis(1000));
+        assert_eq!(backoff(30, i), Duration::from_millis(1000));
+        assert_eq!(backoff(30, Duration::from_millis(300)), Duration::from_millis(300));
+    }
+}

@@ -1,0 +1,403 @@
+//! The dashboard's state and its one `update` function: a message in, state changed and effects
+//! out. No I/O happens here; effects are carried out by the event loop.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use chrono::{DateTime, Duration, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui_textarea::TextArea;
+
+use super::jobs_view::JobsView;
+use super::keymap::{Action, KeyMap};
+use super::layout;
+use super::loadable::Loadable;
+use crate::domain::{JobDetail, JobsPage, JobsQuery, QueueSnapshot};
+use crate::runtime::{Feed, SourceMsg};
+
+/// The panes, in focus order. Number keys focus them by position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PaneId {
+    Queue,
+    Jobs,
+    Health,
+    Alerts,
+    Rag,
+    Approvals,
+    Backups,
+}
+
+impl PaneId {
+    pub const ALL: [PaneId; 7] =
+        [PaneId::Queue, PaneId::Jobs, PaneId::Health, PaneId::Alerts, PaneId::Rag, PaneId::Approvals, PaneId::Backups];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            PaneId::Queue => "Queue",
+            PaneId::Jobs => "Jobs",
+            PaneId::Health => "Health",
+            PaneId::Alerts => "Alerts",
+            PaneId::Rag => "RAG hits",
+            PaneId::Approvals => "Approvals",
+            PaneId::Backups => "Backups",
+        }
+    }
+
+    pub fn number(self) -> usize {
+        PaneId::ALL.iter().position(|p| *p == self).unwrap_or(0) + 1
+    }
+}
+
+/// What the keyboard is talking to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Normal,
+    Filter,
+    Help,
+    Detail,
+}
+
+/// Everything that can happen to the app.
+#[derive(Debug, Clone)]
+pub enum Msg {
+    Key(KeyEvent),
+    Resized { width: u16, height: u16 },
+    Tick(DateTime<Utc>),
+    Source(SourceMsg),
+}
+
+/// What the event loop must do after an update.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    FetchJobs(JobsQuery),
+    FollowDetail(Option<String>),
+    Quit,
+}
+
+/// One queue's recent past, for the sparkline, the rates and the stalled badge.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct QueueHistory {
+    /// (server time, length), one sample every few seconds, the last ten minutes.
+    pub samples: VecDeque<(DateTime<Utc>, u64)>,
+    oldest_id: Option<String>,
+    /// The last time a job was seen leaving the queue (or the queue was empty).
+    pub last_progress: Option<DateTime<Utc>>,
+}
+
+/// Sample spacing and span of the queue history.
+const SAMPLE_EVERY: i64 = 5;
+const HISTORY_SPAN: i64 = 600;
+
+impl QueueHistory {
+    fn record(&mut self, at: DateTime<Utc>, length: u64, oldest_id: Option<&String>) {
+        if self.samples.back().is_none_or(|(t, _)| (at - *t).num_seconds() >= SAMPLE_EVERY) {
+            self.samples.push_back((at, length));
+        } else if let Some(last) = self.samples.back_mut() {
+            last.1 = last.1.max(length);
+        }
+        while self.samples.front().is_some_and(|(t, _)| (at - *t).num_seconds() > HISTORY_SPAN) {
+            self.samples.pop_front();
+        }
+        if length == 0 || self.last_progress.is_none() || self.oldest_id.as_ref() != oldest_id {
+            self.last_progress = Some(at);
+        }
+        self.oldest_id = oldest_id.cloned();
+    }
+
+    /// Length about a minute before `at`, if the history reaches that far.
+    pub fn length_a_minute_before(&self, at: DateTime<Utc>) -> Option<u64> {
+        self.samples.iter().find(|(t, _)| (55..=75).contains(&(at - *t).num_seconds())).map(|(_, l)| *l)
+    }
+}
+
+/// The detail view of one job.
+#[derive(Debug, Clone, Default)]
+pub struct DetailView {
+    pub id: String,
+    pub data: Loadable<Option<JobDetail>>,
+    pub scroll: u16,
+}
+
+/// Whether pushed updates are flowing.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EventsStatus {
+    pub connected: bool,
+    pub error: Option<String>,
+}
+
+/// The whole dashboard.
+pub struct App {
+    pub context: String,
+    pub source_name: String,
+    pub demo: bool,
+    pub read_only: bool,
+    pub keymap: KeyMap,
+    pub now: DateTime<Utc>,
+    pub size: (u16, u16),
+    pub focus: PaneId,
+    pub zoomed: bool,
+    pub mode: Mode,
+    pub queues: Loadable<QueueSnapshot>,
+    pub history: BTreeMap<String, QueueHistory>,
+    /// How many queues are configured (the Queue pane's height depends on it).
+    pub queue_slots: usize,
+    pub stall_after: Duration,
+    pub jobs: Loadable<JobsPage>,
+    pub view: JobsView,
+    pub detail: Option<DetailView>,
+    pub events: EventsStatus,
+    pub filter_input: TextArea<'static>,
+    pub quit: bool,
+}
+
+impl App {
+    pub fn new(context: &str, source_name: &str, keymap: KeyMap, now: DateTime<Utc>) -> App {
+        App {
+            context: context.to_string(),
+            source_name: source_name.to_string(),
+            demo: false,
+            read_only: false,
+            keymap,
+            now,
+            size: (80, 24),
+            focus: PaneId::Jobs,
+            zoomed: false,
+            mode: Mode::Normal,
+            queues: Loadable::default(),
+            history: BTreeMap::new(),
+            queue_slots: 1,
+            stall_after: Duration::seconds(120),
+            jobs: Loadable::default(),
+            view: JobsView::default(),
+            detail: None,
+            events: EventsStatus::default(),
+            filter_input: TextArea::default(),
+            quit: false,
+        }
+    }
+
+    /// The first window to ask for, before any key is pressed.
+    pub fn initial_query(&mut self) -> JobsQuery {
+        self.view.set_rows(layout::jobs_rows(self.size, self.zoomed && self.focus == PaneId::Jobs, self.queue_slots));
+        self.view.desired_query()
+    }
+
+    /// Apply one message. Returns what the event loop must do.
+    pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        match msg {
+            Msg::Tick(now) => {
+                self.now = now;
+                vec![]
+            }
+            Msg::Resized { width, height } => {
+                self.size = (width, height);
+                self.relayout()
+            }
+            Msg::Key(key) => self.on_key(key),
+            Msg::Source(m) => self.on_source(m),
+        }
+    }
+
+    fn relayout(&mut self) -> Vec<Effect> {
+        let zoomed_jobs = self.zoomed && self.focus == PaneId::Jobs;
+        self.view.set_rows(layout::jobs_rows(self.size, zoomed_jobs, self.queue_slots));
+        self.view.refetch_if_needed().into_iter().map(Effect::FetchJobs).collect()
+    }
+
+    fn on_source(&mut self, msg: SourceMsg) -> Vec<Effect> {
+        match msg {
+            SourceMsg::QueuesLoaded(snap) => {
+                for q in &snap.queues {
+                    self.history.entry(q.name.clone()).or_default().record(snap.server_time, q.length, q.oldest_id.as_ref());
+                }
+                let at = snap.fetched_at;
+                self.queues.loaded(snap, at);
+                vec![]
+            }
+            SourceMsg::JobsLoaded(page) => {
+                if !self.view.accepts(&page.query) {
+                    return vec![]; // an answer to a filter the user has since changed
+                }
+                let at = page.fetched_at;
+                self.view.page_arrived(&page);
+                self.jobs.loaded(page, at);
+                self.view.refetch_if_needed().into_iter().map(Effect::FetchJobs).collect()
+            }
+            SourceMsg::DetailLoaded { id, detail, at } => {
+                if let Some(d) = self.detail.as_mut().filter(|d| d.id == id) {
+                    d.data.loaded(detail.map(|b| *b), at);
+                }
+                vec![]
+            }
+            SourceMsg::Failed { feed, error, at, retry_at } => {
+                let message = error.to_string();
+                match feed {
+                    Feed::Queues => self.queues.failed(message, at, retry_at),
+                    Feed::Jobs => self.jobs.failed(message, at, retry_at),
+                    Feed::Detail => {
+                        if let Some(d) = self.detail.as_mut() {
+                            d.data.failed(message, at, retry_at);
+                        }
+                    }
+                    Feed::Events => {}
+                }
+                vec![]
+            }
+            SourceMsg::EventsState { connected, error, .. } => {
+                self.events = EventsStatus { connected, error };
+                vec![]
+            }
+        }
+    }
+
+    fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+            self.quit = true;
+            return vec![Effect::Quit];
+        }
+        match self.mode {
+            Mode::Help => {
+                self.mode = if self.detail.is_some() { Mode::Detail } else { Mode::Normal };
+                vec![]
+            }
+            Mode::Filter => self.on_filter_key(key),
+            Mode::Detail | Mode::Normal => match self.keymap.action(&key) {
+                Some(action) => self.on_action(action),
+                None => vec![],
+            },
+        }
+    }
+
+    fn on_filter_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        match key.code {
+            KeyCode::Enter => {
+                self.mode = Mode::Normal;
+                vec![]
+            }
+            KeyCode::Esc => {
+                self.mode = Mode::Normal;
+                self.filter_input = TextArea::default();
+                self.view.set_filter(String::new()).into_iter().map(Effect::FetchJobs).collect()
+            }
+            _ => {
+                self.filter_input.input(key);
+                let text = self.filter_input.lines().first().cloned().unwrap_or_default();
+                self.view.set_filter(text).into_iter().map(Effect::FetchJobs).collect()
+            }
+        }
+    }
+
+    fn on_action(&mut self, action: Action) -> Vec<Effect> {
+        if self.mode == Mode::Detail {
+            return self.on_detail_action(action);
+        }
+        let in_jobs = self.focus == PaneId::Jobs;
+        let fetch = |q: Option<JobsQuery>| q.into_iter().map(Effect::FetchJobs).collect::<Vec<_>>();
+        match action {
+            Action::Quit => {
+                self.quit = true;
+                vec![Effect::Quit]
+            }
+            Action::Help => {
+                self.mode = Mode::Help;
+                vec![]
+            }
+            Action::Down if in_jobs => fetch(self.view.move_by(1)),
+            Action::Up if in_jobs => fetch(self.view.move_by(-1)),
+            Action::PageDown if in_jobs => fetch(self.view.move_by(self.view.rows() as isize)),
+            Action::PageUp if in_jobs => fetch(self.view.move_by(-(self.view.rows() as isize))),
+            Action::Top if in_jobs => fetch(self.view.move_by(isize::MIN / 2)),
+            Action::Bottom if in_jobs => fetch(self.view.move_by(isize::MAX / 2)),
+            Action::NextPane | Action::PrevPane => {
+                let i = self.focus.number() - 1;
+                let n = PaneId::ALL.len();
+                let next = if action == Action::NextPane { (i + 1) % n } else { (i + n - 1) % n };
+                self.focus(PaneId::ALL[next])
+            }
+            Action::FocusQueue => self.focus(PaneId::Queue),
+            Action::FocusJobs => self.focus(PaneId::Jobs),
+            Action::FocusHealth => self.focus(PaneId::Health),
+            Action::FocusAlerts => self.focus(PaneId::Alerts),
+            Action::FocusRag => self.focus(PaneId::Rag),
+            Action::FocusApprovals => self.focus(PaneId::Approvals),
+            Action::FocusBackups => self.focus(PaneId::Backups),
+            Action::Zoom => {
+                self.zoomed = !self.zoomed;
+                self.relayout()
+            }
+            Action::Filter => {
+                self.focus = PaneId::Jobs;
+                self.mode = Mode::Filter;
+                self.relayout()
+            }
+            Action::ToggleFailures => {
+                self.focus = PaneId::Jobs;
+                fetch(self.view.toggle_failures())
+            }
+            Action::Open if in_jobs => match self.view.selected_id() {
+                Some(id) => {
+                    self.detail = Some(DetailView { id: id.clone(), ..Default::default() });
+                    self.mode = Mode::Detail;
+                    vec![Effect::FollowDetail(Some(id))]
+                }
+                None => vec![],
+            },
+            Action::Back if self.zoomed => {
+                self.zoomed = false;
+                self.relayout()
+            }
+            Action::Back if !self.view.filter().is_empty() => {
+                self.filter_input = TextArea::default();
+                fetch(self.view.set_filter(String::new()))
+            }
+            _ => vec![],
+        }
+    }
+
+    fn on_detail_action(&mut self, action: Action) -> Vec<Effect> {
+        let Some(detail) = self.detail.as_mut() else {
+            self.mode = Mode::Normal;
+            return vec![];
+        };
+        match action {
+            Action::Back | Action::Open => {
+                self.detail = None;
+                self.mode = Mode::Normal;
+                vec![Effect::FollowDetail(None)]
+            }
+            Action::Quit => {
+                self.quit = true;
+                vec![Effect::Quit]
+            }
+            Action::Help => {
+                self.mode = Mode::Help;
+                vec![]
+            }
+            Action::Down => {
+                detail.scroll = detail.scroll.saturating_add(1);
+                vec![]
+            }
+            Action::Up => {
+                detail.scroll = detail.scroll.saturating_sub(1);
+                vec![]
+            }
+            Action::PageDown => {
+                detail.scroll = detail.scroll.saturating_add(self.size.1 / 2);
+                vec![]
+            }
+            Action::PageUp => {
+                detail.scroll = detail.scroll.saturating_sub(self.size.1 / 2);
+                vec![]
+            }
+            Action::Top => {
+                detail.scroll = 0;
+                vec![]
+            }
+            _ => vec![],
+        }
+    }
+
+    fn focus(&mut self, pane: PaneId) -> Vec<Effect> {
+        self.focus = pane;
+        if self.zoomed { self.relayout() } else { vec![] }
+    }
+}

@@ -1,0 +1,82 @@
+//! The state of one pane's data: loading, ready (with its time), or failed keeping the last data.
+
+use chrono::{DateTime, Utc};
+
+/// Why the last fetch failed, and when the next one is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadError {
+    pub message: String,
+    /// When the current run of failures began.
+    pub since: DateTime<Utc>,
+    pub retry_at: DateTime<Utc>,
+}
+
+/// Data from one source. `data` survives failures, so a pane keeps showing the last good data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Loadable<T> {
+    pub data: Option<T>,
+    pub updated_at: Option<DateTime<Utc>>,
+    pub error: Option<LoadError>,
+}
+
+impl<T> Default for Loadable<T> {
+    fn default() -> Self {
+        Loadable { data: None, updated_at: None, error: None }
+    }
+}
+
+impl<T> Loadable<T> {
+    pub fn loaded(&mut self, data: T, at: DateTime<Utc>) {
+        self.data = Some(data);
+        self.updated_at = Some(at);
+        self.error = None;
+    }
+
+    pub fn failed(&mut self, message: String, at: DateTime<Utc>, retry_at: DateTime<Utc>) {
+        let since = self.error.as_ref().map(|e| e.since).unwrap_or(at);
+        self.error = Some(LoadError { message, since, retry_at });
+    }
+
+    pub fn is_loading(&self) -> bool {
+        self.data.is_none() && self.error.is_none()
+    }
+}
+
+/// A short age: `4s`, `12m`, `3h`, `2d`.
+pub fn age(secs: i64) -> String {
+    let s = secs.max(0);
+    match s {
+        0..=59 => format!("{s}s"),
+        60..=3599 => format!("{}m", s / 60),
+        3600..=86_399 => format!("{}h", s / 3600),
+        _ => format!("{}d", s / 86_400),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_keep_data_and_the_first_failure_time() {
+        let t = |s| DateTime::from_timestamp(s, 0).unwrap_or_default();
+        let mut l = Loadable::default();
+        assert!(l.is_loading());
+        l.loaded(5, t(10));
+        l.failed("down".into(), t(20), t(21));
+        l.failed("down".into(), t(21), t(22));
+        assert_eq!(l.data, Some(5));
+        assert_eq!(l.error.as_ref().map(|e| e.since), Some(t(20)));
+        l.loaded(6, t(23));
+        assert_eq!(l.error, None);
+    }
+
+    #[test]
+    fn ages_are_short() {
+        assert_eq!(age(-3), "0s");
+        assert_eq!(age(59), "59s");
+        assert_eq!(age(61), "1m");
+        assert_eq!(age(7200), "2h");
+        assert_eq!(age(200_000), "2d");
+    }
+}

@@ -1,0 +1,109 @@
+//! The full-screen dashboard: the event loop waits on keys, a tick and the runtime's messages,
+//! feeds them to `App::update`, carries out the effects and draws when something changed.
+
+pub mod app;
+pub mod jobs_view;
+pub mod keymap;
+pub mod layout;
+pub mod loadable;
+pub mod panes;
+pub mod render;
+pub mod svg;
+pub mod theme;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use crossterm::event::{Event, EventStream, KeyEventKind};
+use futures_util::StreamExt;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::mpsc;
+
+use crate::runtime::{self, RuntimeHandle, RuntimeOptions};
+use crate::source::JobSource;
+use app::{App, Effect, Msg};
+use panes::RenderCtx;
+use theme::Theme;
+
+/// Most runtime messages folded into one frame before drawing.
+const MAX_BATCH: usize = 256;
+
+/// Run the dashboard until the user quits, the terminal goes away, or a signal arrives. The
+/// terminal is restored on every way out, panics included (`ratatui::init` installs that hook).
+pub async fn run<S: JobSource>(source: Arc<S>, mut app: App, theme: Theme, opts: RuntimeOptions) -> anyhow::Result<()> {
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut sighup = signal(SignalKind::hangup())?;
+    let mut terminal = ratatui::init();
+    let result = async {
+        let size = terminal.size()?;
+        app.update(Msg::Resized { width: size.width, height: size.height });
+        let (tx, mut rx) = mpsc::channel(1024);
+        let handle = runtime::spawn(source, opts, app.initial_query(), tx);
+        let mut input = EventStream::new();
+        let mut dirty = true;
+        loop {
+            if dirty {
+                let ctx = RenderCtx { theme: &theme, now: app.now };
+                terminal.draw(|f| render::draw(f, &app, &ctx))?;
+                dirty = false;
+            }
+            let msg = tokio::select! {
+                ev = input.next() => match ev {
+                    Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => Msg::Key(k),
+                    Some(Ok(Event::Resize(width, height))) => Msg::Resized { width, height },
+                    Some(Ok(_)) => continue,
+                    // stdin closed or unreadable: the terminal is gone.
+                    Some(Err(_)) | None => break,
+                },
+                Some(m) = rx.recv() => Msg::Source(m),
+                _ = tokio::time::sleep(until_next_second()) => Msg::Tick(Utc::now()),
+                _ = sigterm.recv() => break,
+                _ = sighup.recv() => break,
+            };
+            dirty |= apply(&mut app, &handle, msg);
+            // Fold everything already waiting into the same frame.
+            for _ in 0..MAX_BATCH {
+                let Ok(m) = rx.try_recv() else { break };
+                dirty |= apply(&mut app, &handle, Msg::Source(m));
+            }
+            if app.quit {
+                break;
+            }
+        }
+        Ok::<_, anyhow::Error>(())
+    }
+    .await;
+    ratatui::restore();
+    result
+}
+
+/// Update the app and carry out its effects. Returns whether a redraw is needed.
+fn apply(app: &mut App, handle: &RuntimeHandle, msg: Msg) -> bool {
+    for effect in app.update(msg) {
+        match effect {
+            Effect::FetchJobs(q) => handle.set_jobs_query(q),
+            Effect::FollowDetail(id) => handle.set_detail(id),
+            Effect::Quit => app.quit = true,
+        }
+    }
+    true
+}
+
+/// Sleep to just after the next whole second, so the clock changes once per second on time.
+fn until_next_second() -> Duration {
+    let ms = Utc::now().timestamp_subsec_millis() as u64;
+    Duration::from_millis(1000 - ms.min(999) + 5)
+}
+
+/// Draw one frame into a buffer (for `--snapshot`, screenshots and tests).
+pub fn render_to_buffer(app: &App, theme: &Theme, width: u16, height: u16) -> ratatui::buffer::Buffer {
+    let backend = ratatui::backend::TestBackend::new(width, height);
+    let mut terminal = match ratatui::Terminal::new(backend) {
+        Ok(t) => t,
+        Err(never) => match never {},
+    };
+    let ctx = RenderCtx { theme, now: app.now };
+    let _ = terminal.draw(|f| render::draw(f, app, &ctx));
+    terminal.backend().buffer().clone()
+}

@@ -1,0 +1,48 @@
+//! The bottom line: key hints for the current mode, and the filter being typed.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::RenderCtx;
+use crate::tui::app::{App, Mode};
+use crate::tui::keymap::Action;
+
+pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App) {
+    let t = ctx.theme;
+    if app.mode == Mode::Filter {
+        let [label, input] = ratatui::layout::Layout::horizontal([
+            ratatui::layout::Constraint::Length(9),
+            ratatui::layout::Constraint::Min(1),
+        ])
+        .areas(area);
+        f.render_widget(Paragraph::new(Span::styled(" filter: ", t.key)), label);
+        f.render_widget(&app.filter_input, input);
+        return;
+    }
+    let hints: &[(Action, &str)] = match app.mode {
+        Mode::Detail => &[(Action::Back, "back"), (Action::Down, "scroll"), (Action::Help, "help"), (Action::Quit, "quit")],
+        _ => &[
+            (Action::Quit, "quit"),
+            (Action::Help, "help"),
+            (Action::Filter, "filter"),
+            (Action::ToggleFailures, "failures"),
+            (Action::Open, "details"),
+            (Action::Zoom, "zoom"),
+            (Action::NextPane, "pane"),
+        ],
+    };
+    let mut spans = Vec::new();
+    for (action, label) in hints {
+        spans.push(Span::styled(format!(" {} ", app.keymap.first_key(*action)), t.key));
+        spans.push(Span::styled(format!("{label} "), t.muted));
+    }
+    if !app.view.filter().is_empty() {
+        spans.push(Span::styled(format!(" filter: {} ", crate::domain::text::clean_line(app.view.filter())), t.warn));
+    }
+    if app.view.failures_only() {
+        spans.push(Span::styled(" failures only ", t.warn));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}

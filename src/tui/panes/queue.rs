@@ -1,0 +1,164 @@
+//! The Queue pane: per queue its length, oldest waiting job, rates, a sparkline and a stalled
+//! badge; below, a bar of all jobs by status.
+
+use chrono::{DateTime, Utc};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::{RenderCtx, error_line, pane_block};
+use crate::domain::{JobStatus, QueueSnapshot, QueueStats};
+use crate::tui::app::{App, PaneId, QueueHistory};
+use crate::tui::loadable::age;
+
+const SPARKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App, focused: bool) {
+    let t = ctx.theme;
+    let extra = app.queues.data.as_ref().map(|s| format!("{} jobs", thousands(s.total_jobs))).unwrap_or_default();
+    let block = pane_block(ctx, PaneId::Queue, focused, Some(&app.queues), &extra);
+    let inner_w = area.width.saturating_sub(2) as usize;
+    let mut lines: Vec<Line> = error_line(ctx, &app.queues).into_iter().collect();
+    match &app.queues.data {
+        None if app.queues.error.is_none() => lines.push(Line::styled("loading…", t.muted)),
+        None => {}
+        Some(snap) => {
+            for q in &snap.queues {
+                let hist = app.history.get(&q.name);
+                lines.push(queue_line(ctx, q, hist, snap.server_time, app.stall_after, inner_w));
+            }
+            if snap.queues.is_empty() {
+                lines.push(Line::styled("no queues configured", t.muted));
+            }
+            lines.push(status_bar(ctx, snap, inner_w));
+            lines.push(legend(ctx, snap));
+        }
+    }
+    f.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+fn queue_line<'a>(
+    ctx: &RenderCtx<'_>,
+    q: &QueueStats,
+    hist: Option<&QueueHistory>,
+    server_now: DateTime<Utc>,
+    stall_after: chrono::Duration,
+    width: usize,
+) -> Line<'a> {
+    let t = ctx.theme;
+    let stalled = q.length > 0
+        && hist.and_then(|h| h.last_progress).is_some_and(|p| server_now - p >= stall_after);
+    let oldest = q.oldest_age_s.map(|s| age(s as i64)).unwrap_or_else(|| "-".into());
+    let out = hist.and_then(|h| h.length_a_minute_before(server_now)).map(|before| {
+        (q.enqueued_last_min as i64 - (q.length as i64 - before as i64)).max(0).to_string()
+    });
+    let mut spans = vec![
+        Span::styled(format!("{:<12.12}", q.name), t.title),
+        Span::styled(format!("{:>7}", thousands(q.length)), if q.length > 0 { t.text } else { t.muted }),
+        Span::styled(" waiting", t.muted),
+        Span::styled(format!("  oldest {oldest:>4}"), t.text),
+        Span::styled(format!("  in {}/m", q.enqueued_last_min), t.text),
+        Span::styled(format!(" out {}/m", out.as_deref().unwrap_or("…")), t.text),
+    ];
+    if q.processing > 0 {
+        spans.push(Span::styled(format!("  {} taken", q.processing), t.muted));
+    }
+    let used: usize = spans.iter().map(|s| s.width()).sum::<usize>() + if stalled { 10 } else { 0 };
+    let spark_w = width.saturating_sub(used + 2).min(60);
+    if spark_w >= 6 {
+        spans.push(Span::raw("  "));
+        spans.push(Span::styled(sparkline(hist, spark_w), t.spark));
+    }
+    if stalled {
+        spans.push(Span::styled(" STALLED ", t.error.patch(t.badge)));
+    }
+    Line::from(spans)
+}
+
+/// The last `width` samples as block characters, scaled to the largest.
+fn sparkline(hist: Option<&QueueHistory>, width: usize) -> String {
+    let samples: Vec<u64> = hist.map(|h| h.samples.iter().map(|(_, l)| *l).collect()).unwrap_or_default();
+    let tail = &samples[samples.len().saturating_sub(width)..];
+    let max = tail.iter().copied().max().unwrap_or(0).max(1);
+    let mut s: String = " ".repeat(width - tail.len());
+    s.extend(tail.iter().map(|v| SPARKS[((*v * 7) / max) as usize]));
+    s
+}
+
+fn status_bar<'a>(ctx: &RenderCtx<'_>, snap: &QueueSnapshot, width: usize) -> Line<'a> {
+    let total: u64 = snap.by_status.iter().map(|(_, n)| n).sum();
+    if total == 0 || width == 0 {
+        return Line::styled("no jobs", ctx.theme.muted);
+    }
+    // Largest-remainder apportioning so the segments fill the width exactly.
+    let mut cells: Vec<(JobStatus, usize, u64)> = snap
+        .by_status
+        .iter()
+        .map(|(s, n)| {
+            let exact = *n as u128 * width as u128;
+            (s.clone(), (exact / total as u128) as usize, (exact % total as u128) as u64)
+        })
+        .collect();
+    let mut left = width - cells.iter().map(|c| c.1).sum::<usize>();
+    let mut order: Vec<usize> = (0..cells.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(cells[i].2));
+    for i in order {
+        if left == 0 {
+            break;
+        }
+        if cells[i].2 > 0 {
+            cells[i].1 += 1;
+            left -= 1;
+        }
+    }
+    Line::from(
+        cells
+            .into_iter()
+            .filter(|c| c.1 > 0)
+            .map(|(s, w, _)| Span::styled("█".repeat(w), ctx.theme.status(&s)))
+            .collect::<Vec<_>>(),
+    )
+}
+
+fn legend<'a>(ctx: &RenderCtx<'_>, snap: &QueueSnapshot) -> Line<'a> {
+    let mut spans = Vec::new();
+    for (s, n) in &snap.by_status {
+        spans.push(Span::styled(format!("■ {} ", s.short()), ctx.theme.status(s)));
+        spans.push(Span::styled(format!("{}  ", thousands(*n)), ctx.theme.text));
+    }
+    Line::from(spans)
+}
+
+/// `1234567` → `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_groups_digits() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000_000), "1,000,000");
+    }
+
+    #[test]
+    fn sparkline_fills_its_width() {
+        assert_eq!(sparkline(None, 5), "     ");
+        let mut h = QueueHistory::default();
+        h.samples.extend([(Utc::now(), 0), (Utc::now(), 7)]);
+        assert_eq!(sparkline(Some(&h), 4), "  ▁█");
+    }
+}

@@ -1,0 +1,29 @@
+//! Draw one frame from the state: header, panes (or the detail view), footer, overlays.
+
+use ratatui::Frame;
+
+use super::app::{App, Mode, PaneId};
+use super::layout;
+use super::panes::{self, RenderCtx};
+
+pub fn draw(f: &mut Frame, app: &App, ctx: &RenderCtx<'_>) {
+    let zoomed = app.zoomed.then_some(app.focus);
+    let areas = layout::compute(f.area(), zoomed, app.queue_slots);
+    panes::header::render(f, areas.header, ctx, app);
+    panes::footer::render(f, areas.footer, ctx, app);
+    if let (Some(view), true) = (&app.detail, matches!(app.mode, Mode::Detail | Mode::Help)) {
+        panes::detail::render(f, areas.body, ctx, view);
+    } else {
+        for (pane, area) in &areas.panes {
+            let focused = *pane == app.focus;
+            match pane {
+                PaneId::Queue => panes::queue::render(f, *area, ctx, app, focused),
+                PaneId::Jobs => panes::jobs::render(f, *area, ctx, app, focused),
+                other => panes::placeholder::render(f, *area, ctx, *other, focused),
+            }
+        }
+    }
+    if app.mode == Mode::Help {
+        panes::help::render(f, areas.body, ctx, &app.keymap);
+    }
+}
