@@ -105,6 +105,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         settings.context_name = "demo".into();
         settings.context.queues = crate::demo::QUEUES.iter().map(|s| s.to_string()).collect();
     }
+    // Check keys and theme before anything connects, so a broken config fails fast and named.
+    KeyMap::new(&settings.keys).map_err(anyhow::Error::msg)?;
+    Theme::load(theme::choose(&settings.theme, cli.theme.is_some()))?;
     let _log = crate::logging::init(&settings.log_level);
     tracing::info!(context = %settings.context_name, demo = cli.demo, "starting");
     let source = match make_source(&cli, &settings)? {

@@ -10,9 +10,17 @@ use ratatui::style::{Color, Modifier};
 pub fn to_text(buf: &Buffer) -> String {
     let w = buf.area.width as usize;
     let mut out = String::new();
+    let mut hidden = 0;
     for (i, cell) in buf.content.iter().enumerate() {
-        out.push_str(cell.symbol());
+        // A wide character covers the next cell too; that cell is not part of the text.
+        if hidden > 0 {
+            hidden -= 1;
+        } else {
+            out.push_str(cell.symbol());
+            hidden = unicode_width::UnicodeWidthStr::width(cell.symbol()).saturating_sub(1);
+        }
         if (i + 1) % w.max(1) == 0 {
+            hidden = 0;
             let trimmed = out.trim_end_matches(' ').len();
             out.truncate(trimmed);
             out.push('\n');

@@ -1,0 +1,121 @@
+//! The real binary, headless: `mcptop status` against a real Redis, a dead one, and config files
+//! that are valid or broken in the ways people break them.
+
+mod harness;
+
+use std::process::{Command, Output};
+
+use chrono::Utc;
+use harness::{Redis, enqueue, free_port, mcptop_bin, seed_job};
+
+fn mcptop(args: &[&str]) -> Output {
+    Command::new(mcptop_bin())
+        .args(args)
+        .env_remove("MCPTOP_CONFIG")
+        .env_remove("MCPTOP_REDIS_URL")
+        .env_remove("MCPTOP_CONTEXT")
+        .env("XDG_CONFIG_HOME", "/nonexistent")
+        .env("XDG_STATE_HOME", std::env::temp_dir())
+        .output()
+        .expect("run mcptop")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn status_json_reports_queues_and_jobs_and_exits_0() {
+    let redis = Redis::start();
+    let mut c = redis.conn();
+    let t = Utc::now().timestamp_millis();
+    seed_job(&mut c, "mcp:", "a", t - 30_000, "queued", &[("queue", b"analysis")]);
+    seed_job(&mut c, "mcp:", "b", t, "failed", &[]);
+    enqueue(&mut c, "mcp:", "analysis", "a");
+    let out = mcptop(&["--redis-url", &redis.url(), "status", "--output", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    assert_eq!(v["context"], "default");
+    assert!(v["fetched_at"].as_str().is_some());
+    assert_eq!(v["sources"][0]["name"], "redis");
+    assert_eq!(v["sources"][0]["ok"], true);
+    assert!(v["sources"][0]["latency_ms"].as_u64().is_some());
+    assert_eq!(v["queues"][0]["name"], "analysis");
+    assert_eq!(v["queues"][0]["length"], 1);
+    let age = v["queues"][0]["oldest_age_s"].as_f64().unwrap();
+    assert!((29.0..60.0).contains(&age), "{age}");
+    assert_eq!(v["jobs"]["total"], 2);
+    assert_eq!(v["jobs"]["by_status"]["queued"], 1);
+    assert_eq!(v["jobs"]["by_status"]["failed"], 1);
+
+    let table = mcptop(&["--redis-url", &redis.url(), "status"]);
+    assert_eq!(table.status.code(), Some(0));
+    let text = stdout(&table);
+    assert!(text.contains("analysis") && text.contains("JOBS 2"), "{text}");
+}
+
+#[test]
+fn status_exits_1_when_redis_does_not_answer_and_never_prints_the_password() {
+    let url = format!("redis://:s3cret-pw@127.0.0.1:{}/0", free_port());
+    let out = mcptop(&["--redis-url", &url, "status", "--output", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON even on failure");
+    assert_eq!(v["sources"][0]["ok"], false);
+    assert!(v["sources"][0]["error"].as_str().is_some_and(|e| !e.is_empty()));
+    assert!(!stdout(&out).contains("s3cret-pw") && !stderr(&out).contains("s3cret-pw"));
+}
+
+#[test]
+fn status_works_on_the_demo_platform() {
+    let out = mcptop(&["--demo", "status", "--output", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["context"], "demo");
+    assert!(v["jobs"]["total"].as_u64().unwrap() > 100);
+}
+
+#[test]
+fn broken_config_files_name_the_key() {
+    let fixture = |name: &str| format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    let cases = [
+        ("unknown_key.toml", "redis_ulr"),
+        ("bad_url.toml", "redis_url"),
+        ("literal_secret.toml", "redis_password"),
+        ("bad_key_binding.toml", "keys.zoom"),
+    ];
+    for (file, key) in cases {
+        let out = mcptop(&["--config", &fixture(file), "--snapshot"]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{file}: {err}");
+        assert!(err.contains(key), "{file}: the error names {key}: {err}");
+        assert!(!err.contains("hunter2"), "{file}: no secret in errors: {err}");
+    }
+    let missing = mcptop(&["--config", "/nonexistent/mcptop.toml", "status"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(stderr(&missing).contains("/nonexistent/mcptop.toml"));
+}
+
+#[test]
+fn the_example_config_is_valid() {
+    let example = format!("{}/config/mcptop.example.toml", env!("CARGO_MANIFEST_DIR"));
+    let redis = Redis::start();
+    let out = Command::new(mcptop_bin())
+        .args(["--config", &example, "--context", "staging", "--redis-url", &redis.url(), "status"])
+        .env("MCP_REDIS_PASSWORD", "")
+        .env("XDG_STATE_HOME", std::env::temp_dir())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[test]
+fn snapshot_prints_one_frame_of_the_demo() {
+    let out = mcptop(&["--demo", "--snapshot", "--size", "100x30"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("DEMO") && text.contains("Jobs") && text.contains("not configured"), "{text}");
+    assert!(text.lines().count() >= 30);
+}

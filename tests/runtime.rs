@@ -1,0 +1,117 @@
+//! The runtime against a real Redis: it keeps running when Redis stops, the panes keep their last
+//! data and show the error, its age and the next retry, and it recovers by itself within 2 s of
+//! Redis coming back. Pushed events reach the state without waiting for a poll.
+
+mod harness;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use harness::{Redis, seed_job};
+use mcptop::clients::RedisClient;
+use mcptop::clients::redis::RedisSettings;
+use mcptop::runtime::{self, RuntimeOptions, SourceMsg};
+use mcptop::tui::app::{App, Msg};
+use mcptop::tui::keymap::KeyMap;
+use mcptop::tui::theme::Theme;
+use tokio::sync::mpsc;
+
+const P: &str = "mcp:";
+
+fn client(url: String) -> Arc<RedisClient> {
+    Arc::new(
+        RedisClient::new(RedisSettings {
+            url,
+            password: None,
+            prefix: P.into(),
+            queues: vec!["analysis".into()],
+            timeout: Duration::from_millis(500),
+        })
+        .unwrap(),
+    )
+}
+
+/// Feed runtime messages into the app until `done` holds or `timeout` passes.
+async fn pump(app: &mut App, rx: &mut mpsc::Receiver<SourceMsg>, timeout: Duration, done: impl Fn(&App) -> bool) -> bool {
+    let deadline = tokio::time::Instant::now() + timeout;
+    while !done(app) {
+        match tokio::time::timeout_at(deadline, rx.recv()).await {
+            Ok(Some(m)) => {
+                app.update(Msg::Source(m));
+            }
+            _ => return done(app),
+        }
+    }
+    true
+}
+
+fn screen(app: &App) -> String {
+    mcptop::tui::svg::to_text(&mcptop::tui::render_to_buffer(app, &Theme::built_in("default"), 160, 48))
+}
+
+#[tokio::test]
+async fn redis_stopping_degrades_the_panes_and_restarting_recovers_within_2s() {
+    let redis = Redis::start();
+    let mut c = redis.conn();
+    seed_job(&mut c, P, "j1", Utc::now().timestamp_millis(), "failed", &[("hostname", b"db-01")]);
+    let (tx, mut rx) = mpsc::channel(256);
+    let opts = RuntimeOptions { interval: Duration::from_secs(1), timeout: Duration::from_millis(500), ..Default::default() };
+    let mut app = App::new("test", "redis", KeyMap::default(), Utc::now());
+    app.update(Msg::Resized { width: 160, height: 48 });
+    let handle = runtime::spawn(client(redis.url()), opts, app.initial_query(), tx);
+    assert!(pump(&mut app, &mut rx, Duration::from_secs(5), |a| a.jobs.data.is_some() && a.queues.data.is_some()).await);
+
+    let (port, dir) = redis.stop();
+    let failed = |a: &App| a.jobs.error.is_some() && a.queues.error.is_some();
+    assert!(pump(&mut app, &mut rx, Duration::from_secs(5), failed).await, "the panes notice Redis is gone");
+    assert!(app.jobs.data.is_some() && app.queues.data.is_some(), "last good data is kept");
+    let err = app.jobs.error.clone().unwrap();
+    assert!(err.retry_at > err.since, "a next retry is scheduled");
+    app.now = Utc::now() + chrono::Duration::seconds(3);
+    let text = screen(&app);
+    assert!(text.contains("STALE"), "the title says the data is stale:\n{text}");
+    assert!(text.contains("retry in"), "the pane says when it retries:\n{text}");
+    assert!(text.contains("showing last good data") && text.contains("db-01"), "{text}");
+
+    // keep the failure going for a while so backoff is at its longest
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    while rx.try_recv().is_ok() {}
+
+    let redis = Redis::start_on(port, dir);
+    let back = Instant::now();
+    let recovered = |a: &App| a.jobs.error.is_none() && a.queues.error.is_none();
+    assert!(pump(&mut app, &mut rx, Duration::from_secs(2), recovered).await, "recovered within 2 s of Redis coming back");
+    let took = back.elapsed();
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+    assert_eq!(app.jobs.data.as_ref().map(|p| p.total), Some(0), "fresh data from the new (empty) server");
+    drop(handle);
+    drop(redis);
+}
+
+#[tokio::test]
+async fn pushed_events_refresh_without_waiting_for_a_poll() {
+    let redis = Redis::start();
+    let mut c = redis.conn();
+    seed_job(&mut c, P, "j1", Utc::now().timestamp_millis(), "queued", &[("hostname", b"db-01")]);
+    let (tx, mut rx) = mpsc::channel(256);
+    // polling so slow that only a push can explain a refresh inside the test's deadline
+    let opts = RuntimeOptions { interval: Duration::from_secs(60), timeout: Duration::from_secs(1), ..Default::default() };
+    let mut app = App::new("test", "redis", KeyMap::default(), Utc::now());
+    app.update(Msg::Resized { width: 160, height: 48 });
+    let _handle = runtime::spawn(client(redis.url()), opts, app.initial_query(), tx);
+    assert!(pump(&mut app, &mut rx, Duration::from_secs(5), |a| a.jobs.data.is_some() && a.events.connected).await);
+
+    redis::pipe()
+        .cmd("HSET").arg("mcp:job:j1").arg("status").arg("running")
+        .cmd("ZREM").arg("mcp:jobs:queued").arg("j1")
+        .cmd("ZADD").arg("mcp:jobs:running").arg(1).arg("j1")
+        .cmd("PUBLISH").arg("mcp:events").arg(r#"{"job_id":"j1","status":"running","at":"2026-11-21T03:00:00Z"}"#)
+        .query::<()>(&mut c)
+        .unwrap();
+    let running = |a: &App| {
+        a.jobs.data.as_ref().is_some_and(|p| p.jobs.first().is_some_and(|j| j.status == mcptop::domain::JobStatus::Running))
+            && a.queues.data.as_ref().is_some_and(|s| s.count(&mcptop::domain::JobStatus::Running) == 1)
+    };
+    assert!(pump(&mut app, &mut rx, Duration::from_secs(10), running).await, "the event brought the change");
+}
