@@ -32,6 +32,11 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App, focused
         }
         return;
     };
+    if !view.accepts(&page.query) {
+        // The rows on hand answer an earlier filter; showing them would lie.
+        f.render_widget(Paragraph::new(Line::styled("searching…", t.muted)), body);
+        return;
+    }
     if view.total() == Some(0) {
         let msg = match (view.filter(), view.failures_only()) {
             ("", false) => "no jobs".to_string(),
@@ -66,6 +71,9 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App, focused
 /// `1,234 jobs`, `12 failed`, `3 matches (scanned 50,000)`, `row 7/1,234`.
 fn summary(app: &App) -> String {
     let v = &app.view;
+    if app.jobs.data.as_ref().is_none_or(|p| !v.accepts(&p.query)) {
+        return if v.failures_only() { "failed".into() } else { String::new() };
+    }
     let noun = if v.failures_only() { "failed" } else { "jobs" };
     let count = match (v.total(), app.jobs.data.as_ref().and_then(|p| p.scanned)) {
         (Some(t), _) if v.filter().is_empty() => format!("{} {noun}", thousands(t as u64)),

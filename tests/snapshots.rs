@@ -1,0 +1,122 @@
+//! Whole-dashboard snapshots, with a fixed clock and the seeded demo platform, of every pane in
+//! every state (loading, ready, failed with stale data, empty) at 80×24 and 160×48, plus the
+//! detail view, the help screen and the filter line.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use mcptop::demo::DemoPlatform;
+use mcptop::domain::{JobStatus, JobsPage, QueueSnapshot};
+use mcptop::runtime::{Feed, SourceMsg};
+use mcptop::source::{JobSource, SourceError};
+use mcptop::tui::app::{App, Effect, Msg};
+use mcptop::tui::keymap::KeyMap;
+use mcptop::tui::theme::Theme;
+
+const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 21, 3, 0, 0).single().expect("valid time")
+}
+
+fn app(w: u16, h: u16) -> App {
+    let mut app = App::new("production", "demo", KeyMap::default(), t0());
+    app.queue_slots = 2;
+    app.update(Msg::Resized { width: w, height: h });
+    app
+}
+
+fn screen(app: &App, w: u16, h: u16) -> String {
+    mcptop::tui::svg::to_text(&mcptop::tui::render_to_buffer(app, &Theme::built_in("default"), w, h))
+}
+
+/// Load the demo into the app as the runtime would: queue snapshots over two minutes (so the
+/// sparkline and rates have history), then the jobs window the app asks for.
+async fn ready(app: &mut App) -> DemoPlatform {
+    let demo = DemoPlatform::new(7, t0() - Duration::seconds(120));
+    for s in (0..=120).step_by(5) {
+        demo.advance(t0() - Duration::seconds(120 - s));
+        let snap = demo.queues().await.expect("demo");
+        app.update(Msg::Source(SourceMsg::QueuesLoaded(snap)));
+    }
+    let query = app.initial_query();
+    let page = demo.jobs(query).await.expect("demo");
+    app.update(Msg::Source(SourceMsg::JobsLoaded(page)));
+    app.update(Msg::Source(SourceMsg::EventsState { connected: true, error: None, at: t0() }));
+    demo
+}
+
+fn fail(app: &mut App, at: DateTime<Utc>) {
+    for feed in [Feed::Queues, Feed::Jobs] {
+        let error = SourceError::Connect("Connection refused (os error 111)".into());
+        app.update(Msg::Source(SourceMsg::Failed { feed, error, at, retry_at: at + Duration::seconds(1) }));
+    }
+    app.update(Msg::Source(SourceMsg::EventsState { connected: false, error: Some("subscription lost".into()), at }));
+}
+
+#[tokio::test]
+async fn dashboard_states() {
+    for (w, h) in SIZES {
+        let loading = app(w, h);
+        insta::assert_snapshot!(format!("loading_{w}x{h}"), screen(&loading, w, h));
+
+        let mut r = app(w, h);
+        ready(&mut r).await;
+        insta::assert_snapshot!(format!("ready_{w}x{h}"), screen(&r, w, h));
+
+        fail(&mut r, t0() + Duration::seconds(20));
+        r.update(Msg::Tick(t0() + Duration::seconds(45)));
+        insta::assert_snapshot!(format!("failed_stale_{w}x{h}"), screen(&r, w, h));
+
+        let mut never = app(w, h);
+        fail(&mut never, t0());
+        insta::assert_snapshot!(format!("failed_no_data_{w}x{h}"), screen(&never, w, h));
+
+        let mut empty = app(w, h);
+        let q = empty.initial_query();
+        let snap = QueueSnapshot {
+            queues: vec![],
+            by_status: JobStatus::ALL.iter().map(|s| (s.clone(), 0)).collect(),
+            total_jobs: 0,
+            server_time: t0(),
+            fetched_at: t0(),
+        };
+        empty.update(Msg::Source(SourceMsg::QueuesLoaded(snap)));
+        let page = JobsPage { query: q, total: 0, scanned: None, jobs: vec![], fetched_at: t0() };
+        empty.update(Msg::Source(SourceMsg::JobsLoaded(page)));
+        insta::assert_snapshot!(format!("empty_{w}x{h}"), screen(&empty, w, h));
+    }
+}
+
+fn key(app: &mut App, code: KeyCode) -> Vec<Effect> {
+    app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+}
+
+#[tokio::test]
+async fn detail_help_filter_and_zoom() {
+    let (w, h) = (160, 48);
+    let mut a = app(w, h);
+    let demo = ready(&mut a).await;
+    // the third job, opened
+    key(&mut a, KeyCode::Char('j'));
+    key(&mut a, KeyCode::Char('j'));
+    let effects = key(&mut a, KeyCode::Enter);
+    let Some(Effect::FollowDetail(Some(id))) = effects.first().cloned() else { panic!("Enter follows the job: {effects:?}") };
+    let detail = demo.job_detail(id.clone()).await.expect("demo");
+    a.update(Msg::Source(SourceMsg::DetailLoaded { id, detail: detail.map(Box::new), at: t0() }));
+    insta::assert_snapshot!("detail_160x48", screen(&a, w, h));
+    key(&mut a, KeyCode::Esc);
+
+    key(&mut a, KeyCode::Char('?'));
+    insta::assert_snapshot!("help_160x48", screen(&a, w, h));
+    key(&mut a, KeyCode::Esc);
+
+    key(&mut a, KeyCode::Char('/'));
+    for c in "db-0".chars() {
+        key(&mut a, KeyCode::Char(c));
+    }
+    insta::assert_snapshot!("filter_typing_80x24", screen(&a, 80, 24));
+
+    key(&mut a, KeyCode::Esc);
+    key(&mut a, KeyCode::Char('z'));
+    insta::assert_snapshot!("zoomed_jobs_80x24", screen(&a, 80, 24));
+}
