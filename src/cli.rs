@@ -153,7 +153,11 @@ fn make_source(cli: &Cli, settings: &Settings) -> anyhow::Result<Option<Source>>
 }
 
 fn runtime_options(settings: &Settings) -> RuntimeOptions {
-    RuntimeOptions { interval: settings.context.poll_interval(), timeout: settings.context.timeout(), ..Default::default() }
+    RuntimeOptions {
+        interval: settings.context.poll_interval(),
+        timeout: settings.context.timeout(),
+        ..Default::default()
+    }
 }
 
 fn new_app(cli: &Cli, settings: &Settings, source_name: &str) -> anyhow::Result<(App, Theme)> {
@@ -163,7 +167,8 @@ fn new_app(cli: &Cli, settings: &Settings, source_name: &str) -> anyhow::Result<
     app.demo = cli.demo;
     app.read_only = settings.read_only;
     app.queue_slots = settings.context.queues.len();
-    app.stall_after = chrono::Duration::from_std(settings.context.stall_after()).unwrap_or(chrono::Duration::seconds(120));
+    app.stall_after =
+        chrono::Duration::from_std(settings.context.stall_after()).unwrap_or(chrono::Duration::seconds(120));
     Ok((app, theme))
 }
 
@@ -199,7 +204,8 @@ async fn snapshot<S: JobSource>(
     let deadline = tokio::time::Instant::now() + settings.context.timeout() * 2;
     let settled = |a: &App| {
         let done = |u: bool, e: bool| u || e;
-        done(a.queues.updated_at.is_some(), a.queues.error.is_some()) && done(a.jobs.updated_at.is_some(), a.jobs.error.is_some())
+        done(a.queues.updated_at.is_some(), a.queues.error.is_some())
+            && done(a.jobs.updated_at.is_some(), a.jobs.error.is_some())
     };
     while !settled(&app) {
         match tokio::time::timeout_at(deadline, rx.recv()).await {
@@ -280,11 +286,7 @@ async fn status<S: JobSource>(source: &S, settings: &Settings, output: Output) -
             .collect(),
         jobs: JobsReport {
             total: snap.as_ref().map(|s| s.total_jobs),
-            by_status: snap
-                .iter()
-                .flat_map(|s| &s.by_status)
-                .map(|(k, v)| (k.as_str().to_string(), *v))
-                .collect(),
+            by_status: snap.iter().flat_map(|s| &s.by_status).map(|(k, v)| (k.as_str().to_string(), *v)).collect(),
         },
     };
     match output {
@@ -302,13 +304,18 @@ fn status_table(r: &StatusReport) -> String {
     let _ = writeln!(s, "\n{:<10} {:<4} {:>8}  ERROR", "SOURCE", "OK", "LATENCY");
     for src in &r.sources {
         let ok = if src.ok { "yes" } else { "NO" };
-        let _ = writeln!(s, "{:<10} {:<4} {:>6}ms  {}", src.name, ok, src.latency_ms, src.error.as_deref().unwrap_or(""));
+        let _ =
+            writeln!(s, "{:<10} {:<4} {:>6}ms  {}", src.name, ok, src.latency_ms, src.error.as_deref().unwrap_or(""));
     }
     if !r.queues.is_empty() {
         let _ = writeln!(s, "\n{:<16} {:>10} {:>10} {:>10} {:>8}", "QUEUE", "LENGTH", "TAKEN", "OLDEST_S", "IN/MIN");
         for q in &r.queues {
             let oldest = q.oldest_age_s.map(|a| format!("{a:.0}")).unwrap_or_else(|| "-".into());
-            let _ = writeln!(s, "{:<16} {:>10} {:>10} {:>10} {:>8}", q.name, q.length, q.processing, oldest, q.enqueued_last_min);
+            let _ = writeln!(
+                s,
+                "{:<16} {:>10} {:>10} {:>10} {:>8}",
+                q.name, q.length, q.processing, oldest, q.enqueued_last_min
+            );
         }
     }
     if let Some(total) = r.jobs.total {

@@ -206,11 +206,13 @@ fn key_at(text: &str, pos: usize) -> Option<String> {
 pub fn load(ov: &Overrides) -> Result<Settings, ConfigError> {
     let file = match (&ov.config, default_path()) {
         (Some(path), _) => {
-            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
+            let text =
+                std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
             parse(&text, path)?
         }
         (None, Some(path)) if path.exists() => {
-            let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
+            let text =
+                std::fs::read_to_string(&path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
             parse(&text, &path)?
         }
         _ => FileConfig::default(),
@@ -261,12 +263,7 @@ pub fn resolve(file: FileConfig, ov: &Overrides) -> Result<Settings, ConfigError
     if log_level.parse::<tracing::Level>().is_err() {
         return Err(invalid("log_level", format!("{log_level:?} is not one of error, warn, info, debug, trace")));
     }
-    let theme = ov
-        .theme
-        .clone()
-        .or(context.theme.clone())
-        .or(file.theme)
-        .unwrap_or_else(|| "default".into());
+    let theme = ov.theme.clone().or(context.theme.clone()).or(file.theme).unwrap_or_else(|| "default".into());
     Ok(Settings {
         read_only: ov.read_only || file.read_only || context.read_only,
         context_name: name,

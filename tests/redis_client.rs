@@ -10,11 +10,11 @@ use harness::{Redis, enqueue, seed_job};
 use mcptop::clients::RedisClient;
 use mcptop::clients::redis::RedisSettings;
 use mcptop::domain::{JobStatus, JobsQuery, Severity};
+use mcptop::runtime::SourceMsg;
 use mcptop::source::JobSource;
 use mcptop::tui::app::{App, Msg};
 use mcptop::tui::keymap::KeyMap;
 use mcptop::tui::theme::Theme;
-use mcptop::runtime::SourceMsg;
 
 const P: &str = "mcp:";
 
@@ -70,7 +70,14 @@ async fn job_windows_are_newest_first_one_round_trip_and_filterable() {
     for i in 0..300 {
         let status = if i % 30 == 0 { "failed" } else { "done" };
         let host = format!("host-{:03}", i);
-        seed_job(&mut c, P, &format!("job{i:03}"), t - (300 - i) * 1000, status, &[("hostname", host.as_bytes()), ("severity", b"Hoch")]);
+        seed_job(
+            &mut c,
+            P,
+            &format!("job{i:03}"),
+            t - (300 - i) * 1000,
+            status,
+            &[("hostname", host.as_bytes()), ("severity", b"Hoch")],
+        );
     }
     let client = client(&redis);
     let page = client.jobs(JobsQuery { offset: 0, limit: 10, ..Default::default() }).await.expect("window");
@@ -90,11 +97,25 @@ async fn job_windows_are_newest_first_one_round_trip_and_filterable() {
 
     let filtered = client.jobs(JobsQuery { filter: "HOST-12".into(), limit: 50, ..Default::default() }).await.unwrap();
     let ids: Vec<_> = filtered.jobs.iter().map(|j| j.id.as_str()).collect();
-    assert_eq!(ids, ["job129", "job128", "job127", "job126", "job125", "job124", "job123", "job122", "job121", "job120"]);
+    assert_eq!(
+        ids,
+        ["job129", "job128", "job127", "job126", "job125", "job124", "job123", "job122", "job121", "job120"]
+    );
     assert_eq!(filtered.scanned, Some(300));
 
     let by_id = client.jobs(JobsQuery { filter: "job007".into(), limit: 5, ..Default::default() }).await.unwrap();
     assert_eq!(by_id.jobs.len(), 1);
+    assert_eq!(by_id.jobs[0].id, "job007");
+
+    // an exact id is found however deep it is, even beyond the scan bound
+    let old = t - 1_000_000_000;
+    seed_job(&mut c, P, "Ancient-Job", old, "done", &[]);
+    let filler: Vec<(i64, String)> =
+        (0..mcptop::clients::redis::FILTER_MAX_SCAN as i64 + 10).map(|i| (t + i, format!("f{i}"))).collect();
+    redis::cmd("ZADD").arg("mcp:jobs").arg(&filler).query::<()>(&mut c).unwrap();
+    let deep = client.jobs(JobsQuery { filter: "Ancient-Job".into(), limit: 5, ..Default::default() }).await.unwrap();
+    assert_eq!(deep.jobs.iter().map(|j| j.id.as_str()).collect::<Vec<_>>(), ["Ancient-Job"]);
+    assert_eq!(deep.scanned, Some(mcptop::clients::redis::FILTER_MAX_SCAN as u64));
 }
 
 #[tokio::test]
@@ -102,11 +123,18 @@ async fn details_hold_every_field_and_are_bounded() {
     let redis = Redis::start();
     let mut c = redis.conn();
     let huge = vec![b'x'; 10 * 1024 * 1024];
-    seed_job(&mut c, P, "big", now_ms(), "awaiting_approval", &[
-        ("description", &huge),
-        ("analysis", br#"{"summary":"disk full","confidence":0.9}"#),
-        ("custom_field", b"kept"),
-    ]);
+    seed_job(
+        &mut c,
+        P,
+        "big",
+        now_ms(),
+        "awaiting_approval",
+        &[
+            ("description", &huge),
+            ("analysis", br#"{"summary":"disk full","confidence":0.9}"#),
+            ("custom_field", b"kept"),
+        ],
+    );
     let client = client(&redis);
     let d = client.job_detail("big".into()).await.unwrap().expect("exists");
     assert!(d.field("description").unwrap().len() < 100 * 1024, "10 MB description is cut on the server");
@@ -121,14 +149,40 @@ async fn hostile_records_render_escaped_without_shifting_the_layout() {
     let mut c = redis.conn();
     let t = now_ms();
     let huge = vec![b'A'; 10 * 1024 * 1024];
-    seed_job(&mut c, P, "ansi", t - 1000, "failed", &[
-        ("hostname", b"db\x1b[31m-01\x1b]0;pwned\x07"),
-        ("alert_type", b"Disk\nFull\r\n"),
-        ("description", &huge),
-        ("error", b"\x1b[2J\x1b[H cleared"),
-    ]);
-    seed_job(&mut c, P, "bytes", t - 2000, "running", &[("status", b"\xff\xfe"), ("hostname", b"\xc3\x28\xa0\xa1"), ("severity", b"9000"), ("created_at", b"not a date")]);
-    seed_job(&mut c, P, "wide", t - 3000, "running", &[("hostname", "数据库-服务器-非常长的主机名称-01".as_bytes()), ("alert_type", "🔥🔥🔥".as_bytes())]);
+    seed_job(
+        &mut c,
+        P,
+        "ansi",
+        t - 1000,
+        "failed",
+        &[
+            ("hostname", b"db\x1b[31m-01\x1b]0;pwned\x07"),
+            ("alert_type", b"Disk\nFull\r\n"),
+            ("description", &huge),
+            ("error", b"\x1b[2J\x1b[H cleared"),
+        ],
+    );
+    seed_job(
+        &mut c,
+        P,
+        "bytes",
+        t - 2000,
+        "running",
+        &[
+            ("status", b"\xff\xfe"),
+            ("hostname", b"\xc3\x28\xa0\xa1"),
+            ("severity", b"9000"),
+            ("created_at", b"not a date"),
+        ],
+    );
+    seed_job(
+        &mut c,
+        P,
+        "wide",
+        t - 3000,
+        "running",
+        &[("hostname", "数据库-服务器-非常长的主机名称-01".as_bytes()), ("alert_type", "🔥🔥🔥".as_bytes())],
+    );
     seed_job(&mut c, P, "bidi", t - 4000, "done", &[("hostname", "evil\u{202e}gnp.exe".as_bytes())]);
     // an id in the index whose key is not a hash at all
     redis::cmd("ZADD").arg("mcp:jobs").arg(t - 5000).arg("wrongtype").query::<()>(&mut c).unwrap();
@@ -160,7 +214,8 @@ async fn hostile_records_render_escaped_without_shifting_the_layout() {
             assert!(width <= w as usize, "row {i} is {width} wide at {w}x{h}: {line}");
         }
         // the Jobs pane's right border is intact on every row of the pane
-        let jobs = mcptop::tui::layout::compute(buf.area, None, app.queue_slots).pane(mcptop::tui::app::PaneId::Jobs).unwrap();
+        let jobs =
+            mcptop::tui::layout::compute(buf.area, None, app.queue_slots).pane(mcptop::tui::app::PaneId::Jobs).unwrap();
         for y in jobs.y..jobs.y + jobs.height {
             let sym = buf[(jobs.x + jobs.width - 1, y)].symbol();
             assert!(["┃", "┓", "┛"].contains(&sym), "border broken at row {y}: {sym:?}\n{text}");
@@ -172,7 +227,11 @@ async fn hostile_records_render_escaped_without_shifting_the_layout() {
     let mut app = App::new("test", "redis", KeyMap::default(), Utc::now());
     app.detail = Some(mcptop::tui::app::DetailView { id: "ansi".into(), ..Default::default() });
     app.mode = mcptop::tui::app::Mode::Detail;
-    app.update(Msg::Source(SourceMsg::DetailLoaded { id: "ansi".into(), detail: Some(Box::new(detail)), at: Utc::now() }));
+    app.update(Msg::Source(SourceMsg::DetailLoaded {
+        id: "ansi".into(),
+        detail: Some(Box::new(detail)),
+        at: Utc::now(),
+    }));
     let text = mcptop::tui::svg::to_text(&mcptop::tui::render_to_buffer(&app, &Theme::built_in("default"), 120, 40));
     assert!(!text.chars().any(|c| c.is_control() && c != '\n'));
     assert!(text.contains("db^[[31m-01^[]0;pwned^G"), "{text}");

@@ -33,7 +33,12 @@ fn client(url: String) -> Arc<RedisClient> {
 }
 
 /// Feed runtime messages into the app until `done` holds or `timeout` passes.
-async fn pump(app: &mut App, rx: &mut mpsc::Receiver<SourceMsg>, timeout: Duration, done: impl Fn(&App) -> bool) -> bool {
+async fn pump(
+    app: &mut App,
+    rx: &mut mpsc::Receiver<SourceMsg>,
+    timeout: Duration,
+    done: impl Fn(&App) -> bool,
+) -> bool {
     let deadline = tokio::time::Instant::now() + timeout;
     while !done(app) {
         match tokio::time::timeout_at(deadline, rx.recv()).await {
@@ -56,11 +61,14 @@ async fn redis_stopping_degrades_the_panes_and_restarting_recovers_within_2s() {
     let mut c = redis.conn();
     seed_job(&mut c, P, "j1", Utc::now().timestamp_millis(), "failed", &[("hostname", b"db-01")]);
     let (tx, mut rx) = mpsc::channel(256);
-    let opts = RuntimeOptions { interval: Duration::from_secs(1), timeout: Duration::from_millis(500), ..Default::default() };
+    let opts =
+        RuntimeOptions { interval: Duration::from_secs(1), timeout: Duration::from_millis(500), ..Default::default() };
     let mut app = App::new("test", "redis", KeyMap::default(), Utc::now());
     app.update(Msg::Resized { width: 160, height: 48 });
     let handle = runtime::spawn(client(redis.url()), opts, app.initial_query(), tx);
-    assert!(pump(&mut app, &mut rx, Duration::from_secs(5), |a| a.jobs.data.is_some() && a.queues.data.is_some()).await);
+    assert!(
+        pump(&mut app, &mut rx, Duration::from_secs(5), |a| a.jobs.data.is_some() && a.queues.data.is_some()).await
+    );
 
     let (port, dir) = redis.stop();
     let failed = |a: &App| a.jobs.error.is_some() && a.queues.error.is_some();
@@ -81,7 +89,10 @@ async fn redis_stopping_degrades_the_panes_and_restarting_recovers_within_2s() {
     let redis = Redis::start_on(port, dir);
     let back = Instant::now();
     let recovered = |a: &App| a.jobs.error.is_none() && a.queues.error.is_none();
-    assert!(pump(&mut app, &mut rx, Duration::from_secs(2), recovered).await, "recovered within 2 s of Redis coming back");
+    assert!(
+        pump(&mut app, &mut rx, Duration::from_secs(2), recovered).await,
+        "recovered within 2 s of Redis coming back"
+    );
     let took = back.elapsed();
     assert!(took < Duration::from_secs(2), "took {took:?}");
     assert_eq!(app.jobs.data.as_ref().map(|p| p.total), Some(0), "fresh data from the new (empty) server");
@@ -96,21 +107,35 @@ async fn pushed_events_refresh_without_waiting_for_a_poll() {
     seed_job(&mut c, P, "j1", Utc::now().timestamp_millis(), "queued", &[("hostname", b"db-01")]);
     let (tx, mut rx) = mpsc::channel(256);
     // polling so slow that only a push can explain a refresh inside the test's deadline
-    let opts = RuntimeOptions { interval: Duration::from_secs(60), timeout: Duration::from_secs(1), ..Default::default() };
+    let opts =
+        RuntimeOptions { interval: Duration::from_secs(60), timeout: Duration::from_secs(1), ..Default::default() };
     let mut app = App::new("test", "redis", KeyMap::default(), Utc::now());
     app.update(Msg::Resized { width: 160, height: 48 });
     let _handle = runtime::spawn(client(redis.url()), opts, app.initial_query(), tx);
     assert!(pump(&mut app, &mut rx, Duration::from_secs(5), |a| a.jobs.data.is_some() && a.events.connected).await);
 
     redis::pipe()
-        .cmd("HSET").arg("mcp:job:j1").arg("status").arg("running")
-        .cmd("ZREM").arg("mcp:jobs:queued").arg("j1")
-        .cmd("ZADD").arg("mcp:jobs:running").arg(1).arg("j1")
-        .cmd("PUBLISH").arg("mcp:events").arg(r#"{"job_id":"j1","status":"running","at":"2026-11-21T03:00:00Z"}"#)
+        .cmd("HSET")
+        .arg("mcp:job:j1")
+        .arg("status")
+        .arg("running")
+        .cmd("ZREM")
+        .arg("mcp:jobs:queued")
+        .arg("j1")
+        .cmd("ZADD")
+        .arg("mcp:jobs:running")
+        .arg(1)
+        .arg("j1")
+        .cmd("PUBLISH")
+        .arg("mcp:events")
+        .arg(r#"{"job_id":"j1","status":"running","at":"2026-11-21T03:00:00Z"}"#)
         .query::<()>(&mut c)
         .unwrap();
     let running = |a: &App| {
-        a.jobs.data.as_ref().is_some_and(|p| p.jobs.first().is_some_and(|j| j.status == mcptop::domain::JobStatus::Running))
+        a.jobs
+            .data
+            .as_ref()
+            .is_some_and(|p| p.jobs.first().is_some_and(|j| j.status == mcptop::domain::JobStatus::Running))
             && a.queues.data.as_ref().is_some_and(|s| s.count(&mcptop::domain::JobStatus::Running) == 1)
     };
     assert!(pump(&mut app, &mut rx, Duration::from_secs(10), running).await, "the event brought the change");

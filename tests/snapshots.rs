@@ -100,7 +100,9 @@ async fn detail_help_filter_and_zoom() {
     key(&mut a, KeyCode::Char('j'));
     key(&mut a, KeyCode::Char('j'));
     let effects = key(&mut a, KeyCode::Enter);
-    let Some(Effect::FollowDetail(Some(id))) = effects.first().cloned() else { panic!("Enter follows the job: {effects:?}") };
+    let Some(Effect::FollowDetail(Some(id))) = effects.first().cloned() else {
+        panic!("Enter follows the job: {effects:?}")
+    };
     let detail = demo.job_detail(id.clone()).await.expect("demo");
     a.update(Msg::Source(SourceMsg::DetailLoaded { id, detail: detail.map(Box::new), at: t0() }));
     insta::assert_snapshot!("detail_160x48", screen(&a, w, h));

@@ -62,8 +62,9 @@ return {now_ms, total, counts, queues}
 /// A window of job rows, newest first, from KEYS[1] (`{p}jobs` or `{p}jobs:failed`), each field
 /// cut to ARGV[6] bytes on the server so a 10 MB description never crosses the wire. With a
 /// needle (ARGV[4], lower-case) it scans at most ARGV[5] entries, newest first, and returns the
-/// matches after skipping ARGV[2] of them. ARGV: prefix, offset, limit, needle, max scan,
-/// max field length, fields…
+/// matches after skipping ARGV[2] of them; a job whose id is exactly ARGV[7] comes first, found
+/// in O(1) however old it is. ARGV: prefix, offset, limit, needle, max scan, max field length,
+/// exact id, fields…
 pub const WINDOW: &str = r#"
 local index = KEYS[1]
 local p = ARGV[1]
@@ -72,8 +73,9 @@ local limit = tonumber(ARGV[3])
 local needle = ARGV[4]
 local max_scan = tonumber(ARGV[5])
 local maxlen = tonumber(ARGV[6])
+local exact = ARGV[7]
 local fields = {}
-for i = 7, #ARGV do fields[#fields + 1] = ARGV[i] end
+for i = 8, #ARGV do fields[#fields + 1] = ARGV[i] end
 local function row(id, score)
   local ok, vals = pcall(redis.call, 'HMGET', p .. 'job:' .. id, unpack(fields))
   local v = {}
@@ -94,6 +96,11 @@ if needle == '' then
 else
   local skip = offset
   local pos = 0
+  local exact_score = false
+  if exact ~= '' then exact_score = redis.call('ZSCORE', index, exact) end
+  if exact_score then
+    if skip > 0 then skip = skip - 1 else rows[#rows + 1] = row(exact, exact_score) end
+  end
   local stop = math.min(max_scan, total)
   while pos < stop and #rows < limit do
     local ids = redis.call('ZREVRANGE', index, pos, math.min(pos + 499, stop - 1), 'WITHSCORES')
@@ -108,7 +115,7 @@ else
           if vals[j] then hay = hay .. '\n' .. string.lower(string.sub(vals[j], 1, 4096)) end
         end
       end
-      if string.find(hay, needle, 1, true) then
+      if id ~= exact and string.find(hay, needle, 1, true) then
         if skip > 0 then skip = skip - 1 else rows[#rows + 1] = row(id, ids[i + 1]) end
         if #rows >= limit then break end
       end

@@ -156,7 +156,8 @@ impl SimState {
     }
 
     fn enqueue(&mut self, id: &str) {
-        let queue = self.jobs.get(id).and_then(|j| j.fields.get("queue")).map(|q| String::from_utf8_lossy(q).into_owned());
+        let queue =
+            self.jobs.get(id).and_then(|j| j.fields.get("queue")).map(|q| String::from_utf8_lossy(q).into_owned());
         if let Some(q) = queue.and_then(|q| self.queues.get_mut(&q)) {
             q.push_front(id.to_string());
         }
@@ -184,7 +185,8 @@ impl SimState {
             None => return,
         };
         self.set(id, status.clone(), at);
-        let (_, _, desc, cause, action) = data::ALERTS.iter().find(|a| a.0 == alert).copied().unwrap_or(data::ALERTS[0]);
+        let (_, _, desc, cause, action) =
+            data::ALERTS.iter().find(|a| a.0 == alert).copied().unwrap_or(data::ALERTS[0]);
         let confidence = 0.55 + self.rng.below(40) as f64 / 100.0;
         let hits: Vec<serde_json::Value> = (0..3)
             .map(|k| {
@@ -205,16 +207,21 @@ impl SimState {
         if status == JobStatus::Cancelled {
             return;
         }
-        put("analysis", serde_json::json!({"summary": format!("{desc} on {host}"), "root_cause": cause,
+        put(
+            "analysis",
+            serde_json::json!({"summary": format!("{desc} on {host}"), "root_cause": cause,
             "impact": format!("{host} may stop serving requests"), "immediate_action": action,
-            "priority": 2, "confidence": confidence, "model": "ollama/llama3.1:8b"}).to_string());
+            "priority": 2, "confidence": confidence, "model": "ollama/llama3.1:8b"})
+            .to_string(),
+        );
         put("rag_hits", serde_json::Value::Array(hits).to_string());
         let title = format!("[job {id}] {alert} on {host}");
         match status {
             JobStatus::AwaitingApproval => put(
                 "ticket_draft",
                 serde_json::json!({"title": title, "group": "Operations", "priority": "2 normal",
-                    "body": format!("{desc}.\n\nRoot cause: {cause}.\nAction: {action}.")}).to_string(),
+                    "body": format!("{desc}.\n\nRoot cause: {cause}.\nAction: {action}.")})
+                .to_string(),
             ),
             JobStatus::Approved | JobStatus::Rejected => {
                 put("decided_by", "mcptop:alice@ops-laptop".into());
@@ -289,7 +296,11 @@ impl SimState {
                         .order
                         .iter()
                         .take_while(|(c, _)| now - *c <= Duration::seconds(60))
-                        .filter(|(_, id)| self.jobs.get(id).is_some_and(|j| j.fields.get("queue").map(|v| v.as_slice()) == Some(name.as_bytes())))
+                        .filter(|(_, id)| {
+                            self.jobs
+                                .get(id)
+                                .is_some_and(|j| j.fields.get("queue").map(|v| v.as_slice()) == Some(name.as_bytes()))
+                        })
                         .count() as u64,
                 }
             })
@@ -305,9 +316,14 @@ impl SimState {
         let needle = query.filter.trim().to_lowercase();
         let rows = self.order.iter().filter_map(|(c, id)| {
             let job = self.jobs.get(id)?;
-            (!query.failures_only || job.status == JobStatus::Failed).then(|| Job::from_fields(id, Some(c.timestamp_millis() as f64), &job.fields))
+            (!query.failures_only || job.status == JobStatus::Failed)
+                .then(|| Job::from_fields(id, Some(c.timestamp_millis() as f64), &job.fields))
         });
-        let total = if query.failures_only { self.jobs.values().filter(|j| j.status == JobStatus::Failed).count() } else { self.jobs.len() };
+        let total = if query.failures_only {
+            self.jobs.values().filter(|j| j.status == JobStatus::Failed).count()
+        } else {
+            self.jobs.len()
+        };
         let (jobs, scanned) = if needle.is_empty() {
             (rows.skip(query.offset).take(query.limit).collect(), None)
         } else {

@@ -278,12 +278,9 @@ impl JobDetail {
     /// Build the detail from every raw field of the hash.
     pub fn from_fields(id: &str, fields: &RawFields, fetched_at: DateTime<Utc>) -> Self {
         let text = |name: &str| fields.get(name).map(|v| String::from_utf8_lossy(v).into_owned());
-        let analysis = text("analysis")
-            .and_then(|s| serde_json::from_str::<Analysis>(&s).ok())
-            .map(Analysis::cleaned);
-        let ticket_draft = text("ticket_draft")
-            .and_then(|s| serde_json::from_str::<TicketDraft>(&s).ok())
-            .map(TicketDraft::cleaned);
+        let analysis = text("analysis").and_then(|s| serde_json::from_str::<Analysis>(&s).ok()).map(Analysis::cleaned);
+        let ticket_draft =
+            text("ticket_draft").and_then(|s| serde_json::from_str::<TicketDraft>(&s).ok()).map(TicketDraft::cleaned);
         JobDetail {
             job: Job::from_fields(id, None, fields),
             fields: fields
@@ -348,11 +345,7 @@ fn parse_rag_hits(s: &str) -> Result<Vec<RagHit>, String> {
         .map(|h| RagHit {
             id: h.get("id").map(json_scalar).unwrap_or_else(|| "?".into()),
             score: h.get("score").and_then(|v| v.as_f64()).filter(|v| v.is_finite()),
-            text: h
-                .get("text")
-                .and_then(|v| v.as_str())
-                .map(|t| clean_text(t, 4096))
-                .unwrap_or_default(),
+            text: h.get("text").and_then(|v| v.as_str()).map(|t| clean_text(t, 4096)).unwrap_or_default(),
             metadata: h.get("metadata").map(|m| clean_line(&m.to_string())).unwrap_or_default(),
         })
         .collect())

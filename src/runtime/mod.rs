@@ -30,11 +30,24 @@ pub enum Feed {
 pub enum SourceMsg {
     QueuesLoaded(QueueSnapshot),
     JobsLoaded(JobsPage),
-    DetailLoaded { id: String, detail: Option<Box<JobDetail>>, at: DateTime<Utc> },
+    DetailLoaded {
+        id: String,
+        detail: Option<Box<JobDetail>>,
+        at: DateTime<Utc>,
+    },
     /// A fetch failed; the next try is at `retry_at`.
-    Failed { feed: Feed, error: SourceError, at: DateTime<Utc>, retry_at: DateTime<Utc> },
+    Failed {
+        feed: Feed,
+        error: SourceError,
+        at: DateTime<Utc>,
+        retry_at: DateTime<Utc>,
+    },
     /// The push subscription came up or went down.
-    EventsState { connected: bool, error: Option<String>, at: DateTime<Utc> },
+    EventsState {
+        connected: bool,
+        error: Option<String>,
+        at: DateTime<Utc>,
+    },
 }
 
 /// Timing of the pollers.
@@ -50,7 +63,11 @@ pub struct RuntimeOptions {
 
 impl Default for RuntimeOptions {
     fn default() -> Self {
-        RuntimeOptions { interval: Duration::from_secs(1), timeout: Duration::from_secs(2), min_gap: Duration::from_millis(100) }
+        RuntimeOptions {
+            interval: Duration::from_secs(1),
+            timeout: Duration::from_secs(2),
+            min_gap: Duration::from_millis(100),
+        }
     }
 }
 
@@ -128,7 +145,12 @@ pub fn spawn<S: JobSource>(
 
 /// Keep a subscription to `{p}events`; every event nudges the pollers, and every (re)connect
 /// nudges them too, since events sent while disconnected are lost.
-async fn events_task<S: JobSource>(source: Arc<S>, opts: RuntimeOptions, nudges: [Arc<Notify>; 3], tx: mpsc::Sender<SourceMsg>) {
+async fn events_task<S: JobSource>(
+    source: Arc<S>,
+    opts: RuntimeOptions,
+    nudges: [Arc<Notify>; 3],
+    tx: mpsc::Sender<SourceMsg>,
+) {
     let nudge_all = || nudges.iter().for_each(|n| n.notify_one());
     let mut failures = 0u32;
     loop {
@@ -143,7 +165,11 @@ async fn events_task<S: JobSource>(source: Arc<S>, opts: RuntimeOptions, nudges:
                 while stream.next().await.is_some() {
                     nudge_all();
                 }
-                let lost = SourceMsg::EventsState { connected: false, error: Some("subscription lost".into()), at: Utc::now() };
+                let lost = SourceMsg::EventsState {
+                    connected: false,
+                    error: Some("subscription lost".into()),
+                    at: Utc::now(),
+                };
                 if tx.send(lost).await.is_err() {
                     return;
                 }

@@ -207,7 +207,11 @@ impl App {
         match msg {
             SourceMsg::QueuesLoaded(snap) => {
                 for q in &snap.queues {
-                    self.history.entry(q.name.clone()).or_default().record(snap.server_time, q.length, q.oldest_id.as_ref());
+                    self.history.entry(q.name.clone()).or_default().record(
+                        snap.server_time,
+                        q.length,
+                        q.oldest_id.as_ref(),
+                    );
                 }
                 let at = snap.fetched_at;
                 self.queues.loaded(snap, at);

@@ -99,7 +99,9 @@ impl Key {
             "end" => KeyCode::End,
             "space" => KeyCode::Char(' '),
             "backspace" => KeyCode::Backspace,
-            f if f.len() > 1 && f.starts_with('f') => KeyCode::F(f[1..].parse().map_err(|_| format!("unknown key {s:?}"))?),
+            f if f.len() > 1 && f.starts_with('f') => {
+                KeyCode::F(f[1..].parse().map_err(|_| format!("unknown key {s:?}"))?)
+            }
             c if c.chars().count() == 1 => KeyCode::Char(c.chars().next().unwrap_or(' ')),
             _ => return Err(format!("unknown key {s:?}")),
         };
@@ -138,7 +140,11 @@ impl KeyMap {
                 if let Some(other) = bindings.insert(key, *action)
                     && other != *action
                 {
-                    return Err(format!("keys.{}: {k:?} is also bound to {}", action_name(*action), action_name(other)));
+                    return Err(format!(
+                        "keys.{}: {k:?} is also bound to {}",
+                        action_name(*action),
+                        action_name(other)
+                    ));
                 }
             }
         }

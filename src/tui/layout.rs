@@ -49,7 +49,8 @@ pub fn compute(area: Rect, zoomed: Option<PaneId>, queues: usize) -> Areas {
             Layout::vertical([Constraint::Length(queue_h), Constraint::Min(3), Constraint::Length(3)]).areas(body);
         panes.push((PaneId::Queue, q));
         panes.push((PaneId::Jobs, j));
-        let cells = Layout::default().direction(Direction::Horizontal).constraints([Constraint::Ratio(1, 5); 5]).split(strip);
+        let cells =
+            Layout::default().direction(Direction::Horizontal).constraints([Constraint::Ratio(1, 5); 5]).split(strip);
         panes.extend(side.iter().copied().zip(cells.iter().copied()));
     }
     Areas { header, body, footer, panes }

@@ -95,7 +95,11 @@ pub fn to_svg(buf: &Buffer) -> String {
             }
             let (px, py) = (start as f32 * CW, y as f32 * CH);
             if bg != BG {
-                let _ = write!(s, r#"<rect x="{px:.1}" y="{py:.1}" width="{:.1}" height="{CH}" fill="{bg}"/>"#, (x - start) as f32 * CW);
+                let _ = write!(
+                    s,
+                    r#"<rect x="{px:.1}" y="{py:.1}" width="{:.1}" height="{CH}" fill="{bg}"/>"#,
+                    (x - start) as f32 * CW
+                );
             }
             if !text.trim().is_empty() {
                 let weight = if bold { r#" font-weight="bold""# } else { "" };

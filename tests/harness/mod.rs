@@ -40,7 +40,13 @@ pub struct Service {
 
 impl Service {
     /// Start `cmd` (already holding its arguments) and wait until `ready` says so.
-    pub fn start(name: &'static str, port: u16, dir: tempfile::TempDir, mut cmd: Command, ready: impl Fn(u16) -> bool) -> Service {
+    pub fn start(
+        name: &'static str,
+        port: u16,
+        dir: tempfile::TempDir,
+        mut cmd: Command,
+        ready: impl Fn(u16) -> bool,
+    ) -> Service {
         let log = std::fs::File::create(dir.path().join(format!("{name}.log"))).expect("log file");
         let child = cmd
             .stdin(Stdio::null())
@@ -65,7 +71,11 @@ impl Service {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        panic!("{} was not ready within 20 s:\n{}", self.name, std::fs::read_to_string(self.log_path()).unwrap_or_default());
+        panic!(
+            "{} was not ready within 20 s:\n{}",
+            self.name,
+            std::fs::read_to_string(self.log_path()).unwrap_or_default()
+        );
     }
 
     pub fn log_path(&self) -> PathBuf {
@@ -145,7 +155,14 @@ impl Redis {
 
 /// Write one job the way the platform does (CONTRACT.md §1): the hash, the index and the status
 /// set. `fields` may hold anything, hostile bytes included.
-pub fn seed_job(conn: &mut redis::Connection, prefix: &str, id: &str, created_ms: i64, status: &str, fields: &[(&str, &[u8])]) {
+pub fn seed_job(
+    conn: &mut redis::Connection,
+    prefix: &str,
+    id: &str,
+    created_ms: i64,
+    status: &str,
+    fields: &[(&str, &[u8])],
+) {
     let mut p = redis::pipe();
     let key = format!("{prefix}job:{id}");
     p.cmd("HSET").arg(&key).arg("id").arg(id).arg("status").arg(status);

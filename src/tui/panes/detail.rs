@@ -14,9 +14,30 @@ use crate::tui::loadable::age;
 
 /// Fields shown in their own sections rather than under "Other fields".
 const SHOWN: &[&str] = &[
-    "id", "status", "severity", "hostname", "alert_type", "source", "description", "queue", "requested_by",
-    "analysis", "rag_hits", "ticket_draft", "ticket_id", "ticket_number", "ticket_url", "created_at", "updated_at",
-    "started_at", "finished_at", "decided_at", "decided_by", "decision_note", "error", "attempts",
+    "id",
+    "status",
+    "severity",
+    "hostname",
+    "alert_type",
+    "source",
+    "description",
+    "queue",
+    "requested_by",
+    "analysis",
+    "rag_hits",
+    "ticket_draft",
+    "ticket_id",
+    "ticket_number",
+    "ticket_url",
+    "created_at",
+    "updated_at",
+    "started_at",
+    "finished_at",
+    "decided_at",
+    "decided_by",
+    "decision_note",
+    "error",
+    "attempts",
 ];
 
 pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, view: &DetailView) {
@@ -131,7 +152,8 @@ fn body<'a>(ctx: &RenderCtx<'_>, d: &JobDetail) -> Vec<Line<'a>> {
     l.push(section(ctx, "Timeline"));
     for k in ["created_at", "started_at", "finished_at", "decided_at", "updated_at"] {
         if let Some(v) = d.field(k) {
-            let rel = parse_time(v).map(|at| format!("  ({} ago)", age((ctx.now - at).num_seconds()))).unwrap_or_default();
+            let rel =
+                parse_time(v).map(|at| format!("  ({} ago)", age((ctx.now - at).num_seconds()))).unwrap_or_default();
             l.extend(kv(ctx, k, Some(&format!("{v}{rel}"))));
         }
     }

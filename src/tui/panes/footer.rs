@@ -22,7 +22,9 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App) {
         return;
     }
     let hints: &[(Action, &str)] = match app.mode {
-        Mode::Detail => &[(Action::Back, "back"), (Action::Down, "scroll"), (Action::Help, "help"), (Action::Quit, "quit")],
+        Mode::Detail => {
+            &[(Action::Back, "back"), (Action::Down, "scroll"), (Action::Help, "help"), (Action::Quit, "quit")]
+        }
         _ => &[
             (Action::Quit, "quit"),
             (Action::Help, "help"),

@@ -58,17 +58,39 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App, focused
             Some(job) => job_row(ctx, job, wide),
             None => Row::new([Cell::from(Span::styled("…", t.muted))]),
         };
-        if selected && focused { row.style(t.selected) } else if selected { row.style(t.selected.remove_modifier(ratatui::style::Modifier::BOLD)) } else { row }
+        if selected && focused {
+            row.style(t.selected)
+        } else if selected {
+            row.style(t.selected.remove_modifier(ratatui::style::Modifier::BOLD))
+        } else {
+            row
+        }
     });
     let widths = if wide {
-        [Constraint::Length(4), Constraint::Length(17), Constraint::Length(8), Constraint::Length(18), Constraint::Length(16), Constraint::Length(10), Constraint::Min(10)]
+        [
+            Constraint::Length(4),
+            Constraint::Length(17),
+            Constraint::Length(8),
+            Constraint::Length(18),
+            Constraint::Length(16),
+            Constraint::Length(10),
+            Constraint::Min(10),
+        ]
     } else {
-        [Constraint::Length(4), Constraint::Length(8), Constraint::Length(4), Constraint::Length(14), Constraint::Length(14), Constraint::Length(8), Constraint::Min(0)]
+        [
+            Constraint::Length(4),
+            Constraint::Length(8),
+            Constraint::Length(4),
+            Constraint::Length(14),
+            Constraint::Length(14),
+            Constraint::Length(8),
+            Constraint::Min(0),
+        ]
     };
     f.render_widget(Table::new(rows, widths).header(header).column_spacing(1), body);
 }
 
-/// `1,234 jobs`, `12 failed`, `3 matches (scanned 50,000)`, `row 7/1,234`.
+/// `1,234 jobs`, `12 failed`, `3 matches in newest 10,000`, with the row: `· 7/1,234`.
 fn summary(app: &App) -> String {
     let v = &app.view;
     if app.jobs.data.as_ref().is_none_or(|p| !v.accepts(&p.query)) {
@@ -77,7 +99,11 @@ fn summary(app: &App) -> String {
     let noun = if v.failures_only() { "failed" } else { "jobs" };
     let count = match (v.total(), app.jobs.data.as_ref().and_then(|p| p.scanned)) {
         (Some(t), _) if v.filter().is_empty() => format!("{} {noun}", thousands(t as u64)),
-        (Some(t), scanned) => format!("{} matches{}", thousands(t as u64), scanned.map(|s| format!(" in {}", thousands(s))).unwrap_or_default()),
+        (Some(t), scanned) => format!(
+            "{} matches{}",
+            thousands(t as u64),
+            scanned.map(|s| format!(" in newest {}", thousands(s))).unwrap_or_default()
+        ),
         (None, _) => format!("{}+ matches", thousands(v.selected() as u64 + 1)),
     };
     match v.total() {
@@ -111,7 +137,9 @@ fn job_row<'a>(ctx: &RenderCtx<'_>, job: &'a Job, wide: bool) -> Row<'a> {
         unknown(&job.alert_type),
         Cell::from(Span::styled(job.id.as_str(), t.muted)),
         match (&job.error, &job.summary) {
-            (Some(e), _) if job.status == crate::domain::JobStatus::Failed => Cell::from(Span::styled(e.as_str(), t.error)),
+            (Some(e), _) if job.status == crate::domain::JobStatus::Failed => {
+                Cell::from(Span::styled(e.as_str(), t.error))
+            }
             (_, s) => unknown(s),
         },
     ])

@@ -25,12 +25,16 @@ pub struct RenderCtx<'a> {
 }
 
 /// A pane's frame: its number and title, how fresh its data is, focus shown by the border.
-pub fn pane_block<'a, T>(ctx: &RenderCtx<'_>, pane: PaneId, focused: bool, data: Option<&Loadable<T>>, extra: &str) -> Block<'a> {
+pub fn pane_block<'a, T>(
+    ctx: &RenderCtx<'_>,
+    pane: PaneId,
+    focused: bool,
+    data: Option<&Loadable<T>>,
+    extra: &str,
+) -> Block<'a> {
     let t = ctx.theme;
-    let mut title = vec![
-        Span::styled(format!(" {} ", pane.number()), t.key),
-        Span::styled(pane.title().to_string(), t.title),
-    ];
+    let mut title =
+        vec![Span::styled(format!(" {} ", pane.number()), t.key), Span::styled(pane.title().to_string(), t.title)];
     if !extra.is_empty() {
         title.push(Span::styled(format!(" {extra}"), t.text));
     }

@@ -47,12 +47,11 @@ fn queue_line<'a>(
     width: usize,
 ) -> Line<'a> {
     let t = ctx.theme;
-    let stalled = q.length > 0
-        && hist.and_then(|h| h.last_progress).is_some_and(|p| server_now - p >= stall_after);
+    let stalled = q.length > 0 && hist.and_then(|h| h.last_progress).is_some_and(|p| server_now - p >= stall_after);
     let oldest = q.oldest_age_s.map(|s| age(s as i64)).unwrap_or_else(|| "-".into());
-    let out = hist.and_then(|h| h.length_a_minute_before(server_now)).map(|before| {
-        (q.enqueued_last_min as i64 - (q.length as i64 - before as i64)).max(0).to_string()
-    });
+    let out = hist
+        .and_then(|h| h.length_a_minute_before(server_now))
+        .map(|before| (q.enqueued_last_min as i64 - (q.length as i64 - before as i64)).max(0).to_string());
     let mut spans = vec![
         Span::styled(format!("{:<12.12}", q.name), t.title),
         Span::styled(format!("{:>7}", thousands(q.length)), if q.length > 0 { t.text } else { t.muted }),
