@@ -42,6 +42,12 @@ fn bench_render(c: &mut Criterion) {
             terminal.draw(|f| mcptop::tui::render::draw(f, &app, &ctx)).expect("draw");
         })
     });
+    // The floor: ratatui's own per-frame work (buffer reset, diff, backend copy) with nothing drawn.
+    c.bench_function("terminal_draw_nothing_200x60", |b| {
+        b.iter(|| {
+            terminal.draw(|_| {}).expect("draw");
+        });
+    });
 }
 
 criterion_group!(benches, bench_render);

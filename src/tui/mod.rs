@@ -2,6 +2,7 @@
 //! feeds them to `App::update`, carries out the effects and draws when something changed.
 
 pub mod app;
+pub mod cells;
 pub mod jobs_view;
 pub mod keymap;
 pub mod layout;

@@ -2,16 +2,18 @@
 //! visible rows are built, whatever the size of the list.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
-use ratatui::style::Style;
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row, Table};
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::Line;
+use ratatui::widgets::Paragraph;
 
 use super::queue::thousands;
 use super::{RenderCtx, error_line, pane_block};
 use crate::domain::text::clean_line;
-use crate::domain::{Job, Severity};
+use crate::domain::{Job, JobStatus, Severity};
 use crate::tui::app::{App, PaneId};
+use crate::tui::cells::put;
 use crate::tui::loadable::age;
 
 pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App, focused: bool) {
@@ -47,47 +49,73 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App, focused
         return;
     }
     let wide = body.width >= 100;
-    let header = Row::new(
-        ["AGE", "STATUS", "SEV", "HOST", "TYPE", "ID", "DESCRIPTION"].map(|h| Cell::from(Span::styled(h, t.muted))),
-    );
+    let cols: &[u16; 6] = if wide { &WIDE_COLUMNS } else { &NARROW_COLUMNS };
+    let buf = f.buffer_mut();
+    let headers = ["AGE", "STATUS", "SEV", "HOST", "TYPE", "ID", "DESCRIPTION"];
+    write_row(buf, body, body.y, cols, headers.map(|h| (h, t.muted)));
     let rows_visible = body.height.saturating_sub(1) as usize;
     let last = view.total().map(|t| t.min(view.top() + rows_visible)).unwrap_or(view.top() + rows_visible);
-    let rows = (view.top()..last).map(|i| {
-        let selected = i == view.selected();
-        let row = match view.job_at(page, i) {
-            Some(job) => job_row(ctx, job, wide),
-            None => Row::new([Cell::from(Span::styled("…", t.muted))]),
-        };
-        if selected && focused {
-            row.style(t.selected)
-        } else if selected {
-            row.style(t.selected.remove_modifier(ratatui::style::Modifier::BOLD))
-        } else {
-            row
+    for (n, i) in (view.top()..last).enumerate() {
+        let y = body.y + 1 + n as u16;
+        if i == view.selected() {
+            let style = if focused { t.selected } else { t.selected.remove_modifier(Modifier::BOLD) };
+            buf.set_style(Rect { y, height: 1, ..body }, style);
         }
-    });
-    let widths = if wide {
-        [
-            Constraint::Length(4),
-            Constraint::Length(17),
-            Constraint::Length(8),
-            Constraint::Length(18),
-            Constraint::Length(16),
-            Constraint::Length(10),
-            Constraint::Min(10),
-        ]
-    } else {
-        [
-            Constraint::Length(4),
-            Constraint::Length(8),
-            Constraint::Length(4),
-            Constraint::Length(14),
-            Constraint::Length(14),
-            Constraint::Length(8),
-            Constraint::Min(0),
-        ]
+        match view.job_at(page, i) {
+            Some(job) => {
+                let age = job.created_at.map(|c| age((ctx.now - c).num_seconds())).unwrap_or_else(|| "?".into());
+                write_row(buf, body, y, cols, job_cells(ctx, job, wide, &age));
+            }
+            None => {
+                put(buf, body.x, y, "…", body.width, t.muted);
+            }
+        }
+    }
+}
+
+/// Widths of the fixed columns (age, status, severity, host, type, id), wide and narrow; the
+/// description takes the rest.
+const WIDE_COLUMNS: [u16; 6] = [4, 17, 8, 18, 16, 10];
+const NARROW_COLUMNS: [u16; 6] = [4, 8, 4, 14, 14, 8];
+
+/// Write one row's seven cells, one space apart, each cut to its column.
+fn write_row(buf: &mut Buffer, area: Rect, y: u16, cols: &[u16; 6], cells: [(&str, Style); 7]) {
+    let mut x = area.x;
+    let right = area.x + area.width;
+    for (i, (text, style)) in cells.iter().enumerate() {
+        let w = cols.get(i).copied().unwrap_or(right.saturating_sub(x)).min(right.saturating_sub(x));
+        put(buf, x, y, text, w, *style);
+        x = (x + w + 1).min(right);
+    }
+}
+
+fn job_cells<'a>(ctx: &RenderCtx<'_>, job: &'a Job, wide: bool, age: &'a str) -> [(&'a str, Style); 7] {
+    let t = ctx.theme;
+    let status = if wide { job.status.as_str() } else { job.status.short() };
+    let sev = match (job.severity, wide) {
+        (s, true) => s.as_str(),
+        (Severity::Critical, false) => "crit",
+        (Severity::Medium, false) => "med",
+        (Severity::Unknown, false) => "?",
+        (s, false) => s.as_str(),
     };
-    f.render_widget(Table::new(rows, widths).header(header).column_spacing(1), body);
+    let or_unknown = |s: &'a Option<String>| match s {
+        Some(v) => (v.as_str(), t.text),
+        None => ("?", t.muted),
+    };
+    let description = match &job.error {
+        Some(e) if job.status == JobStatus::Failed => (e.as_str(), t.error),
+        _ => or_unknown(&job.summary),
+    };
+    [
+        (age, t.muted),
+        (status, t.status(&job.status)),
+        (sev, t.severity(job.severity)),
+        or_unknown(&job.hostname),
+        or_unknown(&job.alert_type),
+        (job.id.as_str(), t.muted),
+        description,
+    ]
 }
 
 /// `1,234 jobs`, `12 failed`, `3 matches in newest 10,000`, with the row: `· 7/1,234`.
@@ -110,38 +138,4 @@ fn summary(app: &App) -> String {
         Some(t) if t > 0 => format!("{count} · {}/{}", thousands(v.selected() as u64 + 1), thousands(t as u64)),
         _ => count,
     }
-}
-
-fn job_row<'a>(ctx: &RenderCtx<'_>, job: &'a Job, wide: bool) -> Row<'a> {
-    let t = ctx.theme;
-    let age = job.created_at.map(|c| age((ctx.now - c).num_seconds())).unwrap_or_else(|| "?".into());
-    let status = if wide { job.status.as_str() } else { job.status.short() };
-    let sev = match (job.severity, wide) {
-        (s, true) => s.as_str(),
-        (Severity::Critical, false) => "crit",
-        (Severity::Medium, false) => "med",
-        (Severity::Unknown, false) => "?",
-        (s, false) => s.as_str(),
-    };
-    let unknown = |s: &'a Option<String>| -> Cell<'a> {
-        match s {
-            Some(v) => Cell::from(v.as_str()),
-            None => Cell::from(Span::styled("?", t.muted)),
-        }
-    };
-    Row::new([
-        Cell::from(Span::styled(age, t.muted)),
-        Cell::from(Span::styled(status, t.status(&job.status))),
-        Cell::from(Span::styled(sev, t.severity(job.severity))),
-        unknown(&job.hostname),
-        unknown(&job.alert_type),
-        Cell::from(Span::styled(job.id.as_str(), t.muted)),
-        match (&job.error, &job.summary) {
-            (Some(e), _) if job.status == crate::domain::JobStatus::Failed => {
-                Cell::from(Span::styled(e.as_str(), t.error))
-            }
-            (_, s) => unknown(s),
-        },
-    ])
-    .style(Style::default().patch(t.text))
 }

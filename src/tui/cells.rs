@@ -1,0 +1,73 @@
+//! Writing text straight into the frame buffer, for the lists whose rows are the hot path of a
+//! frame. ASCII text (nearly all of it) skips grapheme segmentation; anything else goes through
+//! ratatui's own grapheme- and width-aware `set_stringn`, so wide characters stay correct.
+
+use ratatui::buffer::Buffer;
+use ratatui::style::Style;
+
+/// Write `text` at (`x`, `y`) in at most `max` columns; a cut string ends in `…`. Returns the
+/// columns used. The text must already be clean (no control characters).
+pub fn put(buf: &mut Buffer, x: u16, y: u16, text: &str, max: u16, style: Style) -> u16 {
+    if max == 0 {
+        return 0;
+    }
+    if text.is_ascii() {
+        let bytes = text.as_bytes();
+        let cut = bytes.len() > max as usize;
+        let n = if cut { max as usize - 1 } else { bytes.len() };
+        let mut cx = x;
+        for &b in &bytes[..n] {
+            if let Some(cell) = buf.cell_mut((cx, y)) {
+                cell.set_char(b as char).set_style(style);
+            }
+            cx += 1;
+        }
+        if cut && let Some(cell) = buf.cell_mut((cx, y)) {
+            cell.set_char('…').set_style(style);
+        }
+        return if cut { max } else { n as u16 };
+    }
+    let width = unicode_width::UnicodeWidthStr::width(text);
+    if width <= max as usize {
+        buf.set_stringn(x, y, text, max as usize, style).0 - x
+    } else {
+        let used = buf.set_stringn(x, y, text, max as usize - 1, style).0 - x;
+        if let Some(cell) = buf.cell_mut((x + used, y)) {
+            cell.set_char('…').set_style(style);
+        }
+        used + 1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ratatui::layout::Rect;
+
+    fn row(buf: &Buffer) -> String {
+        let mut s = String::new();
+        let mut skip = 0;
+        for x in 0..buf.area.width {
+            if skip > 0 {
+                skip -= 1;
+                continue;
+            }
+            let sym = buf[(x, 0)].symbol();
+            skip = unicode_width::UnicodeWidthStr::width(sym).saturating_sub(1);
+            s.push_str(sym);
+        }
+        s
+    }
+
+    #[test]
+    fn ascii_and_wide_text_are_cut_to_their_columns() {
+        let mut buf = Buffer::empty(Rect::new(0, 0, 10, 1));
+        assert_eq!(put(&mut buf, 0, 0, "abcdefgh", 5, Style::default()), 5);
+        assert_eq!(row(&buf), "abcd…     ");
+        let mut buf = Buffer::empty(Rect::new(0, 0, 10, 1));
+        assert_eq!(put(&mut buf, 0, 0, "数据库服务器", 7, Style::default()), 7);
+        assert_eq!(row(&buf), "数据库…   ");
+        let mut buf = Buffer::empty(Rect::new(0, 0, 4, 1));
+        assert_eq!(put(&mut buf, 2, 0, "abcdef", 9, Style::default()), 6, "off the edge is ignored, not a panic");
+    }
+}
