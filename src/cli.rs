@@ -180,8 +180,14 @@ async fn dashboard<S: JobSource>(cli: &Cli, source: Arc<S>, settings: &Settings)
     if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
         anyhow::bail!("stdout is not a terminal: use `mcptop status` or `--snapshot` for headless output");
     }
-    crate::tui::run(source, app, theme, runtime_options(settings)).await?;
-    Ok(ExitCode::SUCCESS)
+    let exit = crate::tui::run(source, app, theme, runtime_options(settings)).await?;
+    tracing::info!(?exit, "stopped");
+    Ok(match exit {
+        crate::tui::Exit::Quit => ExitCode::SUCCESS,
+        // The shell convention for "ended by signal N".
+        crate::tui::Exit::Signal(n) => ExitCode::from(128 + n as u8),
+        crate::tui::Exit::TerminalGone => ExitCode::from(129),
+    })
 }
 
 /// Wait (bounded) until the queue and job feeds have answered, then print one frame.

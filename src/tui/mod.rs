@@ -30,9 +30,25 @@ use theme::Theme;
 /// Most runtime messages folded into one frame before drawing.
 const MAX_BATCH: usize = 256;
 
+/// Why the dashboard stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// The user quit.
+    Quit,
+    /// A signal (SIGTERM, SIGHUP) ended it; the number is the signal's.
+    Signal(i32),
+    /// The terminal went away (stdin closed).
+    TerminalGone,
+}
+
 /// Run the dashboard until the user quits, the terminal goes away, or a signal arrives. The
 /// terminal is restored on every way out, panics included (`ratatui::init` installs that hook).
-pub async fn run<S: JobSource>(source: Arc<S>, mut app: App, theme: Theme, opts: RuntimeOptions) -> anyhow::Result<()> {
+pub async fn run<S: JobSource>(
+    source: Arc<S>,
+    mut app: App,
+    theme: Theme,
+    opts: RuntimeOptions,
+) -> anyhow::Result<Exit> {
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
     let mut terminal = ratatui::init();
@@ -55,12 +71,12 @@ pub async fn run<S: JobSource>(source: Arc<S>, mut app: App, theme: Theme, opts:
                     Some(Ok(Event::Resize(width, height))) => Msg::Resized { width, height },
                     Some(Ok(_)) => continue,
                     // stdin closed or unreadable: the terminal is gone.
-                    Some(Err(_)) | None => break,
+                    Some(Err(_)) | None => return Ok(Exit::TerminalGone),
                 },
                 Some(m) = rx.recv() => Msg::Source(m),
                 _ = tokio::time::sleep(until_next_second()) => Msg::Tick(Utc::now()),
-                _ = sigterm.recv() => break,
-                _ = sighup.recv() => break,
+                _ = sigterm.recv() => return Ok(Exit::Signal(15)),
+                _ = sighup.recv() => return Ok(Exit::Signal(1)),
             };
             dirty |= apply(&mut app, &handle, msg);
             // Fold everything already waiting into the same frame.
@@ -69,10 +85,9 @@ pub async fn run<S: JobSource>(source: Arc<S>, mut app: App, theme: Theme, opts:
                 dirty |= apply(&mut app, &handle, Msg::Source(m));
             }
             if app.quit {
-                break;
+                return Ok(Exit::Quit);
             }
         }
-        Ok::<_, anyhow::Error>(())
     }
     .await;
     ratatui::restore();
