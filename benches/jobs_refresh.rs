@@ -67,6 +67,67 @@ where
     Stats { median_us: times[times.len() / 2], p95_us: times[times.len() * 95 / 100], round_trips }
 }
 
+/// Time from a status change published on `{p}events` to the runtime delivering the changed
+/// job to the UI, with polling slowed to a minute so only the push path can explain it.
+fn push_latency(rt: &tokio::runtime::Runtime, url: &str, conn: &mut redis::Connection, samples: usize) -> Vec<f64> {
+    use mcptop::runtime::{self, RuntimeOptions, SourceMsg};
+    let client = std::sync::Arc::new(
+        RedisClient::new(RedisSettings {
+            url: url.into(),
+            password: None,
+            prefix: "mcp:".into(),
+            queues: vec!["analysis".into()],
+            timeout: Duration::from_secs(5),
+        })
+        .expect("client"),
+    );
+    let opts = RuntimeOptions { interval: Duration::from_secs(60), ..Default::default() };
+    rt.block_on(async {
+        let (tx, mut rx) = tokio::sync::mpsc::channel(256);
+        let _handle = runtime::spawn(client, opts, JobsQuery { limit: 60, ..Default::default() }, tx);
+        // wait for the subscription and the first window
+        let mut ready = (false, false);
+        while ready != (true, true) {
+            match rx.recv().await {
+                Some(SourceMsg::EventsState { connected: true, .. }) => ready.0 = true,
+                Some(SourceMsg::JobsLoaded(_)) => ready.1 = true,
+                _ => {}
+            }
+        }
+        let mut out = Vec::new();
+        for i in 0..samples {
+            tokio::time::sleep(Duration::from_millis(150)).await;
+            while rx.try_recv().is_ok() {}
+            let note = format!("push-{i}");
+            let t = Instant::now();
+            redis::pipe()
+                .cmd("HSET")
+                .arg("mcp:job:00001000")
+                .arg("hostname")
+                .arg(&note)
+                .cmd("PUBLISH")
+                .arg("mcp:events")
+                .arg(r#"{"job_id":"00001000","status":"done"}"#)
+                .query::<()>(conn)
+                .expect("publish");
+            loop {
+                match tokio::time::timeout(Duration::from_secs(5), rx.recv()).await {
+                    Ok(Some(SourceMsg::JobsLoaded(p)))
+                        if p.jobs.iter().any(|j| j.hostname.as_deref() == Some(&note)) =>
+                    {
+                        break;
+                    }
+                    Ok(Some(_)) => {}
+                    _ => panic!("no update within 5 s"),
+                }
+            }
+            out.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+        out.sort_by(|a, b| a.total_cmp(b));
+        out
+    })
+}
+
 /// Resident memory of the real TUI watching this Redis, in a 160×48 tmux pane, after 5 s.
 fn tui_rss_kb(url: &str) -> Option<(u64, u64)> {
     let tmux = harness::require("tmux", "tmux");
@@ -138,6 +199,16 @@ fn main() {
             "{n:>10} {:<28} {:>12.0} {:>12.0} {:>12.2}",
             "text filter, no match (10k)", s.median_us, s.p95_us, s.round_trips
         );
+        if n == 1_000 {
+            let ms = push_latency(&rt, &redis.url(), &mut conn, if full { 50 } else { 3 });
+            println!(
+                "{n:>10} {:<28} {:>12.1} {:>12.1} {:>12}",
+                "event -> UI, ms (not us)",
+                ms[ms.len() / 2],
+                ms[ms.len() * 95 / 100],
+                "-"
+            );
+        }
         if full && n == 1_000_000 {
             match tui_rss_kb(&redis.url()) {
                 Some((rss, hwm)) => println!("\nmcptop TUI with {n} jobs: VmRSS {} KiB, VmHWM {} KiB", rss, hwm),

@@ -51,21 +51,30 @@ async fn pump(
     true
 }
 
+/// A Redis holding one job, and an app fed by a runtime polling it every `interval`.
+fn watch(
+    status: &str,
+    interval: Duration,
+    timeout: Duration,
+) -> (Redis, redis::Connection, App, mpsc::Receiver<SourceMsg>, runtime::RuntimeHandle) {
+    let redis = Redis::start();
+    let mut c = redis.conn();
+    seed_job(&mut c, P, "j1", Utc::now().timestamp_millis(), status, &[("hostname", b"db-01")]);
+    let (tx, rx) = mpsc::channel(256);
+    let opts = RuntimeOptions { interval, timeout, ..Default::default() };
+    let mut app = App::new("test", "redis", KeyMap::default(), Utc::now());
+    app.update(Msg::Resized { width: 160, height: 48 });
+    let handle = runtime::spawn(client(redis.url()), opts, app.initial_query(), tx);
+    (redis, c, app, rx, handle)
+}
+
 fn screen(app: &App) -> String {
     mcptop::tui::svg::to_text(&mcptop::tui::render_to_buffer(app, &Theme::built_in("default"), 160, 48))
 }
 
 #[tokio::test]
 async fn redis_stopping_degrades_the_panes_and_restarting_recovers_within_2s() {
-    let redis = Redis::start();
-    let mut c = redis.conn();
-    seed_job(&mut c, P, "j1", Utc::now().timestamp_millis(), "failed", &[("hostname", b"db-01")]);
-    let (tx, mut rx) = mpsc::channel(256);
-    let opts =
-        RuntimeOptions { interval: Duration::from_secs(1), timeout: Duration::from_millis(500), ..Default::default() };
-    let mut app = App::new("test", "redis", KeyMap::default(), Utc::now());
-    app.update(Msg::Resized { width: 160, height: 48 });
-    let handle = runtime::spawn(client(redis.url()), opts, app.initial_query(), tx);
+    let (redis, _c, mut app, mut rx, handle) = watch("failed", Duration::from_secs(1), Duration::from_millis(500));
     assert!(
         pump(&mut app, &mut rx, Duration::from_secs(5), |a| a.jobs.data.is_some() && a.queues.data.is_some()).await
     );
@@ -102,16 +111,8 @@ async fn redis_stopping_degrades_the_panes_and_restarting_recovers_within_2s() {
 
 #[tokio::test]
 async fn pushed_events_refresh_without_waiting_for_a_poll() {
-    let redis = Redis::start();
-    let mut c = redis.conn();
-    seed_job(&mut c, P, "j1", Utc::now().timestamp_millis(), "queued", &[("hostname", b"db-01")]);
-    let (tx, mut rx) = mpsc::channel(256);
     // polling so slow that only a push can explain a refresh inside the test's deadline
-    let opts =
-        RuntimeOptions { interval: Duration::from_secs(60), timeout: Duration::from_secs(1), ..Default::default() };
-    let mut app = App::new("test", "redis", KeyMap::default(), Utc::now());
-    app.update(Msg::Resized { width: 160, height: 48 });
-    let _handle = runtime::spawn(client(redis.url()), opts, app.initial_query(), tx);
+    let (_redis, mut c, mut app, mut rx, _handle) = watch("queued", Duration::from_secs(60), Duration::from_secs(1));
     assert!(pump(&mut app, &mut rx, Duration::from_secs(5), |a| a.jobs.data.is_some() && a.events.connected).await);
 
     redis::pipe()

@@ -14,7 +14,7 @@ use tokio::task::JoinHandle;
 use crate::domain::{JobDetail, JobsPage, JobsQuery, QueueSnapshot};
 use crate::source::{JobSource, SourceError};
 
-pub use poller::backoff;
+pub use poller::{Pace, backoff};
 
 /// Which feed a message is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -71,6 +71,18 @@ impl Default for RuntimeOptions {
     }
 }
 
+impl RuntimeOptions {
+    fn pace(&self) -> Pace {
+        Pace { interval: self.interval, min_gap: self.min_gap }
+    }
+
+    /// A text search scans thousands of jobs inside Redis (tens of ms at a million jobs), so it
+    /// is repeated at most every 5 intervals and 2 s, whatever is pushed.
+    fn search_pace(&self) -> Pace {
+        Pace { interval: self.interval * 5, min_gap: self.min_gap.max(Duration::from_secs(2)) }
+    }
+}
+
 /// The UI's handle on the runtime: it only ever sends requests, never waits.
 pub struct RuntimeHandle {
     jobs_query: watch::Sender<JobsQuery>,
@@ -116,21 +128,27 @@ pub fn spawn<S: JobSource>(
 
     let queues = {
         let source = source.clone();
-        poller::spawn(Feed::Queues, opts, nq, tx.clone(), None::<watch::Receiver<()>>, move |_| {
+        let pace = move |_: Option<&()>| opts.pace();
+        poller::spawn(Feed::Queues, opts, nq, tx.clone(), None::<watch::Receiver<()>>, pace, move |_| {
             let source = source.clone();
             async move { source.queues().await.map(|s| Some(SourceMsg::QueuesLoaded(s))) }
         })
     };
     let jobs = {
         let source = source.clone();
-        poller::spawn(Feed::Jobs, opts, nj, tx.clone(), Some(jobs_rx), move |q: Option<JobsQuery>| {
+        let pace = move |q: Option<&JobsQuery>| match q {
+            Some(q) if !q.filter.trim().is_empty() => opts.search_pace(),
+            _ => opts.pace(),
+        };
+        poller::spawn(Feed::Jobs, opts, nj, tx.clone(), Some(jobs_rx), pace, move |q: Option<JobsQuery>| {
             let source = source.clone();
             async move { source.jobs(q.unwrap_or_default()).await.map(|p| Some(SourceMsg::JobsLoaded(p))) }
         })
     };
     let details = {
         let source = source.clone();
-        poller::spawn(Feed::Detail, opts, nd, tx.clone(), Some(detail_rx), move |id: Option<Option<String>>| {
+        let pace = move |_: Option<&Option<String>>| opts.pace();
+        poller::spawn(Feed::Detail, opts, nd, tx.clone(), Some(detail_rx), pace, move |id: Option<Option<String>>| {
             let source = source.clone();
             async move {
                 let Some(id) = id.flatten() else { return Ok(None) };
@@ -184,5 +202,85 @@ async fn events_task<S: JobSource>(
             Err(_) => failures += 1,
         }
         tokio::time::sleep(backoff(failures.max(1), opts.interval)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::JobStatus;
+    use crate::source::{EventStream, JobEvent};
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A source that counts calls, never overlaps them unnoticed, and pushes events on demand.
+    #[derive(Default)]
+    struct Counting {
+        jobs: AtomicUsize,
+        in_flight: AtomicUsize,
+        overlapped: AtomicUsize,
+        events: Mutex<Option<mpsc::UnboundedReceiver<JobEvent>>>,
+    }
+
+    impl JobSource for Counting {
+        fn name(&self) -> &str {
+            "counting"
+        }
+        async fn queues(&self) -> Result<QueueSnapshot, SourceError> {
+            Err(SourceError::Server("not in this test".into()))
+        }
+        async fn jobs(&self, query: JobsQuery) -> Result<JobsPage, SourceError> {
+            if self.in_flight.fetch_add(1, Ordering::SeqCst) > 0 {
+                self.overlapped.fetch_add(1, Ordering::SeqCst);
+            }
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            self.in_flight.fetch_sub(1, Ordering::SeqCst);
+            self.jobs.fetch_add(1, Ordering::SeqCst);
+            Ok(JobsPage { query, total: 0, scanned: None, jobs: vec![], fetched_at: Utc::now() })
+        }
+        async fn job_detail(&self, _: String) -> Result<Option<JobDetail>, SourceError> {
+            Ok(None)
+        }
+        async fn events(&self) -> Result<EventStream, SourceError> {
+            let rx = self.events.lock().ok().and_then(|mut g| g.take());
+            match rx {
+                Some(rx) => {
+                    Ok(Box::pin(futures_util::stream::unfold(
+                        rx,
+                        |mut rx| async move { rx.recv().await.map(|e| (e, rx)) },
+                    )))
+                }
+                None => Err(SourceError::Connect("gone".into())),
+            }
+        }
+    }
+
+    /// Push 50 events over 5 s and count the jobs fetches they cause.
+    async fn fetches_during_event_storm(filter: &str) -> (usize, usize) {
+        let (etx, erx) = mpsc::unbounded_channel();
+        let source = Arc::new(Counting { events: Mutex::new(Some(erx)), ..Default::default() });
+        let (tx, mut rx) = mpsc::channel(1024);
+        let opts = RuntimeOptions { interval: Duration::from_secs(60), ..Default::default() };
+        let query = JobsQuery { filter: filter.into(), limit: 10, ..Default::default() };
+        let _handle = spawn(source.clone(), opts, query, tx);
+        tokio::spawn(async move { while rx.recv().await.is_some() {} });
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let before = source.jobs.load(Ordering::SeqCst);
+        for _ in 0..50 {
+            let _ = etx.send(JobEvent { job_id: None, status: Some(JobStatus::Done), at: None });
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        (source.jobs.load(Ordering::SeqCst) - before, source.overlapped.load(Ordering::SeqCst))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn pushes_are_coalesced_and_searches_are_paced() {
+        let (plain, overlapped) = fetches_during_event_storm("").await;
+        assert_eq!(overlapped, 0, "never two fetches of one feed at once");
+        assert!((20..=51).contains(&plain), "each push refreshes the window, at most every 100 ms: {plain}");
+        let (search, overlapped) = fetches_during_event_storm("db-01").await;
+        assert_eq!(overlapped, 0);
+        assert!((2..=4).contains(&search), "a search is repeated at most every 2 s: {search}");
     }
 }

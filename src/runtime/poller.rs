@@ -19,14 +19,24 @@ pub fn backoff(failures: u32, interval: Duration) -> Duration {
     Duration::from_millis(ms.min(1000)).min(interval)
 }
 
+/// How often one request may be fetched: the poll interval and the shortest gap between two
+/// fetches (pushed events can ask for more, never faster than that).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pace {
+    pub interval: Duration,
+    pub min_gap: Duration,
+}
+
 /// Spawn a loop around `fetch`. Fetches run one at a time by construction. `requests`, when
-/// given, is the latest request (a window, a job id); a change fetches at once.
+/// given, is the latest request (a window, a job id); a change fetches at once. `pace` sets the
+/// timing per request, so an expensive one (a text search) can be fetched less often.
 pub fn spawn<R, F, Fut>(
     feed: Feed,
     opts: RuntimeOptions,
     nudge: Arc<Notify>,
     tx: mpsc::Sender<SourceMsg>,
     mut requests: Option<watch::Receiver<R>>,
+    pace: impl Fn(Option<&R>) -> Pace + Send + 'static,
     fetch: F,
 ) -> JoinHandle<()>
 where
@@ -39,6 +49,7 @@ where
         loop {
             let started = Instant::now();
             let request = requests.as_mut().map(|r| r.borrow_and_update().clone());
+            let Pace { interval, min_gap } = pace(request.as_ref());
             let result = match tokio::time::timeout(opts.timeout + Duration::from_millis(250), fetch(request)).await {
                 Ok(r) => r,
                 Err(_) => Err(SourceError::Timeout(opts.timeout)),
@@ -51,11 +62,11 @@ where
                     {
                         return;
                     }
-                    opts.interval
+                    interval
                 }
                 Err(error) => {
                     failures += 1;
-                    let wait = backoff(failures, opts.interval);
+                    let wait = backoff(failures, interval);
                     tracing::debug!(?feed, %error, failures, "fetch failed");
                     let now = Utc::now();
                     let retry_at = now + chrono::Duration::from_std(wait).unwrap_or_default();
@@ -71,13 +82,16 @@ where
                     None => std::future::pending().await,
                 }
             };
-            tokio::select! {
-                _ = tokio::time::sleep(wait) => {}
-                _ = nudge.notified(), if failures == 0 => {}
-                ok = request_changed => if !ok { return },
+            let asked = tokio::select! {
+                _ = tokio::time::sleep(wait) => false,
+                _ = nudge.notified(), if failures == 0 => false,
+                ok = request_changed => if ok { true } else { return },
+            };
+            // Coalesce bursts of pushes: never start two fetches closer than `min_gap`. What the
+            // user asked for (a new window, a filter) is not made to wait.
+            if !asked {
+                tokio::time::sleep_until(started + min_gap).await;
             }
-            // Coalesce bursts: never start two fetches closer than `min_gap`.
-            tokio::time::sleep_until(started + opts.min_gap).await;
         }
     })
 }
