@@ -112,6 +112,28 @@ fn the_example_config_is_valid() {
 }
 
 #[test]
+fn no_color_draws_without_colours() {
+    let run = |no_color: Option<&str>| {
+        let mut cmd = Command::new(mcptop_bin());
+        cmd.args(["--demo", "--snapshot", "svg"])
+            .env("XDG_CONFIG_HOME", "/nonexistent")
+            .env("XDG_STATE_HOME", std::env::temp_dir());
+        match no_color {
+            Some(v) => cmd.env("NO_COLOR", v),
+            None => cmd.env_remove("NO_COLOR"),
+        };
+        String::from_utf8_lossy(&cmd.output().unwrap().stdout).into_owned()
+    };
+    let colours = |svg: &str| -> std::collections::BTreeSet<String> {
+        svg.split("fill=\"").skip(1).filter_map(|s| s.split('"').next()).map(String::from).collect()
+    };
+    let default = colours(&run(None));
+    assert!(default.len() > 5, "the default theme has colours: {default:?}");
+    let mono = colours(&run(Some("1")));
+    assert_eq!(mono.len(), 2, "only the terminal's own foreground and background: {mono:?}");
+}
+
+#[test]
 fn snapshot_prints_one_frame_of_the_demo() {
     let out = mcptop(&["--demo", "--snapshot", "--size", "100x30"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));

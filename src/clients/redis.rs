@@ -325,9 +325,16 @@ fn parse_window(value: Value, query: JobsQuery) -> Result<JobsPage, SourceError>
     })
 }
 
+/// Largest event payload worth parsing; a bigger one still means "something changed".
+const MAX_EVENT_BYTES: usize = 64 * 1024;
+
 /// Parse an event payload leniently: a payload that is not JSON still means "something changed".
 fn parse_event(payload: &[u8]) -> JobEvent {
-    let v: serde_json::Value = serde_json::from_slice(payload).unwrap_or(serde_json::Value::Null);
+    let v: serde_json::Value = if payload.len() > MAX_EVENT_BYTES {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_slice(payload).unwrap_or(serde_json::Value::Null)
+    };
     JobEvent {
         job_id: v.get("job_id").and_then(|s| s.as_str()).map(clean_line),
         status: v.get("status").and_then(|s| s.as_str()).map(JobStatus::parse),
@@ -346,6 +353,10 @@ mod tests {
         assert_eq!(e.status, Some(JobStatus::Done));
         let garbage = parse_event(b"\xff\x1b[2J");
         assert_eq!(garbage, JobEvent { job_id: None, status: None, at: None });
+        let mut huge = br#"{"job_id":""#.to_vec();
+        huge.extend(std::iter::repeat_n(b'x', 10 * 1024 * 1024));
+        huge.extend(br#""}"#);
+        assert_eq!(parse_event(&huge).job_id, None, "a 10 MB payload is not parsed");
     }
 
     #[test]
