@@ -141,6 +141,17 @@ async fn details_hold_every_field_and_are_bounded() {
     assert_eq!(d.field("custom_field"), Some("kept"));
     assert_eq!(d.analysis.and_then(|a| a.summary).as_deref(), Some("disk full"));
     assert!(client.job_detail("missing".into()).await.unwrap().is_none());
+
+    // 200 fields of 1 MB each still make a reply of about 1 MB
+    let mut p = redis::pipe();
+    let mb = vec![b'y'; 1024 * 1024];
+    for i in 0..200 {
+        p.cmd("HSET").arg("mcp:job:wide").arg(format!("f{i:03}")).arg(&mb);
+    }
+    p.query::<()>(&mut c).unwrap();
+    let d = client.job_detail("wide".into()).await.unwrap().expect("exists");
+    let bytes: usize = d.fields.iter().map(|(_, v)| v.len()).sum();
+    assert!(bytes <= 1024 * 1024 + 64 * 1024, "detail bounded in all: {bytes} bytes");
 }
 
 #[tokio::test]

@@ -25,6 +25,8 @@ const LIST_FIELD_BYTES: usize = 512;
 const DETAIL_FIELD_BYTES: usize = 256 * 1024;
 /// Most fields of one job hash fetched for the detail view.
 const DETAIL_MAX_FIELDS: usize = 200;
+/// Most bytes of field values in one detail reply.
+const DETAIL_MAX_BYTES: usize = 1024 * 1024;
 /// Most index entries one filtered window looks at. The scan runs inside Redis, which serves
 /// nobody else meanwhile: 10,000 entries cost about 50 ms there (see benches/jobs_refresh.rs).
 pub const FILTER_MAX_SCAN: usize = 10_000;
@@ -197,7 +199,7 @@ impl JobSource for RedisClient {
     #[instrument(skip(self), level = "debug")]
     async fn job_detail(&self, id: String) -> Result<Option<JobDetail>, SourceError> {
         let mut inv = self.detail_script.prepare_invoke();
-        inv.key(self.key(&format!("job:{id}"))).arg(DETAIL_FIELD_BYTES).arg(DETAIL_MAX_FIELDS);
+        inv.key(self.key(&format!("job:{id}"))).arg(DETAIL_FIELD_BYTES).arg(DETAIL_MAX_FIELDS).arg(DETAIL_MAX_BYTES);
         let items = match self.invoke(inv).await? {
             Value::Array(items) => items,
             other => return Err(decode_error("job detail", &other)),

@@ -126,13 +126,19 @@ end
 return {total, scanned, rows}
 "#;
 
-/// Every field of one job hash, each cut to ARGV[1] bytes, at most ARGV[2] fields.
+/// Every field of one job hash, each cut to ARGV[1] bytes, at most ARGV[2] fields, and at most
+/// ARGV[3] bytes of values in all (later values are cut to nothing once the budget is spent).
 pub const DETAIL: &str = r#"
 local ok, all = pcall(redis.call, 'HGETALL', KEYS[1])
 if not ok then return redis.error_reply('job key is not a hash') end
 local maxlen = tonumber(ARGV[1])
 local maxfields = tonumber(ARGV[2]) * 2
+local budget = tonumber(ARGV[3])
 local out = {}
-for i = 1, math.min(#all, maxfields) do out[i] = string.sub(all[i], 1, maxlen) end
+for i = 1, math.min(#all, maxfields) do
+  local v = string.sub(all[i], 1, math.min(maxlen, budget))
+  if i % 2 == 0 then budget = budget - #v end
+  out[i] = v
+end
 return out
 "#;

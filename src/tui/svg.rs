@@ -33,6 +33,8 @@ const CW: f32 = 8.4;
 const CH: f32 = 17.0;
 const FG: &str = "#c5c8c6";
 const BG: &str = "#0f1117";
+/// A margin around the picture, so glyphs in the first column are not clipped by renderers.
+const PAD: f32 = 6.0;
 
 /// The xterm default palette for named colours.
 fn hex(c: Color, default: &str) -> String {
@@ -69,9 +71,9 @@ pub fn to_svg(buf: &Buffer) -> String {
     let mut s = String::new();
     let _ = write!(
         s,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{:.0}" height="{:.0}" font-family="DejaVu Sans Mono,Menlo,Consolas,monospace" font-size="14"><rect width="100%" height="100%" fill="{BG}"/>"#,
-        w as f32 * CW,
-        h as f32 * CH
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{:.0}" height="{:.0}" font-family="DejaVu Sans Mono,Menlo,Consolas,monospace" font-size="14"><rect width="100%" height="100%" fill="{BG}"/><g transform="translate({PAD} {PAD})">"#,
+        w as f32 * CW + 2.0 * PAD,
+        h as f32 * CH + 2.0 * PAD
     );
     for y in 0..h {
         let mut x = 0;
@@ -113,6 +115,6 @@ pub fn to_svg(buf: &Buffer) -> String {
             }
         }
     }
-    s.push_str("</svg>");
+    s.push_str("</g></svg>");
     s
 }
