@@ -112,6 +112,13 @@ fn the_example_config_is_valid() {
 }
 
 #[test]
+fn without_a_terminal_the_dashboard_says_what_to_use_instead() {
+    let out = mcptop(&["--demo"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("mcptop status"), "{}", stderr(&out));
+}
+
+#[test]
 fn no_color_draws_without_colours() {
     let run = |no_color: Option<&str>| {
         let mut cmd = Command::new(mcptop_bin());

@@ -51,7 +51,9 @@ pub async fn run<S: JobSource>(
 ) -> anyhow::Result<Exit> {
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
-    let mut terminal = ratatui::init();
+    // Raw mode, the alternate screen, and a panic hook that restores the terminal first.
+    let mut terminal = ratatui::try_init()
+        .map_err(|e| anyhow::anyhow!("cannot set up the terminal: {e} (use `mcptop status` without one)"))?;
     let result = async {
         let size = terminal.size()?;
         app.update(Msg::Resized { width: size.width, height: size.height });
