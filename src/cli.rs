@@ -208,11 +208,8 @@ async fn snapshot<S: JobSource>(
     let (tx, mut rx) = mpsc::channel(64);
     let handle = runtime::spawn(source, runtime_options(settings), app.initial_query(), tx);
     let deadline = tokio::time::Instant::now() + settings.context.timeout() * 2;
-    let settled = |a: &App| {
-        let done = |u: bool, e: bool| u || e;
-        done(a.queues.updated_at.is_some(), a.queues.error.is_some())
-            && done(a.jobs.updated_at.is_some(), a.jobs.error.is_some())
-    };
+    // Both feeds have answered, with data or with an error.
+    let settled = |a: &App| !a.queues.is_loading() && !a.jobs.is_loading();
     while !settled(&app) {
         match tokio::time::timeout_at(deadline, rx.recv()).await {
             Ok(Some(m)) => {
