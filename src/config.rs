@@ -59,6 +59,50 @@ pub struct ContextConfig {
     #[serde(default)]
     pub read_only: bool,
     pub theme: Option<String>,
+    /// Docker or Podman API: `unix:///var/run/docker.sock`, a socket path, or `tcp://host:2375`.
+    pub docker: Option<String>,
+    pub prometheus_url: Option<String>,
+    #[serde(default)]
+    pub alertmanagers: Vec<AlertmanagerConfig>,
+    #[serde(default)]
+    pub services: Vec<ServiceConfig>,
+    /// Labels alerts are grouped by.
+    #[serde(default = "default_group_by")]
+    pub alert_group_by: Vec<String>,
+    /// Length of the silence an ack creates, in seconds.
+    #[serde(default = "default_ack_s")]
+    pub ack_duration_s: u64,
+}
+
+/// One Alertmanager (list two for an HA pair; alerts are de-duplicated).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertmanagerConfig {
+    pub name: String,
+    pub url: String,
+}
+
+/// A service whose health URL is probed.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceConfig {
+    pub name: String,
+    pub url: String,
+    /// `gateway` (the AI gateway's per-component JSON) or `http` (any 2xx is up).
+    #[serde(default = "default_kind")]
+    pub kind: crate::clients::probe::ProbeKind,
+    /// Bearer token, by reference.
+    pub token: Option<SecretRef>,
+}
+
+fn default_kind() -> crate::clients::probe::ProbeKind {
+    crate::clients::probe::ProbeKind::Http
+}
+fn default_group_by() -> Vec<String> {
+    vec!["alertname".into()]
+}
+fn default_ack_s() -> u64 {
+    3600
 }
 
 fn default_prefix() -> String {
@@ -89,6 +133,12 @@ impl Default for ContextConfig {
             stall_after_s: default_stall_s(),
             read_only: false,
             theme: None,
+            docker: None,
+            prometheus_url: None,
+            alertmanagers: vec![],
+            services: vec![],
+            alert_group_by: default_group_by(),
+            ack_duration_s: default_ack_s(),
         }
     }
 }
@@ -166,6 +216,8 @@ pub struct Settings {
     pub context_name: String,
     pub context: ContextConfig,
     pub redis_password: Option<String>,
+    /// Resolved tokens of `context.services`, in the same order.
+    pub service_tokens: Vec<Option<String>>,
     pub context_names: Vec<String>,
     pub theme: String,
     pub log_level: String,
@@ -255,6 +307,26 @@ pub fn resolve(file: FileConfig, ov: &Overrides) -> Result<Settings, ConfigError
     if context.timeout_ms == 0 {
         return Err(invalid(key("timeout_ms"), "must be more than 0"));
     }
+    if let Some(url) = &context.prometheus_url {
+        check_http_url(url).map_err(|m| invalid(key("prometheus_url"), m))?;
+    }
+    for (i, am) in context.alertmanagers.iter().enumerate() {
+        check_http_url(&am.url).map_err(|m| invalid(key(&format!("alertmanagers[{i}].url")), m))?;
+    }
+    let mut service_tokens = Vec::new();
+    for (i, svc) in context.services.iter().enumerate() {
+        check_http_url(&svc.url).map_err(|m| invalid(key(&format!("services[{i}].url")), m))?;
+        let token = match &svc.token {
+            Some(r) => Some(r.resolve(&key(&format!("services[{i}].token")))?),
+            None => None,
+        };
+        service_tokens.push(token);
+    }
+    if let Some(d) = &context.docker
+        && !(d.starts_with("unix://") || d.starts_with("tcp://") || d.starts_with('/'))
+    {
+        return Err(invalid(key("docker"), "use unix:///path/to/docker.sock, /path/to/docker.sock or tcp://host:port"));
+    }
     let redis_password = match &context.redis_password {
         Some(r) => Some(r.resolve(&key("redis_password"))?),
         None => None,
@@ -269,6 +341,7 @@ pub fn resolve(file: FileConfig, ov: &Overrides) -> Result<Settings, ConfigError
         context_name: name,
         context,
         redis_password,
+        service_tokens,
         context_names,
         theme,
         log_level,
@@ -283,6 +356,15 @@ fn check_redis_url(url: &str) -> Result<(), String> {
         return Err("not a Redis URL: it must start with redis://, rediss:// or unix://".into());
     }
     url.into_connection_info().map(|_| ()).map_err(|e| format!("invalid URL: {:?}", e.kind()))
+}
+
+/// An HTTP(S) URL; the message never repeats it (it may hold credentials).
+fn check_http_url(url: &str) -> Result<(), String> {
+    let rest = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://"));
+    match rest {
+        Some(r) if !r.is_empty() && !r.starts_with('/') && !r.contains(char::is_whitespace) => Ok(()),
+        _ => Err("not an http:// or https:// URL".into()),
+    }
 }
 
 /// A URL fit to show: the password, if any, replaced by `***`.

@@ -7,6 +7,7 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod logging;
+pub mod ops;
 pub mod runtime;
 pub mod source;
 pub mod tui;

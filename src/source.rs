@@ -20,6 +20,10 @@ pub enum SourceError {
     Server(String),
     #[error("unexpected reply: {0}")]
     Decode(String),
+    #[error("HTTP {status}: {message}")]
+    Http { status: u16, message: String },
+    #[error("reply larger than {0} bytes")]
+    TooLarge(usize),
 }
 
 /// A status change pushed on `{p}events`.

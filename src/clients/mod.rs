@@ -1,5 +1,10 @@
 //! Service clients: the only code that talks to the network. They know nothing of the UI.
 
+pub mod alertmanager;
+pub mod docker;
+pub mod http;
+pub mod probe;
+pub mod prometheus;
 pub mod redis;
 mod scripts;
 

@@ -2,6 +2,7 @@
 //! process, deterministic for a given seed and sequence of clock steps.
 
 mod data;
+mod ops;
 mod rng;
 
 use std::collections::{BTreeMap, VecDeque};
@@ -38,6 +39,8 @@ struct SimState {
     order: Vec<(DateTime<Utc>, String)>,
     queues: BTreeMap<String, VecDeque<String>>,
     workers: usize,
+    ops: ops::OpsSim,
+    ops_rng: Rng,
 }
 
 /// The simulated platform. Cheap to share.
@@ -45,6 +48,7 @@ struct SimState {
 pub struct DemoPlatform {
     state: Arc<Mutex<SimState>>,
     events: broadcast::Sender<JobEvent>,
+    container_events: broadcast::Sender<String>,
 }
 
 impl DemoPlatform {
@@ -55,7 +59,12 @@ impl DemoPlatform {
 
     /// A platform with `history` finished jobs spread over the past, the newest 2 minutes old.
     pub fn with_history(seed: u64, now: DateTime<Utc>, history: usize) -> Self {
+        // The operations side has a generator of its own, so adding to it never changes the jobs.
+        let mut ops_rng = Rng::new(seed ^ 0x6f70_7300);
+        let ops = ops::OpsSim::new(&mut ops_rng, now);
         let mut st = SimState {
+            ops,
+            ops_rng,
             rng: Rng::new(seed),
             now,
             next: 0,
@@ -86,7 +95,8 @@ impl DemoPlatform {
             st.enqueue(&id);
         }
         let (events, _) = broadcast::channel(1024);
-        DemoPlatform { state: Arc::new(Mutex::new(st)), events }
+        let (container_events, _) = broadcast::channel(256);
+        DemoPlatform { state: Arc::new(Mutex::new(st)), events, container_events }
     }
 
     fn lock(&self) -> MutexGuard<'_, SimState> {
@@ -98,15 +108,21 @@ impl DemoPlatform {
     /// Advance the simulation to `now`, one simulated second at a time.
     pub fn advance(&self, now: DateTime<Utc>) {
         let mut changed = Vec::new();
+        let mut containers = Vec::new();
         {
             let mut st = self.lock();
             while st.now + Duration::seconds(1) <= now {
                 st.now += Duration::seconds(1);
                 st.tick(&mut changed);
+                let SimState { ops, ops_rng, now, .. } = &mut *st;
+                containers.extend(ops.tick(ops_rng, *now));
             }
         }
         for (job_id, status, at) in changed {
             let _ = self.events.send(JobEvent { job_id: Some(job_id), status: Some(status), at: Some(at) });
+        }
+        for id in containers {
+            let _ = self.container_events.send(id);
         }
     }
 
@@ -330,6 +346,38 @@ impl SimState {
             (rows.filter(|j| j.matches(&needle)).skip(query.offset).take(query.limit).collect(), Some(total as u64))
         };
         JobsPage { query, total: total as u64, scanned, jobs, fetched_at: self.now }
+    }
+}
+
+impl DemoPlatform {
+    pub fn containers(&self) -> Vec<crate::domain::Container> {
+        self.lock().ops.containers.clone()
+    }
+
+    pub fn services(&self) -> Vec<crate::domain::ServiceStatus> {
+        self.lock().ops.services()
+    }
+
+    pub fn targets(&self) -> Vec<crate::domain::Target> {
+        self.lock().ops.targets.clone()
+    }
+
+    pub fn alerts(&self) -> crate::domain::AlertsSnapshot {
+        let st = self.lock();
+        crate::domain::AlertsSnapshot { alerts: st.ops.alerts.clone(), failures: vec![], fetched_at: st.now }
+    }
+
+    /// Ids of containers whose state changed, pushed as Docker's events stream would.
+    pub fn container_events(&self) -> impl futures_util::Stream<Item = String> + Send + use<> {
+        stream::unfold(self.container_events.subscribe(), |mut rx| async move {
+            loop {
+                match rx.recv().await {
+                    Ok(id) => return Some((id, rx)),
+                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                }
+            }
+        })
     }
 }
 

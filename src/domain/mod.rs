@@ -1,8 +1,12 @@
 //! Plain data shared by every layer: jobs, queues, and the cleaning of untrusted text.
 
+pub mod alert;
+pub mod health;
 pub mod job;
 pub mod queue;
 pub mod text;
 
+pub use alert::{Alert, AlertGroup, AlertState, AlertsSnapshot};
+pub use health::{ComponentStatus, Container, Health, HealthSummary, ServiceStatus, Target};
 pub use job::{Job, JobDetail, JobStatus, JobsPage, JobsQuery, Severity};
 pub use queue::{QueueSnapshot, QueueStats};

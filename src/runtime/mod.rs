@@ -11,7 +11,8 @@ use futures_util::StreamExt;
 use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinHandle;
 
-use crate::domain::{JobDetail, JobsPage, JobsQuery, QueueSnapshot};
+use crate::domain::{AlertsSnapshot, Container, JobDetail, JobsPage, JobsQuery, QueueSnapshot, ServiceStatus, Target};
+use crate::ops::OpsSource;
 use crate::source::{JobSource, SourceError};
 
 pub use poller::{Pace, backoff};
@@ -23,6 +24,10 @@ pub enum Feed {
     Jobs,
     Detail,
     Events,
+    Containers,
+    Services,
+    Targets,
+    Alerts,
 }
 
 /// What the runtime tells the UI.
@@ -47,6 +52,14 @@ pub enum SourceMsg {
         connected: bool,
         error: Option<String>,
         at: DateTime<Utc>,
+    },
+    ContainersLoaded(Vec<Container>, DateTime<Utc>),
+    ServicesLoaded(Vec<ServiceStatus>, DateTime<Utc>),
+    TargetsLoaded(Vec<Target>, DateTime<Utc>),
+    AlertsLoaded(AlertsSnapshot),
+    /// Docker's events stream came up or went down.
+    ContainerEventsState {
+        connected: bool,
     },
 }
 
@@ -159,6 +172,85 @@ pub fn spawn<S: JobSource>(
     };
     let events = tokio::spawn(events_task(source, opts, nudges, tx));
     RuntimeHandle { jobs_query, detail, tasks: vec![queues, jobs, details, events] }
+}
+
+/// Tasks that stop when dropped.
+pub struct Tasks(Vec<JoinHandle<()>>);
+
+impl Drop for Tasks {
+    fn drop(&mut self) {
+        for t in &self.0 {
+            t.abort();
+        }
+    }
+}
+
+/// Start a poller for each configured operations feed, and Docker's events stream, which makes
+/// the containers poller fetch at once.
+pub fn spawn_ops(ops: OpsSource, opts: RuntimeOptions, tx: mpsc::Sender<SourceMsg>) -> Tasks {
+    let configured = ops.configured();
+    let mut tasks = Vec::new();
+    let pace = move |_: Option<&()>| opts.pace();
+    let containers_nudge = Arc::new(Notify::new());
+    if configured.containers {
+        let o = ops.clone();
+        tasks.push(poller::spawn(
+            Feed::Containers,
+            opts,
+            containers_nudge.clone(),
+            tx.clone(),
+            None,
+            pace,
+            move |_| {
+                let o = o.clone();
+                async move { o.containers().await.map(|c| Some(SourceMsg::ContainersLoaded(c, Utc::now()))) }
+            },
+        ));
+        tasks.push(tokio::spawn(container_events_task(ops.clone(), opts, containers_nudge, tx.clone())));
+    }
+    if configured.services {
+        let o = ops.clone();
+        tasks.push(poller::spawn(Feed::Services, opts, Arc::new(Notify::new()), tx.clone(), None, pace, move |_| {
+            let o = o.clone();
+            async move { o.services().await.map(|s| Some(SourceMsg::ServicesLoaded(s, Utc::now()))) }
+        }));
+    }
+    if configured.targets {
+        let o = ops.clone();
+        tasks.push(poller::spawn(Feed::Targets, opts, Arc::new(Notify::new()), tx.clone(), None, pace, move |_| {
+            let o = o.clone();
+            async move { o.targets().await.map(|t| Some(SourceMsg::TargetsLoaded(t, Utc::now()))) }
+        }));
+    }
+    if configured.alerts {
+        let o = ops.clone();
+        tasks.push(poller::spawn(Feed::Alerts, opts, Arc::new(Notify::new()), tx.clone(), None, pace, move |_| {
+            let o = o.clone();
+            async move { o.alerts().await.map(|a| Some(SourceMsg::AlertsLoaded(a))) }
+        }));
+    }
+    Tasks(tasks)
+}
+
+async fn container_events_task(ops: OpsSource, opts: RuntimeOptions, nudge: Arc<Notify>, tx: mpsc::Sender<SourceMsg>) {
+    let mut failures = 0u32;
+    loop {
+        if let Ok(Ok(mut stream)) = tokio::time::timeout(opts.timeout, ops.container_events()).await {
+            failures = 0;
+            if tx.send(SourceMsg::ContainerEventsState { connected: true }).await.is_err() {
+                return;
+            }
+            nudge.notify_one();
+            while stream.next().await.is_some() {
+                nudge.notify_one();
+            }
+        }
+        failures += 1;
+        if tx.send(SourceMsg::ContainerEventsState { connected: false }).await.is_err() {
+            return;
+        }
+        tokio::time::sleep(backoff(failures, opts.interval)).await;
+    }
 }
 
 /// Keep a subscription to `{p}events`; every event nudges the pollers, and every (re)connect

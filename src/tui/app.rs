@@ -11,6 +11,7 @@ use super::jobs_view::JobsView;
 use super::keymap::{Action, KeyMap};
 use super::layout;
 use super::loadable::Loadable;
+use super::ops_state::{OpsDetail, OpsState};
 use crate::domain::{JobDetail, JobsPage, JobsQuery, QueueSnapshot};
 use crate::runtime::{Feed, SourceMsg};
 
@@ -151,6 +152,11 @@ pub struct App {
     pub detail: Option<DetailView>,
     pub events: EventsStatus,
     pub filter_input: TextArea<'static>,
+    /// Which pane the filter being typed applies to (Jobs or Alerts).
+    pub filter_target: PaneId,
+    pub ops: OpsState,
+    /// Whether a job queue (Redis or the demo) is configured; if not, Queue and Jobs say so.
+    pub jobs_configured: bool,
     pub quit: bool,
 }
 
@@ -176,6 +182,9 @@ impl App {
             detail: None,
             events: EventsStatus::default(),
             filter_input: TextArea::default(),
+            filter_target: PaneId::Jobs,
+            ops: OpsState::default(),
+            jobs_configured: true,
             quit: false,
         }
     }
@@ -209,6 +218,9 @@ impl App {
     }
 
     fn on_source(&mut self, msg: SourceMsg) -> Vec<Effect> {
+        if self.ops.on_source(&msg) {
+            return vec![];
+        }
         match msg {
             SourceMsg::QueuesLoaded(snap) => {
                 for q in &snap.queues {
@@ -247,7 +259,7 @@ impl App {
                             d.data.failed(message, at, retry_at);
                         }
                     }
-                    Feed::Events => {}
+                    _ => {}
                 }
                 vec![]
             }
@@ -255,6 +267,7 @@ impl App {
                 self.events = EventsStatus { connected, error };
                 vec![]
             }
+            _ => vec![],
         }
     }
 
@@ -265,7 +278,8 @@ impl App {
         }
         match self.mode {
             Mode::Help => {
-                self.mode = if self.detail.is_some() { Mode::Detail } else { Mode::Normal };
+                self.mode =
+                    if self.detail.is_some() || self.ops.detail.is_some() { Mode::Detail } else { Mode::Normal };
                 vec![]
             }
             Mode::Filter => self.on_filter_key(key),
@@ -285,19 +299,59 @@ impl App {
             KeyCode::Esc => {
                 self.mode = Mode::Normal;
                 self.filter_input = TextArea::default();
-                self.view.set_filter(String::new()).into_iter().map(Effect::FetchJobs).collect()
+                self.apply_filter(String::new())
             }
             _ => {
                 self.filter_input.input(key);
                 let text = self.filter_input.lines().first().cloned().unwrap_or_default();
-                self.view.set_filter(text).into_iter().map(Effect::FetchJobs).collect()
+                self.apply_filter(text)
             }
         }
+    }
+
+    fn apply_filter(&mut self, text: String) -> Vec<Effect> {
+        if self.filter_target == PaneId::Alerts {
+            self.ops.set_alert_filter(text);
+            return vec![];
+        }
+        self.view.set_filter(text).into_iter().map(Effect::FetchJobs).collect()
+    }
+
+    /// Visible list rows of a pane at the current size.
+    fn pane_rows(&self, pane: PaneId) -> usize {
+        let area = ratatui::layout::Rect::new(0, 0, self.size.0, self.size.1);
+        let zoomed = self.zoomed.then_some(self.focus);
+        let areas = layout::compute(area, zoomed, self.queue_slots);
+        areas.pane(pane).map(|r| r.height.saturating_sub(3) as usize).unwrap_or(1).max(1)
+    }
+
+    /// Movement in the Alerts or Health pane.
+    fn move_ops(&mut self, action: Action) -> bool {
+        let pane = self.focus;
+        let rows = self.pane_rows(pane);
+        let delta = match action {
+            Action::Down => 1,
+            Action::Up => -1,
+            Action::PageDown => rows as isize,
+            Action::PageUp => -(rows as isize),
+            Action::Top => isize::MIN / 2,
+            Action::Bottom => isize::MAX / 2,
+            _ => return false,
+        };
+        match pane {
+            PaneId::Alerts => self.ops.move_alerts(delta, rows),
+            PaneId::Health => self.ops.move_containers(delta, rows),
+            _ => return false,
+        }
+        true
     }
 
     fn on_action(&mut self, action: Action) -> Vec<Effect> {
         if self.mode == Mode::Detail {
             return self.on_detail_action(action);
+        }
+        if matches!(self.focus, PaneId::Alerts | PaneId::Health) && self.move_ops(action) {
+            return vec![];
         }
         let in_jobs = self.focus == PaneId::Jobs;
         let fetch = |q: Option<JobsQuery>| q.into_iter().map(Effect::FetchJobs).collect::<Vec<_>>();
@@ -334,13 +388,25 @@ impl App {
                 self.relayout()
             }
             Action::Filter => {
-                self.focus = PaneId::Jobs;
+                if self.focus != PaneId::Alerts {
+                    self.focus = PaneId::Jobs;
+                }
+                self.filter_target = self.focus;
+                let current = if self.focus == PaneId::Alerts { &self.ops.alert_filter } else { self.view.filter() };
+                self.filter_input = TextArea::new(vec![current.to_string()]);
+                self.filter_input.move_cursor(ratatui_textarea::CursorMove::End);
                 self.mode = Mode::Filter;
                 self.relayout()
             }
             Action::ToggleFailures => {
                 self.focus = PaneId::Jobs;
                 fetch(self.view.toggle_failures())
+            }
+            Action::Open if self.focus == PaneId::Alerts => {
+                self.open_ops(self.ops.selected_alert().map(|a| OpsDetail::Alert(a.fingerprint.clone())))
+            }
+            Action::Open if self.focus == PaneId::Health => {
+                self.open_ops(self.ops.selected_container().map(|c| OpsDetail::Container(c.id.clone())))
             }
             Action::Open if in_jobs => match self.view.selected_id() {
                 Some(id) => {
@@ -354,6 +420,11 @@ impl App {
                 self.zoomed = false;
                 self.relayout()
             }
+            Action::Back if self.focus == PaneId::Alerts && !self.ops.alert_filter.is_empty() => {
+                self.filter_input = TextArea::default();
+                self.ops.set_alert_filter(String::new());
+                vec![]
+            }
             Action::Back if !self.view.filter().is_empty() => {
                 self.filter_input = TextArea::default();
                 fetch(self.view.set_filter(String::new()))
@@ -362,7 +433,33 @@ impl App {
         }
     }
 
+    fn open_ops(&mut self, detail: Option<OpsDetail>) -> Vec<Effect> {
+        if let Some(d) = detail {
+            self.ops.detail = Some((d, 0));
+            self.mode = Mode::Detail;
+        }
+        vec![]
+    }
+
     fn on_detail_action(&mut self, action: Action) -> Vec<Effect> {
+        if let Some((_, scroll)) = self.ops.detail.as_mut() {
+            match action {
+                Action::Back | Action::Open => {
+                    self.ops.detail = None;
+                    self.mode = Mode::Normal;
+                }
+                Action::Quit => {
+                    self.quit = true;
+                    return vec![Effect::Quit];
+                }
+                Action::Help => self.mode = Mode::Help,
+                Action::Down => *scroll = scroll.saturating_add(1),
+                Action::Up => *scroll = scroll.saturating_sub(1),
+                Action::Top => *scroll = 0,
+                _ => {}
+            }
+            return vec![];
+        }
         let Some(detail) = self.detail.as_mut() else {
             self.mode = Mode::Normal;
             return vec![];

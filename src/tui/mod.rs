@@ -7,6 +7,7 @@ pub mod jobs_view;
 pub mod keymap;
 pub mod layout;
 pub mod loadable;
+pub mod ops_state;
 pub mod panes;
 pub mod render;
 pub mod svg;
@@ -44,7 +45,8 @@ pub enum Exit {
 /// Run the dashboard until the user quits, the terminal goes away, or a signal arrives. The
 /// terminal is restored on every way out, panics included (`ratatui::init` installs that hook).
 pub async fn run<S: JobSource>(
-    source: Arc<S>,
+    source: Option<Arc<S>>,
+    ops: crate::ops::OpsSource,
     mut app: App,
     theme: Theme,
     opts: RuntimeOptions,
@@ -58,7 +60,8 @@ pub async fn run<S: JobSource>(
         let size = terminal.size()?;
         app.update(Msg::Resized { width: size.width, height: size.height });
         let (tx, mut rx) = mpsc::channel(1024);
-        let handle = runtime::spawn(source, opts, app.initial_query(), tx);
+        let handle = source.map(|s| runtime::spawn(s, opts, app.initial_query(), tx.clone()));
+        let _ops = runtime::spawn_ops(ops, opts, tx);
         let mut input = EventStream::new();
         let mut dirty = true;
         loop {
@@ -80,11 +83,11 @@ pub async fn run<S: JobSource>(
                 _ = sigterm.recv() => return Ok(Exit::Signal(15)),
                 _ = sighup.recv() => return Ok(Exit::Signal(1)),
             };
-            dirty |= apply(&mut app, &handle, msg);
+            dirty |= apply(&mut app, handle.as_ref(), msg);
             // Fold everything already waiting into the same frame.
             for _ in 0..MAX_BATCH {
                 let Ok(m) = rx.try_recv() else { break };
-                dirty |= apply(&mut app, &handle, Msg::Source(m));
+                dirty |= apply(&mut app, handle.as_ref(), Msg::Source(m));
             }
             if app.quit {
                 return Ok(Exit::Quit);
@@ -97,12 +100,13 @@ pub async fn run<S: JobSource>(
 }
 
 /// Update the app and carry out its effects. Returns whether a redraw is needed.
-fn apply(app: &mut App, handle: &RuntimeHandle, msg: Msg) -> bool {
+fn apply(app: &mut App, handle: Option<&RuntimeHandle>, msg: Msg) -> bool {
     for effect in app.update(msg) {
-        match effect {
-            Effect::FetchJobs(q) => handle.set_jobs_query(q),
-            Effect::FollowDetail(id) => handle.set_detail(id),
-            Effect::Quit => app.quit = true,
+        match (effect, handle) {
+            (Effect::FetchJobs(q), Some(h)) => h.set_jobs_query(q),
+            (Effect::FollowDetail(id), Some(h)) => h.set_detail(id),
+            (Effect::FetchJobs(_) | Effect::FollowDetail(_), None) => {}
+            (Effect::Quit, _) => app.quit = true,
         }
     }
     true

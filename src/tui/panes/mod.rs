@@ -1,11 +1,14 @@
 //! One file per pane. Panes render from `&App` and a `RenderCtx`; they never change state and
 //! never read the clock.
 
+pub mod alerts;
 pub mod detail;
 pub mod footer;
 pub mod header;
+pub mod health;
 pub mod help;
 pub mod jobs;
+pub mod ops_detail;
 pub mod placeholder;
 pub mod queue;
 

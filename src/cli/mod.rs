@@ -1,25 +1,31 @@
 //! Command-line entry: flags, the headless subcommands (table or JSON), and starting the TUI.
-//! The TUI and `status` use the same sources and the same snapshot types.
+//! The TUI and the subcommands use the same sources and the same snapshot types.
+
+mod ops;
+mod status;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Instant;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use clap::{Parser, Subcommand, ValueEnum};
-use serde::Serialize;
 use tokio::sync::mpsc;
 
 use crate::clients::RedisClient;
+use crate::clients::alertmanager::{Alertmanager, AlertsClient};
+use crate::clients::docker::DockerClient;
+use crate::clients::probe::{Probe, ProbeClient};
+use crate::clients::prometheus::PrometheusClient;
 use crate::clients::redis::RedisSettings;
 use crate::config::{self, Overrides, Settings};
 use crate::demo::DemoPlatform;
-use crate::domain::QueueSnapshot;
+use crate::ops::{OpsConfigured, OpsSource, RealOps};
 use crate::runtime::{self, RuntimeOptions};
 use crate::source::JobSource;
 use crate::tui::app::App;
 use crate::tui::keymap::KeyMap;
+use crate::tui::ops_state::OpsState;
 use crate::tui::theme::{self, Theme};
 
 /// A terminal dashboard for the MCP AI-operations platform: queue, jobs, health, alerts.
@@ -70,6 +76,16 @@ pub enum Command {
         #[arg(long, short, value_enum, default_value_t = Output::Table)]
         output: Output,
     },
+    /// Containers, services and Prometheus targets; exit 1 if a source did not answer.
+    Health {
+        #[arg(long, short, value_enum, default_value_t = Output::Table)]
+        output: Output,
+    },
+    /// Alerts from every configured Alertmanager, grouped; exit 1 if one did not answer.
+    Alerts {
+        #[arg(long, short, value_enum, default_value_t = Output::Table)]
+        output: Output,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -85,9 +101,10 @@ pub enum SnapshotFormat {
 }
 
 /// The resolved source of queue and job data.
-enum Source {
+enum Jobs {
     Redis(Arc<RedisClient>),
     Demo(Arc<DemoPlatform>),
+    None,
 }
 
 /// Parse settings and run what was asked for.
@@ -110,37 +127,46 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     Theme::load(theme::choose(&settings.theme, cli.theme.is_some()))?;
     let _log = crate::logging::init(&settings.log_level);
     tracing::info!(context = %settings.context_name, demo = cli.demo, "starting");
-    let source = match make_source(&cli, &settings)? {
-        Some(s) => s,
-        None => {
-            eprintln!(
-                "mcptop: no Redis configured for context {:?}.\n  Try `mcptop --demo`, `mcptop --redis-url redis://127.0.0.1:6379/0`,\n  or a config file (see config/mcptop.example.toml) at {}",
-                settings.context_name,
-                config::default_path().map(|p| p.display().to_string()).unwrap_or_default()
-            );
-            return Ok(ExitCode::from(2));
-        }
+    let demo = cli.demo.then(|| DemoPlatform::new(cli.seed, Utc::now()));
+    let jobs = make_jobs(demo.as_ref(), &settings)?;
+    let ops = match &demo {
+        Some(d) => OpsSource::Demo(d.clone()),
+        None => OpsSource::Real(real_ops(&settings)),
     };
-    match (&cli.command, &source) {
-        (Some(Command::Status { output }), Source::Redis(s)) => status(s.as_ref(), &settings, *output).await,
-        (Some(Command::Status { output }), Source::Demo(s)) => status(s.as_ref(), &settings, *output).await,
-        (None, Source::Redis(s)) => dashboard(&cli, s.clone(), &settings).await,
-        (None, Source::Demo(s)) => {
-            let clock = (!cli.demo_still).then(|| s.spawn_clock());
-            let result = dashboard(&cli, s.clone(), &settings).await;
-            if let Some(c) = clock {
-                c.abort();
-            }
-            result
+    let clock = demo.as_ref().filter(|_| !cli.demo_still && cli.command.is_none()).map(|d| d.spawn_clock());
+    let result = match (&cli.command, &jobs) {
+        (Some(Command::Status { output }), Jobs::Redis(s)) => status::status(s.as_ref(), &settings, *output).await,
+        (Some(Command::Status { output }), Jobs::Demo(s)) => status::status(s.as_ref(), &settings, *output).await,
+        (Some(Command::Status { .. }), Jobs::None) => Ok(no_source(&settings)),
+        (Some(Command::Health { output }), _) => ops::health(&ops, *output).await,
+        (Some(Command::Alerts { output }), _) => ops::alerts(&ops, &settings, *output).await,
+        (None, Jobs::Redis(s)) => dashboard(&cli, Some(s.clone()), ops, &settings).await,
+        (None, Jobs::Demo(s)) => dashboard(&cli, Some(s.clone()), ops, &settings).await,
+        (None, Jobs::None) if ops.configured() != OpsConfigured::default() => {
+            dashboard(&cli, None::<Arc<DemoPlatform>>, ops, &settings).await
         }
+        (None, Jobs::None) => Ok(no_source(&settings)),
+    };
+    if let Some(c) = clock {
+        c.abort();
     }
+    result
 }
 
-fn make_source(cli: &Cli, settings: &Settings) -> anyhow::Result<Option<Source>> {
-    if cli.demo {
-        return Ok(Some(Source::Demo(Arc::new(DemoPlatform::new(cli.seed, Utc::now())))));
+fn no_source(settings: &Settings) -> ExitCode {
+    eprintln!(
+        "mcptop: nothing configured for context {:?}.\n  Try `mcptop --demo`, `mcptop --redis-url redis://127.0.0.1:6379/0`,\n  or a config file (see config/mcptop.example.toml) at {}",
+        settings.context_name,
+        config::default_path().map(|p| p.display().to_string()).unwrap_or_default()
+    );
+    ExitCode::from(2)
+}
+
+fn make_jobs(demo: Option<&DemoPlatform>, settings: &Settings) -> anyhow::Result<Jobs> {
+    if let Some(d) = demo {
+        return Ok(Jobs::Demo(Arc::new(d.clone())));
     }
-    let Some(url) = settings.context.redis_url.clone() else { return Ok(None) };
+    let Some(url) = settings.context.redis_url.clone() else { return Ok(Jobs::None) };
     let client = RedisClient::new(RedisSettings {
         url,
         password: settings.redis_password.clone(),
@@ -149,7 +175,29 @@ fn make_source(cli: &Cli, settings: &Settings) -> anyhow::Result<Option<Source>>
         timeout: settings.context.timeout(),
     })
     .map_err(|e| anyhow::anyhow!("contexts.{}.redis_url: {e}", settings.context_name))?;
-    Ok(Some(Source::Redis(Arc::new(client))))
+    Ok(Jobs::Redis(Arc::new(client)))
+}
+
+/// The real clients of everything the context configures.
+fn real_ops(settings: &Settings) -> RealOps {
+    let c = &settings.context;
+    let timeout = c.timeout();
+    let probes: Vec<Probe> = c
+        .services
+        .iter()
+        .zip(settings.service_tokens.iter())
+        .map(|(s, token)| Probe { name: s.name.clone(), url: s.url.clone(), kind: s.kind, token: token.clone() })
+        .collect();
+    RealOps {
+        docker: c.docker.as_deref().map(|d| Arc::new(DockerClient::new(d, timeout))),
+        probes: (!probes.is_empty()).then(|| Arc::new(ProbeClient::new(probes, timeout))),
+        prometheus: c.prometheus_url.as_deref().map(|u| Arc::new(PrometheusClient::new(u, timeout))),
+        alerts: (!c.alertmanagers.is_empty()).then(|| {
+            Arc::new(AlertsClient {
+                managers: c.alertmanagers.iter().map(|a| Alertmanager::new(&a.name, &a.url, timeout)).collect(),
+            })
+        }),
+    }
 }
 
 fn runtime_options(settings: &Settings) -> RuntimeOptions {
@@ -172,15 +220,23 @@ fn new_app(cli: &Cli, settings: &Settings, source_name: &str) -> anyhow::Result<
     Ok((app, theme))
 }
 
-async fn dashboard<S: JobSource>(cli: &Cli, source: Arc<S>, settings: &Settings) -> anyhow::Result<ExitCode> {
-    let (app, theme) = new_app(cli, settings, source.name())?;
+async fn dashboard<S: JobSource>(
+    cli: &Cli,
+    source: Option<Arc<S>>,
+    ops: OpsSource,
+    settings: &Settings,
+) -> anyhow::Result<ExitCode> {
+    let name = source.as_ref().map(|s| s.name().to_string()).unwrap_or_default();
+    let (mut app, theme) = new_app(cli, settings, &name)?;
+    app.jobs_configured = source.is_some();
+    app.ops = OpsState::new(ops.configured(), settings.context.alert_group_by.clone());
     if let Some(format) = cli.snapshot {
-        return snapshot(cli, source, app, &theme, settings, format).await;
+        return snapshot(cli, source, ops, app, &theme, settings, format).await;
     }
     if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
         anyhow::bail!("stdout is not a terminal: use `mcptop status` or `--snapshot` for headless output");
     }
-    let exit = crate::tui::run(source, app, theme, runtime_options(settings)).await?;
+    let exit = crate::tui::run(source, ops, app, theme, runtime_options(settings)).await?;
     tracing::info!(?exit, "stopped");
     Ok(match exit {
         crate::tui::Exit::Quit => ExitCode::SUCCESS,
@@ -193,7 +249,8 @@ async fn dashboard<S: JobSource>(cli: &Cli, source: Arc<S>, settings: &Settings)
 /// Wait (bounded) until the queue and job feeds have answered, then print one frame.
 async fn snapshot<S: JobSource>(
     cli: &Cli,
-    source: Arc<S>,
+    source: Option<Arc<S>>,
+    ops: OpsSource,
     mut app: App,
     theme: &Theme,
     settings: &Settings,
@@ -206,16 +263,24 @@ async fn snapshot<S: JobSource>(
         .ok_or_else(|| anyhow::anyhow!("--size: expected WIDTHxHEIGHT, e.g. 160x48"))?;
     app.update(crate::tui::app::Msg::Resized { width: w, height: h });
     let (tx, mut rx) = mpsc::channel(64);
-    let handle = runtime::spawn(source, runtime_options(settings), app.initial_query(), tx);
+    let handle = source.map(|s| runtime::spawn(s, runtime_options(settings), app.initial_query(), tx.clone()));
+    let _ops = runtime::spawn_ops(ops, runtime_options(settings), tx);
     let deadline = tokio::time::Instant::now() + settings.context.timeout() * 2;
-    // Both feeds have answered, with data or with an error.
-    let settled = |a: &App| !a.queues.is_loading() && !a.jobs.is_loading();
+    // Every configured feed has answered, with data or with an error.
+    let settled = |a: &App| {
+        let c = a.ops.configured;
+        (!a.jobs_configured || (!a.queues.is_loading() && !a.jobs.is_loading()))
+            && (!c.containers || !a.ops.containers.is_loading())
+            && (!c.services || !a.ops.services.is_loading())
+            && (!c.targets || !a.ops.targets.is_loading())
+            && (!c.alerts || !a.ops.alerts.is_loading())
+    };
     while !settled(&app) {
         match tokio::time::timeout_at(deadline, rx.recv()).await {
             Ok(Some(m)) => {
                 for e in app.update(crate::tui::app::Msg::Source(m)) {
-                    if let crate::tui::app::Effect::FetchJobs(q) = e {
-                        handle.set_jobs_query(q);
+                    if let (crate::tui::app::Effect::FetchJobs(q), Some(h)) = (e, handle.as_ref()) {
+                        h.set_jobs_query(q);
                     }
                 }
             }
@@ -229,103 +294,4 @@ async fn snapshot<S: JobSource>(
         SnapshotFormat::Svg => println!("{}", crate::tui::svg::to_svg(&buf)),
     }
     Ok(ExitCode::SUCCESS)
-}
-
-#[derive(Serialize)]
-struct StatusReport {
-    context: String,
-    fetched_at: DateTime<Utc>,
-    sources: Vec<SourceStatus>,
-    queues: Vec<QueueReport>,
-    jobs: JobsReport,
-}
-
-#[derive(Serialize)]
-struct SourceStatus {
-    name: String,
-    ok: bool,
-    error: Option<String>,
-    latency_ms: u64,
-}
-
-#[derive(Serialize)]
-struct QueueReport {
-    name: String,
-    length: u64,
-    processing: u64,
-    oldest_age_s: Option<f64>,
-    enqueued_last_min: u64,
-}
-
-#[derive(Serialize)]
-struct JobsReport {
-    total: Option<u64>,
-    by_status: std::collections::BTreeMap<String, u64>,
-}
-
-async fn status<S: JobSource>(source: &S, settings: &Settings, output: Output) -> anyhow::Result<ExitCode> {
-    let started = Instant::now();
-    let result = tokio::time::timeout(settings.context.timeout() * 2, source.queues()).await;
-    let latency_ms = started.elapsed().as_millis() as u64;
-    let (snap, error): (Option<QueueSnapshot>, Option<String>) = match result {
-        Ok(Ok(s)) => (Some(s), None),
-        Ok(Err(e)) => (None, Some(e.to_string())),
-        Err(_) => (None, Some("timed out".into())),
-    };
-    let report = StatusReport {
-        context: settings.context_name.clone(),
-        fetched_at: Utc::now(),
-        sources: vec![SourceStatus { name: source.name().into(), ok: snap.is_some(), error, latency_ms }],
-        queues: snap
-            .iter()
-            .flat_map(|s| &s.queues)
-            .map(|q| QueueReport {
-                name: q.name.clone(),
-                length: q.length,
-                processing: q.processing,
-                oldest_age_s: q.oldest_age_s,
-                enqueued_last_min: q.enqueued_last_min,
-            })
-            .collect(),
-        jobs: JobsReport {
-            total: snap.as_ref().map(|s| s.total_jobs),
-            by_status: snap.iter().flat_map(|s| &s.by_status).map(|(k, v)| (k.as_str().to_string(), *v)).collect(),
-        },
-    };
-    match output {
-        Output::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-        Output::Table => print!("{}", status_table(&report)),
-    }
-    let ok = report.sources.iter().all(|s| s.ok);
-    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
-}
-
-fn status_table(r: &StatusReport) -> String {
-    use std::fmt::Write;
-    let mut s = String::new();
-    let _ = writeln!(s, "context  {}   fetched {}", r.context, r.fetched_at.format("%Y-%m-%d %H:%M:%S UTC"));
-    let _ = writeln!(s, "\n{:<10} {:<4} {:>8}  ERROR", "SOURCE", "OK", "LATENCY");
-    for src in &r.sources {
-        let ok = if src.ok { "yes" } else { "NO" };
-        let _ =
-            writeln!(s, "{:<10} {:<4} {:>6}ms  {}", src.name, ok, src.latency_ms, src.error.as_deref().unwrap_or(""));
-    }
-    if !r.queues.is_empty() {
-        let _ = writeln!(s, "\n{:<16} {:>10} {:>10} {:>10} {:>8}", "QUEUE", "LENGTH", "TAKEN", "OLDEST_S", "IN/MIN");
-        for q in &r.queues {
-            let oldest = q.oldest_age_s.map(|a| format!("{a:.0}")).unwrap_or_else(|| "-".into());
-            let _ = writeln!(
-                s,
-                "{:<16} {:>10} {:>10} {:>10} {:>8}",
-                q.name, q.length, q.processing, oldest, q.enqueued_last_min
-            );
-        }
-    }
-    if let Some(total) = r.jobs.total {
-        let _ = writeln!(s, "\nJOBS {total}");
-        for (k, v) in &r.jobs.by_status {
-            let _ = writeln!(s, "  {k:<18} {v:>10}");
-        }
-    }
-    s
 }

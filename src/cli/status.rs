@@ -1,0 +1,111 @@
+//! `mcptop status`: the queue and job snapshot without a TTY, as a table or JSON.
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::Output;
+use crate::config::Settings;
+use crate::domain::QueueSnapshot;
+use crate::source::JobSource;
+
+#[derive(Serialize)]
+struct StatusReport {
+    context: String,
+    fetched_at: DateTime<Utc>,
+    sources: Vec<SourceStatus>,
+    queues: Vec<QueueReport>,
+    jobs: JobsReport,
+}
+
+#[derive(Serialize)]
+struct SourceStatus {
+    name: String,
+    ok: bool,
+    error: Option<String>,
+    latency_ms: u64,
+}
+
+#[derive(Serialize)]
+struct QueueReport {
+    name: String,
+    length: u64,
+    processing: u64,
+    oldest_age_s: Option<f64>,
+    enqueued_last_min: u64,
+}
+
+#[derive(Serialize)]
+struct JobsReport {
+    total: Option<u64>,
+    by_status: std::collections::BTreeMap<String, u64>,
+}
+
+pub async fn status<S: JobSource>(source: &S, settings: &Settings, output: Output) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let result = tokio::time::timeout(settings.context.timeout() * 2, source.queues()).await;
+    let latency_ms = started.elapsed().as_millis() as u64;
+    let (snap, error): (Option<QueueSnapshot>, Option<String>) = match result {
+        Ok(Ok(s)) => (Some(s), None),
+        Ok(Err(e)) => (None, Some(e.to_string())),
+        Err(_) => (None, Some("timed out".into())),
+    };
+    let report = StatusReport {
+        context: settings.context_name.clone(),
+        fetched_at: Utc::now(),
+        sources: vec![SourceStatus { name: source.name().into(), ok: snap.is_some(), error, latency_ms }],
+        queues: snap
+            .iter()
+            .flat_map(|s| &s.queues)
+            .map(|q| QueueReport {
+                name: q.name.clone(),
+                length: q.length,
+                processing: q.processing,
+                oldest_age_s: q.oldest_age_s,
+                enqueued_last_min: q.enqueued_last_min,
+            })
+            .collect(),
+        jobs: JobsReport {
+            total: snap.as_ref().map(|s| s.total_jobs),
+            by_status: snap.iter().flat_map(|s| &s.by_status).map(|(k, v)| (k.as_str().to_string(), *v)).collect(),
+        },
+    };
+    match output {
+        Output::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        Output::Table => print!("{}", status_table(&report)),
+    }
+    let ok = report.sources.iter().all(|s| s.ok);
+    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn status_table(r: &StatusReport) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    let _ = writeln!(s, "context  {}   fetched {}", r.context, r.fetched_at.format("%Y-%m-%d %H:%M:%S UTC"));
+    let _ = writeln!(s, "\n{:<10} {:<4} {:>8}  ERROR", "SOURCE", "OK", "LATENCY");
+    for src in &r.sources {
+        let ok = if src.ok { "yes" } else { "NO" };
+        let _ =
+            writeln!(s, "{:<10} {:<4} {:>6}ms  {}", src.name, ok, src.latency_ms, src.error.as_deref().unwrap_or(""));
+    }
+    if !r.queues.is_empty() {
+        let _ = writeln!(s, "\n{:<16} {:>10} {:>10} {:>10} {:>8}", "QUEUE", "LENGTH", "TAKEN", "OLDEST_S", "IN/MIN");
+        for q in &r.queues {
+            let oldest = q.oldest_age_s.map(|a| format!("{a:.0}")).unwrap_or_else(|| "-".into());
+            let _ = writeln!(
+                s,
+                "{:<16} {:>10} {:>10} {:>10} {:>8}",
+                q.name, q.length, q.processing, oldest, q.enqueued_last_min
+            );
+        }
+    }
+    if let Some(total) = r.jobs.total {
+        let _ = writeln!(s, "\nJOBS {total}");
+        for (k, v) in &r.jobs.by_status {
+            let _ = writeln!(s, "  {k:<18} {v:>10}");
+        }
+    }
+    s
+}

@@ -1,0 +1,196 @@
+//! The Docker Engine API through bollard (APIS.md §3): containers with their health, restart
+//! count and uptime, and the events stream that pushes changes. Works against Docker ≥ 20.10 and
+//! Podman's compatible API 1.41: the API version is negotiated, and when the list does not carry
+//! health (Podman, Docker below API 1.52) it comes from inspect.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use bollard::Docker;
+use bollard::query_parameters::{EventsOptions, InspectContainerOptions, ListContainersOptions};
+use futures_util::{StreamExt, stream};
+use tokio::sync::Mutex;
+
+use crate::domain::health::HealthCheckRun;
+use crate::domain::job::parse_time;
+use crate::domain::text::{clean_line, clean_text};
+use crate::domain::{Container, Health};
+use crate::source::SourceError;
+
+/// Inspect results are reused this long unless the container's list entry or an event says it
+/// changed; with 300 containers a refresh then costs one list call, not 300 inspects.
+const INSPECT_TTL: Duration = Duration::from_secs(30);
+/// Inspects in flight at once.
+const INSPECT_CONCURRENCY: usize = 8;
+
+#[derive(Clone)]
+struct Inspected {
+    key: String,
+    at: Instant,
+    restarts: Option<i64>,
+    started_at: Option<chrono::DateTime<chrono::Utc>>,
+    health: Option<Health>,
+    failing_streak: Option<i64>,
+    checks: Vec<HealthCheckRun>,
+}
+
+pub struct DockerClient {
+    endpoint: String,
+    timeout: Duration,
+    docker: Mutex<Option<Docker>>,
+    cache: Mutex<HashMap<String, Inspected>>,
+}
+
+fn err(e: bollard::errors::Error) -> SourceError {
+    use bollard::errors::Error as E;
+    match e {
+        E::DockerResponseServerError { status_code, message } => {
+            SourceError::Http { status: status_code, message: clean_line(&message) }
+        }
+        E::SocketNotFoundError(path) => SourceError::Connect(format!("no Docker socket at {}", clean_line(&path))),
+        E::RequestTimeoutError => SourceError::Timeout(Duration::ZERO),
+        E::JsonDataError { message, .. } => SourceError::Decode(clean_line(&message)),
+        other => SourceError::Connect(clean_line(&other.to_string())),
+    }
+}
+
+impl DockerClient {
+    /// `endpoint`: `unix:///var/run/docker.sock`, a socket path, or `tcp://host:2375`.
+    pub fn new(endpoint: &str, timeout: Duration) -> Self {
+        DockerClient { endpoint: endpoint.into(), timeout, docker: Mutex::new(None), cache: Mutex::new(HashMap::new()) }
+    }
+
+    async fn docker(&self) -> Result<Docker, SourceError> {
+        let mut guard = self.docker.lock().await;
+        if let Some(d) = guard.as_ref() {
+            return Ok(d.clone());
+        }
+        let secs = self.timeout.as_secs().max(1);
+        let d = if let Some(addr) =
+            self.endpoint.strip_prefix("tcp://").or_else(|| self.endpoint.strip_prefix("http://"))
+        {
+            Docker::connect_with_http(&format!("http://{addr}"), secs, bollard::API_DEFAULT_VERSION)
+        } else {
+            Docker::connect_with_unix(&self.endpoint, secs, bollard::API_DEFAULT_VERSION)
+        }
+        .map_err(err)?;
+        let d = tokio::time::timeout(self.timeout, d.negotiate_version())
+            .await
+            .map_err(|_| SourceError::Timeout(self.timeout))?
+            .map_err(err)?;
+        *guard = Some(d.clone());
+        Ok(d)
+    }
+
+    async fn forget_connection(&self) {
+        *self.docker.lock().await = None;
+    }
+
+    /// Every container, running or not, sorted by name.
+    pub async fn containers(&self) -> Result<Vec<Container>, SourceError> {
+        let result = tokio::time::timeout(self.timeout * 2, self.fetch())
+            .await
+            .unwrap_or(Err(SourceError::Timeout(self.timeout * 2)));
+        if matches!(result, Err(SourceError::Connect(_) | SourceError::Timeout(_))) {
+            self.forget_connection().await;
+        }
+        result
+    }
+
+    async fn fetch(&self) -> Result<Vec<Container>, SourceError> {
+        let docker = self.docker().await?;
+        let list = docker
+            .list_containers(Some(ListContainersOptions { all: true, ..Default::default() }))
+            .await
+            .map_err(err)?;
+        let cached = self.cache.lock().await.clone();
+        let jobs = list.into_iter().map(|c| {
+            let docker = docker.clone();
+            let cached = cached.clone();
+            async move {
+                let id = c.id.clone().unwrap_or_default();
+                let state = c.state.map(|s| s.to_string()).unwrap_or_default();
+                let status = c.status.clone().unwrap_or_default();
+                let listed_health = c
+                    .health
+                    .as_ref()
+                    .and_then(|h| h.status.map(|s| Health::parse(s.as_ref())))
+                    .or_else(|| Health::from_status(&status));
+                let key = format!("{state}|{listed_health:?}");
+                let fresh = cached.get(&id).filter(|i| i.key == key && i.at.elapsed() < INSPECT_TTL).cloned();
+                let inspected = match fresh {
+                    Some(i) => Some(i),
+                    None => inspect(&docker, &id, key).await,
+                };
+                let name = c.names.as_ref().and_then(|n| n.first()).map(|n| n.trim_start_matches('/').to_string());
+                let container = Container {
+                    id: clean_line(&id.chars().take(12).collect::<String>()),
+                    name: clean_line(&name.unwrap_or_else(|| id.chars().take(12).collect())),
+                    image: clean_line(c.image.as_deref().unwrap_or("?")),
+                    state: clean_line(&state),
+                    health: listed_health.or(inspected.as_ref().and_then(|i| i.health)).unwrap_or(Health::None),
+                    restarts: inspected.as_ref().and_then(|i| i.restarts),
+                    started_at: inspected.as_ref().and_then(|i| i.started_at).filter(|_| state == "running"),
+                    failing_streak: inspected.as_ref().and_then(|i| i.failing_streak),
+                    checks: inspected.as_ref().map(|i| i.checks.clone()).unwrap_or_default(),
+                };
+                (id, inspected, container)
+            }
+        });
+        let results: Vec<_> = stream::iter(jobs).buffer_unordered(INSPECT_CONCURRENCY).collect().await;
+        let mut cache = HashMap::new();
+        let mut containers = Vec::with_capacity(results.len());
+        for (id, inspected, container) in results {
+            if let Some(i) = inspected {
+                cache.insert(id, i);
+            }
+            containers.push(container);
+        }
+        *self.cache.lock().await = cache;
+        containers.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(containers)
+    }
+
+    /// Forget what inspect said about one container (an event says it changed).
+    pub async fn invalidate(&self, id: &str) {
+        self.cache.lock().await.remove(id);
+    }
+
+    /// Container events (start, die, health_status, …) as the ids they concern; the stream
+    /// ends when the connection does.
+    pub async fn events(&self) -> Result<impl futures_util::Stream<Item = String> + Send + use<>, SourceError> {
+        let docker = self.docker().await?;
+        let filters = HashMap::from([("type".to_string(), vec!["container".to_string()])]);
+        let stream = docker.events(Some(EventsOptions { filters: Some(filters), ..Default::default() }));
+        Ok(stream
+            .take_while(|e| std::future::ready(e.is_ok()))
+            .filter_map(|e| async move { e.ok().and_then(|m| m.actor.and_then(|a| a.id)) }))
+    }
+}
+
+async fn inspect(docker: &Docker, id: &str, key: String) -> Option<Inspected> {
+    let i = docker.inspect_container(id, None::<InspectContainerOptions>).await.ok()?;
+    let state = i.state.as_ref();
+    let health = state.and_then(|s| s.health.as_ref());
+    let checks = health
+        .and_then(|h| h.log.as_ref())
+        .map(|log| {
+            log.iter()
+                .map(|r| HealthCheckRun {
+                    at: r.end.as_deref().or(r.start.as_deref()).and_then(parse_time),
+                    exit_code: r.exit_code,
+                    output: clean_text(r.output.as_deref().unwrap_or(""), 4096),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Some(Inspected {
+        key,
+        at: Instant::now(),
+        restarts: i.restart_count,
+        started_at: state.and_then(|s| s.started_at.as_deref()).and_then(parse_time).filter(|t| t.timestamp() > 0),
+        health: health.and_then(|h| h.status).map(|s| Health::parse(s.as_ref())),
+        failing_streak: health.and_then(|h| h.failing_streak),
+        checks,
+    })
+}

@@ -1,0 +1,123 @@
+//! What every HTTP client shares: timeouts, bodies read up to a size limit, error bodies turned
+//! into short messages, and no URL (which may carry credentials) in any error.
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+
+use crate::domain::text::clean_line;
+use crate::source::SourceError;
+
+/// Largest response body read from any HTTP service.
+pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+
+/// A client with connect and overall timeouts. Redirects are not followed: a health endpoint
+/// that redirects is misconfigured, and following it could leak a token to another host.
+pub fn client(timeout: Duration) -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("mcptop/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .unwrap_or_default()
+}
+
+/// A transport error, without the URL.
+pub fn transport_error(e: reqwest::Error, timeout: Duration) -> SourceError {
+    if e.is_timeout() {
+        return SourceError::Timeout(timeout);
+    }
+    let e = e.without_url();
+    let mut msg = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        msg = format!("{msg}: {s}");
+        source = s.source();
+    }
+    if e.is_connect() { SourceError::Connect(clean_line(&msg)) } else { SourceError::Server(clean_line(&msg)) }
+}
+
+/// Read a body, giving up past `max` bytes.
+pub async fn read_limited(resp: reqwest::Response, max: usize, timeout: Duration) -> Result<Vec<u8>, SourceError> {
+    if resp.content_length().is_some_and(|n| n as usize > max) {
+        return Err(SourceError::TooLarge(max));
+    }
+    let mut body = Vec::new();
+    let mut stream = resp.bytes_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| transport_error(e, timeout))?;
+        if body.len() + chunk.len() > max {
+            return Err(SourceError::TooLarge(max));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// A short message from an error body: a JSON string (Alertmanager), `{"error"}` (Prometheus,
+/// Ollama), `{"message"}` (Docker, go-swagger), `{"detail"}` (FastAPI), else the text itself.
+pub fn error_message(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&body[..body.len().min(2048)]).into_owned();
+    let msg = match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(serde_json::Value::String(s)) => s,
+        Ok(v) => ["error", "message", "detail"]
+            .iter()
+            .find_map(|k| v.get(k).map(|m| m.as_str().map(String::from).unwrap_or_else(|| m.to_string())))
+            .unwrap_or(text),
+        Err(_) => text,
+    };
+    let msg = clean_line(msg.trim());
+    if msg.is_empty() { "(no body)".into() } else { msg }
+}
+
+/// Send a request and decode a JSON answer; a non-2xx status becomes `SourceError::Http`.
+pub async fn json<T: DeserializeOwned>(req: reqwest::RequestBuilder, timeout: Duration) -> Result<T, SourceError> {
+    let body = send(req, timeout).await?;
+    serde_json::from_slice(&body).map_err(|e| SourceError::Decode(clean_line(&e.to_string())))
+}
+
+/// Send a request and return the body of a 2xx answer.
+pub async fn send(req: reqwest::RequestBuilder, timeout: Duration) -> Result<Vec<u8>, SourceError> {
+    let resp = req.send().await.map_err(|e| transport_error(e, timeout))?;
+    let status = resp.status();
+    let body = read_limited(resp, MAX_BODY_BYTES, timeout).await?;
+    if status.is_success() {
+        Ok(body)
+    } else {
+        Err(SourceError::Http { status: status.as_u16(), message: error_message(&body) })
+    }
+}
+
+/// Join a base URL and a path, whatever slashes either has.
+pub fn join(base: &str, path: &str) -> String {
+    format!("{}/{}", base.trim_end_matches('/'), path.trim_start_matches('/'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_bodies_of_every_shape() {
+        assert_eq!(error_message(br#""end time can't be in the past""#), "end time can't be in the past");
+        assert_eq!(
+            error_message(br#"{"code":602,"message":"matchers in body is required"}"#),
+            "matchers in body is required"
+        );
+        assert_eq!(error_message(br#"{"status":"error","errorType":"bad_data","error":"parse error"}"#), "parse error");
+        assert_eq!(
+            error_message(br#"{"detail":[{"loc":["body"],"msg":"field required"}]}"#),
+            r#"[{"loc":["body"],"msg":"field required"}]"#
+        );
+        assert_eq!(error_message(b""), "(no body)");
+        assert_eq!(error_message(b"\x1b[2Jgateway down"), "^[[2Jgateway down");
+    }
+
+    #[test]
+    fn joins_urls() {
+        assert_eq!(join("http://a:1/", "/api/v2/alerts"), "http://a:1/api/v2/alerts");
+        assert_eq!(join("http://a:1/am", "api/v2/alerts"), "http://a:1/am/api/v2/alerts");
+    }
+}

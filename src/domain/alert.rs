@@ -1,0 +1,220 @@
+//! Alertmanager alerts (APIS.md §1), cleaned, de-duplicated across an HA pair, grouped and sorted.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::text::{clean_line, clean_text};
+
+/// Longest annotation kept, in characters (a description may be a megabyte).
+pub const MAX_ANNOTATION_CHARS: usize = 8 * 1024;
+
+/// What Alertmanager says about an alert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertState {
+    Active,
+    Suppressed,
+    Unprocessed,
+    Unknown,
+}
+
+impl AlertState {
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "active" => Self::Active,
+            "suppressed" => Self::Suppressed,
+            "unprocessed" => Self::Unprocessed,
+            _ => Self::Unknown,
+        }
+    }
+}
+
+/// One alert, possibly seen on several Alertmanagers.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Alert {
+    pub fingerprint: String,
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
+    pub state: AlertState,
+    pub silenced_by: Vec<String>,
+    pub inhibited_by: Vec<String>,
+    pub starts_at: Option<DateTime<Utc>>,
+    pub generator_url: Option<String>,
+    /// Names of the Alertmanagers that reported it.
+    pub sources: Vec<String>,
+}
+
+impl Alert {
+    /// Build from raw strings, cleaning every one of them.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        fingerprint: &str,
+        labels: impl IntoIterator<Item = (String, String)>,
+        annotations: impl IntoIterator<Item = (String, String)>,
+        state: AlertState,
+        silenced_by: Vec<String>,
+        inhibited_by: Vec<String>,
+        starts_at: Option<DateTime<Utc>>,
+        generator_url: Option<&str>,
+        source: &str,
+    ) -> Alert {
+        Alert {
+            fingerprint: clean_line(fingerprint),
+            labels: labels.into_iter().map(|(k, v)| (clean_line(&k), clean_line(&v))).collect(),
+            annotations: annotations
+                .into_iter()
+                .map(|(k, v)| (clean_line(&k), clean_text(&v, MAX_ANNOTATION_CHARS)))
+                .collect(),
+            state,
+            silenced_by: silenced_by.iter().map(|s| clean_line(s)).collect(),
+            inhibited_by: inhibited_by.iter().map(|s| clean_line(s)).collect(),
+            starts_at,
+            generator_url: generator_url.map(clean_line),
+            sources: vec![clean_line(source)],
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        self.labels.get("alertname").map(String::as_str).unwrap_or("?")
+    }
+
+    /// The `severity` label mapped onto the platform's levels (unknown for anything else).
+    pub fn severity(&self) -> super::Severity {
+        let s = self.labels.get("severity").map(String::as_str).unwrap_or("");
+        match s {
+            "warning" => super::Severity::Medium,
+            "info" | "none" => super::Severity::Low,
+            "page" | "error" => super::Severity::High,
+            other => super::Severity::parse(other),
+        }
+    }
+
+    /// One line for lists: the summary annotation, else the description's first line.
+    pub fn summary(&self) -> &str {
+        self.annotations
+            .get("summary")
+            .or_else(|| self.annotations.get("description"))
+            .and_then(|s| s.lines().next())
+            .unwrap_or("")
+    }
+
+    pub fn matches(&self, needle: &str) -> bool {
+        let needle = needle.to_lowercase();
+        needle.is_empty()
+            || self.labels.iter().any(|(k, v)| k.to_lowercase().contains(&needle) || v.to_lowercase().contains(&needle))
+            || self.summary().to_lowercase().contains(&needle)
+    }
+}
+
+/// Merge alerts from several Alertmanagers: an HA pair reports the same fingerprint twice, which
+/// shows once with both sources. Suppressed on any one of them counts as suppressed.
+pub fn merge(lists: Vec<Vec<Alert>>) -> Vec<Alert> {
+    let mut by_fp: BTreeMap<String, Alert> = BTreeMap::new();
+    for alert in lists.into_iter().flatten() {
+        match by_fp.get_mut(&alert.fingerprint) {
+            Some(seen) => {
+                for s in alert.sources {
+                    if !seen.sources.contains(&s) {
+                        seen.sources.push(s);
+                    }
+                }
+                if alert.state == AlertState::Suppressed {
+                    seen.state = AlertState::Suppressed;
+                    seen.silenced_by.extend(alert.silenced_by);
+                    seen.inhibited_by.extend(alert.inhibited_by);
+                }
+            }
+            None => {
+                by_fp.insert(alert.fingerprint.clone(), alert);
+            }
+        }
+    }
+    by_fp.into_values().collect()
+}
+
+/// Alerts sharing the values of the group-by labels.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AlertGroup {
+    /// `label=value` pairs the group shares (`alertname=DiskFull`).
+    pub key: Vec<(String, String)>,
+    pub alerts: Vec<Alert>,
+}
+
+/// Group by the given labels; groups sorted by their worst severity then oldest alert, alerts
+/// inside a group by severity then age (oldest first).
+pub fn group(alerts: Vec<Alert>, by: &[String]) -> Vec<AlertGroup> {
+    let mut groups: BTreeMap<Vec<(String, String)>, Vec<Alert>> = BTreeMap::new();
+    for a in alerts {
+        let key = by.iter().map(|l| (l.clone(), a.labels.get(l).cloned().unwrap_or_default())).collect();
+        groups.entry(key).or_default().push(a);
+    }
+    let order = |a: &Alert| (a.state == AlertState::Suppressed, a.severity(), a.starts_at);
+    let mut out: Vec<AlertGroup> = groups
+        .into_iter()
+        .map(|(key, mut alerts)| {
+            alerts.sort_by_key(order);
+            AlertGroup { key, alerts }
+        })
+        .collect();
+    out.sort_by_key(|g| g.alerts.first().map(order));
+    out
+}
+
+/// Every alert as fetched, with each Alertmanager's outcome.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertsSnapshot {
+    pub alerts: Vec<Alert>,
+    /// (Alertmanager name, error) for each one that failed; the others' alerts are still here.
+    pub failures: Vec<(String, String)>,
+    pub fetched_at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alert(fp: &str, name: &str, sev: &str, state: AlertState, source: &str, start: i64) -> Alert {
+        Alert::new(
+            fp,
+            [("alertname".to_string(), name.to_string()), ("severity".to_string(), sev.to_string())],
+            [("summary".to_string(), format!("{name}\x1b[31m!"))],
+            state,
+            vec![],
+            vec![],
+            DateTime::from_timestamp(start, 0),
+            None,
+            source,
+        )
+    }
+
+    #[test]
+    fn ha_pairs_are_deduplicated_and_keep_both_sources() {
+        let a = vec![alert("f1", "DiskFull", "critical", AlertState::Active, "am-a", 10)];
+        let b = vec![
+            alert("f1", "DiskFull", "critical", AlertState::Suppressed, "am-b", 10),
+            alert("f2", "HighCPU", "warning", AlertState::Active, "am-b", 5),
+        ];
+        let merged = merge(vec![a, b]);
+        assert_eq!(merged.len(), 2);
+        assert_eq!(merged[0].sources, ["am-a", "am-b"]);
+        assert_eq!(merged[0].state, AlertState::Suppressed);
+        assert_eq!(merged[0].summary(), "DiskFull^[[31m!");
+    }
+
+    #[test]
+    fn groups_sort_by_severity_then_age_with_silenced_last() {
+        let alerts = vec![
+            alert("1", "HighCPU", "warning", AlertState::Active, "am", 1),
+            alert("2", "DiskFull", "critical", AlertState::Active, "am", 50),
+            alert("3", "DiskFull", "critical", AlertState::Active, "am", 20),
+            alert("4", "Quiet", "critical", AlertState::Suppressed, "am", 0),
+        ];
+        let groups = group(alerts, &["alertname".to_string()]);
+        let names: Vec<_> = groups.iter().map(|g| g.key[0].1.as_str()).collect();
+        assert_eq!(names, ["DiskFull", "HighCPU", "Quiet"]);
+        let fps: Vec<_> = groups[0].alerts.iter().map(|a| a.fingerprint.as_str()).collect();
+        assert_eq!(fps, ["3", "2"], "oldest first inside a group");
+    }
+}

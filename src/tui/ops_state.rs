@@ -1,0 +1,191 @@
+//! State of the Health and Alerts panes: the four feeds, the alert grouping, cursors that stay
+//! on the same alert or container while data refreshes, and which item the detail view shows.
+
+use crate::domain::alert::{self, AlertGroup};
+use crate::domain::{Alert, AlertsSnapshot, Container, Health, HealthSummary, ServiceStatus, Target};
+use crate::ops::OpsConfigured;
+use crate::runtime::{Feed, SourceMsg};
+
+use super::loadable::Loadable;
+
+/// A cursor over a list, remembering the key of the selected item.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Cursor {
+    pub selected: usize,
+    pub top: usize,
+    pub key: Option<String>,
+}
+
+impl Cursor {
+    /// Move within `len` items and keep the selection inside `rows` visible rows.
+    pub fn move_by(&mut self, delta: isize, len: usize, rows: usize) {
+        self.selected = self.selected.saturating_add_signed(delta).min(len.saturating_sub(1));
+        self.keep_visible(rows);
+    }
+
+    pub fn keep_visible(&mut self, rows: usize) {
+        let rows = rows.max(1);
+        if self.selected < self.top {
+            self.top = self.selected;
+        } else if self.selected >= self.top + rows {
+            self.top = self.selected + 1 - rows;
+        }
+    }
+
+    /// After new data: find the remembered item again, else stay at the same position.
+    pub fn follow(&mut self, keys: &[&str]) {
+        if let Some(i) = self.key.as_deref().and_then(|k| keys.iter().position(|x| *x == k)) {
+            self.selected = i;
+        }
+        self.selected = self.selected.min(keys.len().saturating_sub(1));
+        self.key = keys.get(self.selected).map(|k| k.to_string());
+    }
+}
+
+/// What the operations detail view shows.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OpsDetail {
+    Alert(String),
+    Container(String),
+}
+
+#[derive(Debug, Default)]
+pub struct OpsState {
+    pub configured: OpsConfigured,
+    pub containers: Loadable<Vec<Container>>,
+    pub services: Loadable<Vec<ServiceStatus>>,
+    pub targets: Loadable<Vec<Target>>,
+    pub alerts: Loadable<AlertsSnapshot>,
+    pub docker_events: bool,
+    pub group_by: Vec<String>,
+    pub alert_filter: String,
+    /// Alerts after filter and grouping, rebuilt when alerts or the filter change.
+    pub groups: Vec<AlertGroup>,
+    pub alert_cursor: Cursor,
+    pub container_cursor: Cursor,
+    pub detail: Option<(OpsDetail, u16)>,
+}
+
+impl OpsState {
+    pub fn new(configured: OpsConfigured, group_by: Vec<String>) -> Self {
+        OpsState { configured, group_by, ..Default::default() }
+    }
+
+    /// Apply a runtime message about one of the four feeds; false if it is about another feed.
+    pub fn on_source(&mut self, msg: &SourceMsg) -> bool {
+        match msg {
+            SourceMsg::ContainersLoaded(c, at) => {
+                self.containers.loaded(c.clone(), *at);
+                let ids: Vec<&str> = c.iter().map(|c| c.id.as_str()).collect();
+                self.container_cursor.follow(&ids);
+            }
+            SourceMsg::ServicesLoaded(s, at) => self.services.loaded(s.clone(), *at),
+            SourceMsg::TargetsLoaded(t, at) => self.targets.loaded(t.clone(), *at),
+            SourceMsg::AlertsLoaded(a) => {
+                self.alerts.loaded(a.clone(), a.fetched_at);
+                self.regroup();
+            }
+            SourceMsg::ContainerEventsState { connected } => self.docker_events = *connected,
+            SourceMsg::Failed { feed, error, at, retry_at } => {
+                let m = error.to_string();
+                match feed {
+                    Feed::Containers => self.containers.failed(m, *at, *retry_at),
+                    Feed::Services => self.services.failed(m, *at, *retry_at),
+                    Feed::Targets => self.targets.failed(m, *at, *retry_at),
+                    Feed::Alerts => self.alerts.failed(m, *at, *retry_at),
+                    _ => return false,
+                }
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    pub fn set_alert_filter(&mut self, filter: String) {
+        self.alert_filter = filter;
+        self.alert_cursor = Cursor::default();
+        self.regroup();
+    }
+
+    fn regroup(&mut self) {
+        let alerts: Vec<Alert> = self
+            .alerts
+            .data
+            .iter()
+            .flat_map(|s| s.alerts.iter())
+            .filter(|a| a.matches(&self.alert_filter))
+            .cloned()
+            .collect();
+        self.groups = alert::group(alerts, &self.group_by);
+        let mut cursor = std::mem::take(&mut self.alert_cursor);
+        let fps: Vec<&str> = self.alert_list().map(|a| a.fingerprint.as_str()).collect();
+        cursor.follow(&fps);
+        self.alert_cursor = cursor;
+    }
+
+    /// Alerts in display order.
+    pub fn alert_list(&self) -> impl Iterator<Item = &Alert> {
+        self.groups.iter().flat_map(|g| g.alerts.iter())
+    }
+
+    pub fn alert_count(&self) -> usize {
+        self.groups.iter().map(|g| g.alerts.len()).sum()
+    }
+
+    pub fn selected_alert(&self) -> Option<&Alert> {
+        self.alert_list().nth(self.alert_cursor.selected)
+    }
+
+    pub fn selected_container(&self) -> Option<&Container> {
+        self.containers.data.as_ref().and_then(|c| c.get(self.container_cursor.selected))
+    }
+
+    pub fn move_alerts(&mut self, delta: isize, rows: usize) {
+        let len = self.alert_count();
+        self.alert_cursor.move_by(delta, len, rows);
+        self.alert_cursor.key = self.selected_alert().map(|a| a.fingerprint.clone());
+    }
+
+    pub fn move_containers(&mut self, delta: isize, rows: usize) {
+        let len = self.containers.data.as_ref().map(Vec::len).unwrap_or(0);
+        self.container_cursor.move_by(delta, len, rows);
+        self.container_cursor.key = self.selected_container().map(|c| c.id.clone());
+    }
+
+    pub fn summary(&self) -> HealthSummary {
+        let mut s = HealthSummary::default();
+        for c in self.containers.data.iter().flatten() {
+            match c.health {
+                Health::Unhealthy => s.containers_unhealthy += 1,
+                _ if c.state != "running" => {}
+                _ => s.containers_healthy += 1,
+            }
+        }
+        for svc in self.services.data.iter().flatten() {
+            if svc.ok { s.services_up += 1 } else { s.services_down += 1 }
+        }
+        for t in self.targets.data.iter().flatten() {
+            if t.health == "up" { s.targets_up += 1 } else { s.targets_down += 1 }
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursor_follows_its_item_and_clamps() {
+        let mut c = Cursor::default();
+        c.follow(&["a", "b", "c"]);
+        c.move_by(2, 3, 10);
+        c.key = Some("c".into());
+        c.follow(&["x", "a", "b", "c"]);
+        assert_eq!(c.selected, 3);
+        c.follow(&["x"]);
+        assert_eq!((c.selected, c.key.as_deref()), (0, Some("x")));
+        c.follow(&[]);
+        assert_eq!(c.key, None);
+    }
+}
