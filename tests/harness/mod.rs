@@ -199,3 +199,142 @@ pub fn eventually(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
     }
     f()
 }
+
+/// An HTTP GET on loopback, returning the status code (for readiness checks).
+pub fn http_status(port: u16, path: &str) -> Option<u16> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_millis(500))).ok()?;
+    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
+    let mut buf = [0u8; 64];
+    let n = s.read(&mut buf).ok()?;
+    std::str::from_utf8(&buf[..n]).ok()?.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// A real Alertmanager (Debian's prometheus-alertmanager), not clustered.
+pub struct Alertmanager {
+    pub svc: Service,
+}
+
+impl Alertmanager {
+    pub fn start() -> Alertmanager {
+        let bin = require("prometheus-alertmanager", "prometheus-alertmanager");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let port = free_port();
+        let config = dir.path().join("am.yml");
+        std::fs::write(&config, "route:\n  receiver: 'null'\n  group_wait: 1s\nreceivers:\n  - name: 'null'\n")
+            .unwrap();
+        let mut cmd = Command::new(bin);
+        cmd.arg(format!("--config.file={}", config.display()))
+            .arg(format!("--storage.path={}", dir.path().join("data").display()))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg("--cluster.listen-address=");
+        let svc = Service::start("alertmanager", port, dir, cmd, |p| http_status(p, "/-/ready") == Some(200));
+        Alertmanager { svc }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.svc.port)
+    }
+
+    /// Post alerts as Prometheus does (`[PostableAlert]`), with `curl`-free plain HTTP.
+    pub fn post_alerts(&self, alerts: &serde_json::Value) {
+        let status = http_request(self.svc.port, "POST", "/api/v2/alerts", &alerts.to_string()).0;
+        assert_eq!(status, 200, "posting alerts");
+    }
+
+    pub fn alerts(&self) -> serde_json::Value {
+        let (status, body) = http_request(self.svc.port, "GET", "/api/v2/alerts", "");
+        assert_eq!(status, 200);
+        serde_json::from_str(&body).expect("alerts JSON")
+    }
+
+    pub fn silences(&self) -> serde_json::Value {
+        let (status, body) = http_request(self.svc.port, "GET", "/api/v2/silences", "");
+        assert_eq!(status, 200);
+        serde_json::from_str(&body).expect("silences JSON")
+    }
+}
+
+/// A small blocking HTTP/1.0 request on loopback: (status, body).
+pub fn http_request(port: u16, method: &str, path: &str, body: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok();
+    write!(
+        s,
+        "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("write");
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    let status = out.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let body = out.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    (status, body)
+}
+
+/// Debian's Redis exporter, watching a Redis.
+pub struct RedisExporter {
+    pub svc: Service,
+}
+
+impl RedisExporter {
+    pub fn start(redis_port: u16) -> RedisExporter {
+        Self::start_on(free_port(), redis_port)
+    }
+
+    pub fn start_on(port: u16, redis_port: u16) -> RedisExporter {
+        let bin = require("prometheus-redis-exporter", "prometheus-redis-exporter");
+        let mut cmd = Command::new(bin);
+        cmd.arg(format!("-redis.addr=redis://127.0.0.1:{redis_port}"))
+            .arg(format!("-web.listen-address=127.0.0.1:{port}"));
+        let svc = Service::start("redis-exporter", port, tempfile::tempdir().expect("temp dir"), cmd, |p| {
+            http_status(p, "/metrics") == Some(200)
+        });
+        RedisExporter { svc }
+    }
+}
+
+/// A real Prometheus scraping the given targets every second.
+pub struct Prometheus {
+    pub svc: Service,
+}
+
+impl Prometheus {
+    pub fn start(job: &str, targets: &[u16]) -> Prometheus {
+        let bin = require("prometheus", "prometheus");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let port = free_port();
+        let list: Vec<String> = targets.iter().map(|p| format!("'127.0.0.1:{p}'")).collect();
+        let config = dir.path().join("prom.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "global:\n  scrape_interval: 1s\n  scrape_timeout: 500ms\nscrape_configs:\n  - job_name: '{job}'\n    static_configs:\n      - targets: [{}]\n",
+                list.join(", ")
+            ),
+        )
+        .unwrap();
+        let mut cmd = Command::new(bin);
+        cmd.arg(format!("--config.file={}", config.display()))
+            .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"));
+        let svc = Service::start("prometheus", port, dir, cmd, |p| http_status(p, "/-/ready") == Some(200));
+        Prometheus { svc }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.svc.port)
+    }
+
+    /// The health of every active target, from Prometheus itself.
+    pub fn target_health(&self) -> Vec<String> {
+        let (_, body) = http_request(self.svc.port, "GET", "/api/v1/targets", "");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+        v.pointer("/data/activeTargets")
+            .and_then(|t| t.as_array())
+            .map(|a| a.iter().filter_map(|t| t["health"].as_str().map(String::from)).collect())
+            .unwrap_or_default()
+    }
+}
