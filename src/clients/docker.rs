@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use bollard::Docker;
+use bollard::models::{ContainerInspectResponse, ContainerSummary};
 use bollard::query_parameters::{EventsOptions, InspectContainerOptions, ListContainersOptions};
 use futures_util::{StreamExt, stream};
 use tokio::sync::Mutex;
@@ -108,14 +109,7 @@ impl DockerClient {
             let docker = docker.clone();
             let cached = cached.clone();
             async move {
-                let id = c.id.clone().unwrap_or_default();
-                let state = c.state.map(|s| s.to_string()).unwrap_or_default();
-                let status = c.status.clone().unwrap_or_default();
-                let listed_health = c
-                    .health
-                    .as_ref()
-                    .and_then(|h| h.status.map(|s| Health::parse(s.as_ref())))
-                    .or_else(|| Health::from_status(&status));
+                let (id, state, listed_health) = listed(&c);
                 let key = format!("{state}|{listed_health:?}");
                 let fresh = cached.get(&id).filter(|i| i.key == key && i.at.elapsed() < INSPECT_TTL).cloned();
                 let inspected = match fresh {
@@ -168,8 +162,22 @@ impl DockerClient {
     }
 }
 
+/// What a list entry says: id, state, and health when the list carries it — from `Health`
+/// (API 1.52) or the `(healthy)` in `Status` (Docker); Podman says neither, so inspect must.
+fn listed(c: &ContainerSummary) -> (String, String, Option<Health>) {
+    let id = c.id.clone().unwrap_or_default();
+    let state = c.state.map(|s| s.to_string()).unwrap_or_default();
+    let from_field = c.health.as_ref().and_then(|h| h.status).map(|s| Health::parse(s.as_ref()));
+    let health = from_field.or_else(|| c.status.as_deref().and_then(Health::from_status));
+    (id, state, health)
+}
+
 async fn inspect(docker: &Docker, id: &str, key: String) -> Option<Inspected> {
     let i = docker.inspect_container(id, None::<InspectContainerOptions>).await.ok()?;
+    Some(from_inspect(&i, key))
+}
+
+fn from_inspect(i: &ContainerInspectResponse, key: String) -> Inspected {
     let state = i.state.as_ref();
     let health = state.and_then(|s| s.health.as_ref());
     let checks = health
@@ -184,7 +192,7 @@ async fn inspect(docker: &Docker, id: &str, key: String) -> Option<Inspected> {
                 .collect()
         })
         .unwrap_or_default();
-    Some(Inspected {
+    Inspected {
         key,
         at: Instant::now(),
         restarts: i.restart_count,
@@ -192,5 +200,65 @@ async fn inspect(docker: &Docker, id: &str, key: String) -> Option<Inspected> {
         health: health.and_then(|h| h.status).map(|s| Health::parse(s.as_ref())),
         failing_streak: health.and_then(|h| h.failing_streak),
         checks,
-    })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A `GET /containers/json` entry as Podman 4.3 (API 1.41) sends it: `Status` without
+    /// "(healthy)", no `Health`, extra fields of its own.
+    const PODMAN_LIST: &str = r#"{"Id":"8f1c2a","Names":["/web"],"Image":"docker.io/library/nginx:latest",
+        "ImageID":"sha256:abc","Command":"nginx -g daemon off;","Created":1700000000,"Ports":[],
+        "Labels":{},"State":"running","Status":"Up 5 minutes","NetworkSettings":{"Networks":{}},
+        "Mounts":[],"SizeRw":0,"SizeRootFs":0,"HostConfig":{"NetworkMode":"bridge"},"Pod":"","IsInfra":false}"#;
+
+    /// `GET /containers/{id}/json` from Podman with a failing health check.
+    const PODMAN_INSPECT: &str = r#"{"Id":"8f1c2a","Name":"web","RestartCount":2,
+        "State":{"Status":"running","Running":true,"Paused":false,"Restarting":false,"OOMKilled":false,
+        "Dead":false,"Pid":4242,"ExitCode":0,"Error":"","StartedAt":"2026-11-21T02:00:00.123456789Z",
+        "FinishedAt":"0001-01-01T00:00:00Z","Health":{"Status":"unhealthy","FailingStreak":3,
+        "Log":[{"Start":"2026-11-21T02:59:58Z","End":"2026-11-21T02:59:59Z","ExitCode":1,
+        "Output":"curl: (7) Failed to connect\u001b[31m"}]}},"Config":{"Image":"nginx"}}"#;
+
+    #[test]
+    fn podman_lists_carry_no_health_so_inspect_decides() {
+        let c: ContainerSummary = serde_json::from_str(PODMAN_LIST).expect("Podman list entry parses");
+        assert_eq!(listed(&c), ("8f1c2a".into(), "running".into(), None));
+        let i: ContainerInspectResponse = serde_json::from_str(PODMAN_INSPECT).expect("Podman inspect parses");
+        let got = from_inspect(&i, String::new());
+        assert_eq!(got.health, Some(Health::Unhealthy));
+        assert_eq!((got.restarts, got.failing_streak), (Some(2), Some(3)));
+        assert_eq!(got.checks.len(), 1);
+        assert_eq!(got.checks[0].output, "curl: (7) Failed to connect^[[31m", "check output is hostile text too");
+        assert!(got.started_at.is_some());
+    }
+
+    #[test]
+    fn docker_lists_say_health_in_the_status() {
+        let json = PODMAN_LIST.replace("Up 5 minutes", "Up 5 minutes (unhealthy)");
+        let c: ContainerSummary = serde_json::from_str(&json).expect("parses");
+        assert_eq!(listed(&c).2, Some(Health::Unhealthy));
+        let exited =
+            PODMAN_LIST.replace("\"running\"", "\"exited\"").replace("Up 5 minutes", "Exited (137) 2 minutes ago");
+        let c: ContainerSummary = serde_json::from_str(&exited).expect("parses");
+        assert_eq!(listed(&c), ("8f1c2a".into(), "exited".into(), None));
+    }
+
+    #[test]
+    fn podman_error_bodies_become_clear_errors() {
+        let e = err(bollard::errors::Error::DockerResponseServerError {
+            status_code: 404,
+            message: "no container with name or ID \"x\" found: no such container".into(),
+        });
+        assert_eq!(e.to_string(), "HTTP 404: no container with name or ID \"x\" found: no such container");
+        let missing = DockerClient::new("/nonexistent/docker.sock", Duration::from_secs(1));
+        let e = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map(|rt| rt.block_on(missing.containers()));
+        let msg = e.ok().and_then(|r| r.err()).map(|e| e.to_string()).unwrap_or_default();
+        assert!(msg.contains("no Docker socket at /nonexistent/docker.sock"), "{msg}");
+    }
 }

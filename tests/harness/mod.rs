@@ -338,3 +338,111 @@ impl Prometheus {
             .unwrap_or_default()
     }
 }
+
+/// A real dockerd on a socket of its own, with a busybox image built from the local
+/// busybox-static binary (there is no registry here).
+pub struct Dockerd {
+    pub svc: Service,
+    pub socket: PathBuf,
+    docker: PathBuf,
+}
+
+pub const BUSYBOX_IMAGE: &str = "mcp-test-busybox:latest";
+
+impl Dockerd {
+    pub fn start() -> Dockerd {
+        let bin = require("dockerd", "docker.io");
+        let docker = require("docker", "docker.io");
+        let busybox = require("busybox", "busybox-static");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root = dir.path().join("docker");
+        std::fs::create_dir_all(root.join("data")).unwrap();
+        std::fs::create_dir_all(root.join("exec")).unwrap();
+        std::fs::write(root.join("daemon.json"), "{}").unwrap();
+        let socket = dir.path().join("docker.sock");
+        let mut cmd = Command::new(bin);
+        cmd.arg("--config-file")
+            .arg(root.join("daemon.json"))
+            .arg("--data-root")
+            .arg(root.join("data"))
+            .arg("--exec-root")
+            .arg(root.join("exec"))
+            .arg("--pidfile")
+            .arg(root.join("dockerd.pid"))
+            .arg("-H")
+            .arg(format!("unix://{}", socket.display()))
+            .args(["--bridge=none", "--iptables=false", "--ip6tables=false", "--ip-masq=false"]);
+        let sock = socket.clone();
+        let svc = Service::start("dockerd", 0, dir, cmd, move |_| unix_ping(&sock));
+        let d = Dockerd { svc, socket, docker };
+        // a busybox image, built from the local binary
+        let rootfs = d.svc.dir.path().join("rootfs");
+        for sub in ["bin", "etc", "tmp", "proc", "sys", "dev"] {
+            std::fs::create_dir_all(rootfs.join(sub)).unwrap();
+        }
+        std::fs::copy(busybox, rootfs.join("bin/busybox")).unwrap();
+        for applet in ["sh", "echo", "sleep", "cat", "test", "touch", "rm", "true", "false"] {
+            std::os::unix::fs::symlink("busybox", rootfs.join("bin").join(applet)).unwrap();
+        }
+        std::fs::write(rootfs.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n").unwrap();
+        let tar = d.svc.dir.path().join("rootfs.tar");
+        let ok = Command::new("tar").arg("-C").arg(&rootfs).arg("-cf").arg(&tar).arg(".").status().unwrap().success();
+        assert!(ok, "tar rootfs");
+        d.cli(&[
+            "import",
+            "--change",
+            "CMD [\"/bin/sh\"]",
+            "--change",
+            "ENV PATH=/bin",
+            tar.to_str().unwrap(),
+            BUSYBOX_IMAGE,
+        ]);
+        d
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("unix://{}", self.socket.display())
+    }
+
+    /// Run the docker CLI against this daemon; panics with its output on failure.
+    pub fn cli(&self, args: &[&str]) -> String {
+        let out = Command::new(&self.docker).arg("-H").arg(self.endpoint()).args(args).output().expect("docker CLI");
+        assert!(out.status.success(), "docker {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// The health Docker itself reports for a container.
+    pub fn health(&self, name: &str) -> String {
+        self.cli(&["inspect", "--format", "{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}", name])
+    }
+}
+
+impl Drop for Dockerd {
+    fn drop(&mut self) {
+        // Containers first (a shell as PID 1 ignores SIGTERM, and dockerd would wait 10 s for
+        // each), then the daemon, then the mount it leaves behind.
+        if let Ok(out) = Command::new(&self.docker).arg("-H").arg(self.endpoint()).args(["ps", "-aq"]).output() {
+            let ids: Vec<String> = String::from_utf8_lossy(&out.stdout).split_whitespace().map(String::from).collect();
+            if !ids.is_empty() {
+                let _ =
+                    Command::new(&self.docker).arg("-H").arg(self.endpoint()).args(["rm", "-f"]).args(&ids).output();
+            }
+        }
+        self.svc.stop();
+        let netns = self.svc.dir.path().join("docker/exec/netns/default");
+        let _ = Command::new("umount").arg(&netns).output();
+    }
+}
+
+/// `GET /_ping` on a unix socket answers `OK`.
+fn unix_ping(socket: &Path) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut s) = std::os::unix::net::UnixStream::connect(socket) else { return false };
+    let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
+    if s.write_all(b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n").is_err() {
+        return false;
+    }
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out.ends_with("OK")
+}

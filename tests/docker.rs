@@ -1,0 +1,148 @@
+//! Containers against a real dockerd: one healthy, one unhealthy, one stopped, shown exactly so
+//! by the pane and by `mcptop health`; a container turning unhealthy reaches the state through
+//! Docker's events stream, with polling slowed to a minute.
+
+mod harness;
+
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use harness::{BUSYBOX_IMAGE, Dockerd, eventually, mcptop_bin};
+use mcptop::clients::docker::DockerClient;
+use mcptop::domain::Health;
+use mcptop::ops::{OpsSource, RealOps};
+use mcptop::runtime::{self, RuntimeOptions, SourceMsg};
+use mcptop::tui::app::{App, Msg, PaneId};
+use mcptop::tui::keymap::KeyMap;
+use mcptop::tui::ops_state::OpsState;
+use mcptop::tui::theme::Theme;
+
+fn run_with_health(d: &Dockerd, name: &str, check: &str, command: &str) {
+    d.cli(&[
+        "run",
+        "-d",
+        "--name",
+        name,
+        "--network",
+        "none",
+        "--health-cmd",
+        check,
+        "--health-interval",
+        "1s",
+        "--health-retries",
+        "1",
+        BUSYBOX_IMAGE,
+        "sh",
+        "-c",
+        command,
+    ]);
+}
+
+#[tokio::test]
+async fn healthy_unhealthy_and_stopped_containers_are_shown_exactly() {
+    let d = Dockerd::start();
+    run_with_health(&d, "web-ok", "test -f /tmp/ok", "touch /tmp/ok; exec sleep 3600");
+    run_with_health(&d, "web-sick", "test -f /tmp/never", "exec sleep 3600");
+    d.cli(&["run", "--name", "batch-done", "--network", "none", BUSYBOX_IMAGE, "true"]);
+    assert!(
+        eventually(Duration::from_secs(20), || d.health("web-ok") == "healthy" && d.health("web-sick") == "unhealthy")
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, format!("[contexts.t]\ndocker = \"{}\"\n", d.endpoint())).unwrap();
+    let out = Command::new(mcptop_bin())
+        .args(["--config", config.to_str().unwrap(), "health", "--output", "json"])
+        .env("XDG_STATE_HOME", std::env::temp_dir())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let row = |name: &str| v["containers"].as_array().unwrap().iter().find(|c| c["name"] == name).cloned().unwrap();
+    assert_eq!(v["containers"].as_array().unwrap().len(), 3);
+    assert_eq!((row("web-ok")["state"].clone(), row("web-ok")["health"].clone()), ("running".into(), "healthy".into()));
+    assert_eq!(
+        (row("web-sick")["state"].clone(), row("web-sick")["health"].clone()),
+        ("running".into(), "unhealthy".into())
+    );
+    assert_eq!(
+        (row("batch-done")["state"].clone(), row("batch-done")["health"].clone()),
+        ("exited".into(), "none".into())
+    );
+    assert_eq!(row("web-ok")["restarts"], 0);
+
+    // the pane shows the same
+    let ops = OpsSource::Real(RealOps {
+        docker: Some(Arc::new(DockerClient::new(&d.endpoint(), Duration::from_secs(2)))),
+        ..Default::default()
+    });
+    let containers = ops.containers().await.unwrap();
+    let mut app = App::new("t", "", KeyMap::default(), Utc::now());
+    app.jobs_configured = false;
+    app.ops = OpsState::new(ops.configured(), vec!["alertname".into()]);
+    app.focus = PaneId::Health;
+    app.zoomed = true;
+    app.update(Msg::Source(SourceMsg::ContainersLoaded(containers, Utc::now())));
+    let text = mcptop::tui::svg::to_text(&mcptop::tui::render_to_buffer(&app, &Theme::built_in("default"), 120, 30));
+    assert!(text.contains("containers 1 ok 1 unhealthy"), "{text}");
+    for line in [
+        "web-ok             running  healthy",
+        "web-sick           running  unhealthy",
+        "batch-done         exited   none",
+    ] {
+        assert!(text.contains(line), "{line:?} in\n{text}");
+    }
+}
+
+#[tokio::test]
+async fn a_container_turning_unhealthy_arrives_through_the_events_stream() {
+    let d = Dockerd::start();
+    run_with_health(&d, "flip", "test -f /tmp/ok", "touch /tmp/ok; exec sleep 3600");
+    assert!(eventually(Duration::from_secs(20), || d.health("flip") == "healthy"));
+    let docker = Arc::new(DockerClient::new(&d.endpoint(), Duration::from_secs(2)));
+    let ops = OpsSource::Real(RealOps { docker: Some(docker), ..Default::default() });
+    let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+    // polling once a minute: only the events stream can bring the change in time
+    let opts = RuntimeOptions { interval: Duration::from_secs(60), ..Default::default() };
+    let _tasks = runtime::spawn_ops(ops, opts, tx);
+    let mut connected = false;
+    let mut loaded = false;
+    while !(connected && loaded) {
+        match tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.expect("first load") {
+            Some(SourceMsg::ContainerEventsState { connected: true }) => connected = true,
+            Some(SourceMsg::ContainersLoaded(c, _)) => loaded = c.iter().any(|c| c.health == Health::Healthy),
+            _ => {}
+        }
+    }
+    let started = Instant::now();
+    d.cli(&["exec", "flip", "rm", "/tmp/ok"]);
+    let seen_at = loop {
+        match tokio::time::timeout(Duration::from_secs(20), rx.recv()).await.expect("pushed in time") {
+            Some(SourceMsg::ContainersLoaded(c, _)) if c.iter().any(|c| c.health == Health::Unhealthy) => {
+                break Utc::now();
+            }
+            _ => {}
+        }
+    };
+    assert!(started.elapsed() < Duration::from_secs(30), "well before the next poll");
+    // How long after Docker's own health_status event did it arrive?
+    let since = (Utc::now() - chrono::Duration::seconds(60)).timestamp().to_string();
+    let until = (Utc::now() + chrono::Duration::seconds(1)).timestamp().to_string();
+    let nanos = d.cli(&[
+        "events",
+        "--since",
+        &since,
+        "--until",
+        &until,
+        "--filter",
+        "event=health_status: unhealthy",
+        "--format",
+        "{{.TimeNano}}",
+    ]);
+    let event_ns: i64 = nanos.lines().last().and_then(|l| l.trim().parse().ok()).expect("Docker's event");
+    let lag_ms = (seen_at.timestamp_nanos_opt().unwrap_or(0) - event_ns) / 1_000_000;
+    println!("health change to state: {lag_ms} ms");
+    assert!(lag_ms < 2000, "arrived {lag_ms} ms after Docker's event");
+}
