@@ -1,6 +1,7 @@
 //! mcptop: a terminal dashboard for the MCP AI-operations platform, as a library the binary wraps.
 #![deny(clippy::unwrap_used)]
 
+pub mod actions;
 pub mod cli;
 pub mod clients;
 pub mod config;

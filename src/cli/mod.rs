@@ -2,6 +2,7 @@
 //! The TUI and the subcommands use the same sources and the same snapshot types.
 
 mod ops;
+mod silence;
 mod status;
 
 use std::path::PathBuf;
@@ -86,6 +87,13 @@ pub enum Command {
         #[arg(long, short, value_enum, default_value_t = Output::Table)]
         output: Output,
     },
+    /// Create, acknowledge with or expire Alertmanager silences.
+    Silence {
+        #[command(subcommand)]
+        command: silence::SilenceCommand,
+        #[arg(long, short, value_enum, default_value_t = Output::Table, global = true)]
+        output: Output,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -140,6 +148,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         (Some(Command::Status { .. }), Jobs::None) => Ok(no_source(&settings)),
         (Some(Command::Health { output }), _) => ops::health(&ops, *output).await,
         (Some(Command::Alerts { output }), _) => ops::alerts(&ops, &settings, *output).await,
+        (Some(Command::Silence { command, output }), _) => {
+            silence::run(command, &ops, &settings, settings.read_only, *output).await
+        }
         (None, Jobs::Redis(s)) => dashboard(&cli, Some(s.clone()), ops, &settings).await,
         (None, Jobs::Demo(s)) => dashboard(&cli, Some(s.clone()), ops, &settings).await,
         (None, Jobs::None) if ops.configured() != OpsConfigured::default() => {

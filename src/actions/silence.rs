@@ -1,0 +1,171 @@
+//! Silences: create (from a form or a one-key ack) and expire, on the configured Alertmanagers.
+
+use chrono::{Duration, Utc};
+use futures_util::future::join_all;
+
+use super::{ActionError, ActionRequest, Actions};
+use crate::clients::alertmanager::{Alertmanager, Matcher, NewSilence};
+use crate::domain::Alert;
+
+/// `alertname="DiskFull"`, `instance=~"db-0[12].*"`, `env!="prod"`.
+pub fn matcher_text(m: &Matcher) -> String {
+    let op = match (m.is_equal, m.is_regex) {
+        (true, false) => "=",
+        (false, false) => "!=",
+        (true, true) => "=~",
+        (false, true) => "!~",
+    };
+    format!("{}{op}{:?}", m.name, m.value)
+}
+
+/// Parse `name=value`, `name!=value`, `name=~regex` or `name!~regex` (value quoted or not).
+pub fn parse_matcher(s: &str) -> Result<Matcher, String> {
+    let s = s.trim();
+    let (name, op, value) = ["=~", "!~", "!=", "="]
+        .iter()
+        .find_map(|op| s.split_once(op).map(|(n, v)| (n.trim(), *op, v.trim())))
+        .ok_or_else(|| format!("{s:?} is not a matcher (name=value, name!=value, name=~regex, name!~regex)"))?;
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(format!("{name:?} is not a label name"));
+    }
+    let value = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(value);
+    Ok(Matcher { name: name.into(), value: value.into(), is_regex: op.contains('~'), is_equal: !op.starts_with('!') })
+}
+
+/// Matchers that select exactly one alert: every one of its labels, by equality.
+pub fn matchers_for(alert: &Alert) -> Vec<Matcher> {
+    alert
+        .labels
+        .iter()
+        .map(|(k, v)| Matcher { name: k.clone(), value: v.clone(), is_regex: false, is_equal: true })
+        .collect()
+}
+
+/// `90m`, `2h`, `1d`, `45s`, or plain seconds.
+pub fn parse_duration(s: &str) -> Result<i64, String> {
+    let s = s.trim();
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: i64 = num.parse().map_err(|_| format!("{s:?} is not a duration like 90m, 2h or 1d"))?;
+    let secs = match unit {
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        _ => return Err(format!("{s:?} is not a duration like 90m, 2h or 1d")),
+    };
+    if secs <= 0 || secs > 366 * 86_400 { Err("a silence lasts between 1 s and a year".into()) } else { Ok(secs) }
+}
+
+pub fn format_duration(secs: i64) -> String {
+    match secs {
+        s if s % 86_400 == 0 => format!("{}d", s / 86_400),
+        s if s % 3600 == 0 => format!("{}h", s / 3600),
+        s if s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
+
+fn targets<'a>(actions: &'a Actions, names: &[String]) -> Result<Vec<&'a Alertmanager>, ActionError> {
+    let all = actions.alerts.as_ref().map(|a| a.managers.as_slice()).unwrap_or_default();
+    if all.is_empty() {
+        return Err(ActionError::Invalid("no Alertmanager configured".into()));
+    }
+    let chosen: Vec<&Alertmanager> = all.iter().filter(|m| names.is_empty() || names.contains(&m.name)).collect();
+    if chosen.is_empty() {
+        return Err(ActionError::Invalid(format!("no configured Alertmanager named {}", names.join(", "))));
+    }
+    Ok(chosen)
+}
+
+pub(super) async fn run(actions: &Actions, request: &ActionRequest) -> Result<String, ActionError> {
+    match request {
+        ActionRequest::SilenceAdd { matchers, duration_s, comment, alertmanagers } => {
+            if comment.trim().is_empty() {
+                return Err(ActionError::Invalid("a silence needs a comment".into()));
+            }
+            create(actions, matchers, Duration::seconds(*duration_s), comment, alertmanagers).await
+        }
+        ActionRequest::Ack { matchers, alertmanagers, .. } => {
+            let comment = format!("ack by {}", actions.actor.name());
+            create(actions, matchers, actions.ack_duration, &comment, alertmanagers).await
+        }
+        ActionRequest::SilenceExpire { id, alertmanagers } => {
+            let ams = targets(actions, alertmanagers)?;
+            let results = join_all(ams.iter().map(|m| m.expire_silence(id))).await;
+            let done: Vec<&str> =
+                ams.iter().zip(&results).filter(|(_, r)| r.is_ok()).map(|(m, _)| m.name.as_str()).collect();
+            if done.is_empty() {
+                let errs: Vec<String> = ams
+                    .iter()
+                    .zip(&results)
+                    .filter_map(|(m, r)| r.as_ref().err().map(|e| format!("{}: {e}", m.name)))
+                    .collect();
+                return Err(ActionError::Failed(errs.join("; ")));
+            }
+            Ok(format!("silence {id} expired on {}", done.join(", ")))
+        }
+    }
+}
+
+async fn create(
+    actions: &Actions,
+    matchers: &[Matcher],
+    duration: Duration,
+    comment: &str,
+    alertmanagers: &[String],
+) -> Result<String, ActionError> {
+    if matchers.is_empty() {
+        return Err(ActionError::Invalid("a silence needs at least one matcher".into()));
+    }
+    let ams = targets(actions, alertmanagers)?;
+    let now = Utc::now();
+    let silence = NewSilence {
+        matchers: matchers.to_vec(),
+        starts_at: now,
+        ends_at: now + duration,
+        created_by: actions.actor.name(),
+        comment: comment.to_string(),
+    };
+    let results = join_all(ams.iter().map(|m| m.create_silence(&silence))).await;
+    let mut ok = Vec::new();
+    let mut failed = Vec::new();
+    for (m, r) in ams.iter().zip(results) {
+        match r {
+            Ok(id) => ok.push(format!("{} ({id})", m.name)),
+            Err(e) => failed.push(format!("{}: {e}", m.name)),
+        }
+    }
+    match (ok.is_empty(), failed.is_empty()) {
+        (true, _) => Err(ActionError::Failed(failed.join("; "))),
+        (false, true) => Ok(format!("silenced until {} on {}", silence.ends_at.format("%H:%M UTC"), ok.join(", "))),
+        (false, false) => Ok(format!("silenced on {}; FAILED on {}", ok.join(", "), failed.join("; "))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matchers_parse_in_every_form() {
+        let m = parse_matcher("alertname=DiskFull").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(matcher_text(&m), r#"alertname="DiskFull""#);
+        let m = parse_matcher(r#"instance=~"db-0[12].*""#).unwrap_or_else(|e| panic!("{e}"));
+        assert!(m.is_regex && m.is_equal && m.value == "db-0[12].*");
+        let m = parse_matcher("env != prod").unwrap_or_else(|e| panic!("{e}"));
+        assert!(!m.is_regex && !m.is_equal && m.name == "env" && m.value == "prod");
+        assert!(parse_matcher("no operator").is_err());
+        assert!(parse_matcher("bad name=x").is_err());
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90m"), Ok(5400));
+        assert_eq!(parse_duration("2h"), Ok(7200));
+        assert_eq!(parse_duration("1d"), Ok(86_400));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("soon").is_err());
+        assert_eq!(format_duration(7200), "2h");
+        assert_eq!(format_duration(90), "90s");
+    }
+}
