@@ -247,7 +247,17 @@ async fn dashboard<S: JobSource>(
     if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
         anyhow::bail!("stdout is not a terminal: use `mcptop status` or `--snapshot` for headless output");
     }
-    let exit = crate::tui::run(source, ops, app, theme, runtime_options(settings)).await?;
+    let actions = match &ops {
+        OpsSource::Real(r) => Some(crate::actions::Actions {
+            read_only: settings.read_only,
+            actor: crate::actions::Actor::from_env(),
+            alerts: r.alerts.clone(),
+            ack_duration: chrono::Duration::seconds(settings.context.ack_duration_s as i64),
+            audit: Arc::new(crate::actions::LogAudit),
+        }),
+        OpsSource::Demo(_) => None,
+    };
+    let exit = crate::tui::run(source, ops, actions, app, theme, runtime_options(settings)).await?;
     tracing::info!(?exit, "stopped");
     Ok(match exit {
         crate::tui::Exit::Quit => ExitCode::SUCCESS,

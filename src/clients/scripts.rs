@@ -127,18 +127,27 @@ return {total, scanned, rows}
 "#;
 
 /// Every field of one job hash, each cut to ARGV[1] bytes, at most ARGV[2] fields, and at most
-/// ARGV[3] bytes of values in all (later values are cut to nothing once the budget is spent).
+/// ARGV[3] bytes of values in all. Lengths are read first (HSTRLEN), so a value is only loaded
+/// while the budget lasts: a huge hash costs its field names, not its gigabytes.
 pub const DETAIL: &str = r#"
-local ok, all = pcall(redis.call, 'HGETALL', KEYS[1])
+local ok, names = pcall(redis.call, 'HKEYS', KEYS[1])
 if not ok then return redis.error_reply('job key is not a hash') end
 local maxlen = tonumber(ARGV[1])
-local maxfields = tonumber(ARGV[2]) * 2
+local maxfields = tonumber(ARGV[2])
 local budget = tonumber(ARGV[3])
 local out = {}
-for i = 1, math.min(#all, maxfields) do
-  local v = string.sub(all[i], 1, math.min(maxlen, budget))
-  if i % 2 == 0 then budget = budget - #v end
-  out[i] = v
+for i = 1, math.min(#names, maxfields) do
+  local name = names[i]
+  local n = redis.call('HSTRLEN', KEYS[1], name)
+  local v = ''
+  if budget > 0 then
+    v = string.sub(redis.call('HGET', KEYS[1], name), 1, math.min(maxlen, budget))
+    budget = budget - #v
+  elseif n > 0 then
+    v = '(' .. n .. ' bytes not loaded)'
+  end
+  out[#out + 1] = string.sub(name, 1, 256)
+  out[#out + 1] = v
 end
 return out
 "#;

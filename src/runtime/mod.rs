@@ -174,12 +174,22 @@ pub fn spawn<S: JobSource>(
     RuntimeHandle { jobs_query, detail, tasks: vec![queues, jobs, details, events] }
 }
 
-/// Tasks that stop when dropped.
-pub struct Tasks(Vec<JoinHandle<()>>);
+/// The operations feeds' tasks, which stop when this is dropped.
+pub struct Tasks {
+    tasks: Vec<JoinHandle<()>>,
+    alerts_nudge: Arc<Notify>,
+}
+
+impl Tasks {
+    /// Fetch alerts now (an action just changed them).
+    pub fn refresh_alerts(&self) {
+        self.alerts_nudge.notify_one();
+    }
+}
 
 impl Drop for Tasks {
     fn drop(&mut self) {
-        for t in &self.0 {
+        for t in &self.tasks {
             t.abort();
         }
     }
@@ -222,14 +232,15 @@ pub fn spawn_ops(ops: OpsSource, opts: RuntimeOptions, tx: mpsc::Sender<SourceMs
             async move { o.targets().await.map(|t| Some(SourceMsg::TargetsLoaded(t, Utc::now()))) }
         }));
     }
+    let alerts_nudge = Arc::new(Notify::new());
     if configured.alerts {
         let o = ops.clone();
-        tasks.push(poller::spawn(Feed::Alerts, opts, Arc::new(Notify::new()), tx.clone(), None, pace, move |_| {
+        tasks.push(poller::spawn(Feed::Alerts, opts, alerts_nudge.clone(), tx.clone(), None, pace, move |_| {
             let o = o.clone();
             async move { o.alerts().await.map(|a| Some(SourceMsg::AlertsLoaded(a))) }
         }));
     }
-    Tasks(tasks)
+    Tasks { tasks, alerts_nudge }
 }
 
 async fn container_events_task(ops: OpsSource, opts: RuntimeOptions, nudge: Arc<Notify>, tx: mpsc::Sender<SourceMsg>) {

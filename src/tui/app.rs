@@ -12,6 +12,9 @@ use super::keymap::{Action, KeyMap};
 use super::layout;
 use super::loadable::Loadable;
 use super::ops_state::{OpsDetail, OpsState};
+use super::popup::{Popup, PopupOutcome, SilenceForm};
+use crate::actions::silence::matchers_for;
+use crate::actions::{ActionError, ActionRequest};
 use crate::domain::{JobDetail, JobsPage, JobsQuery, QueueSnapshot};
 use crate::runtime::{Feed, SourceMsg};
 
@@ -61,9 +64,17 @@ pub enum Mode {
 #[derive(Debug, Clone)]
 pub enum Msg {
     Key(KeyEvent),
-    Resized { width: u16, height: u16 },
+    Resized {
+        width: u16,
+        height: u16,
+    },
     Tick(DateTime<Utc>),
     Source(SourceMsg),
+    /// An action finished (or was refused).
+    ActionDone {
+        request: ActionRequest,
+        result: Result<String, ActionError>,
+    },
 }
 
 /// What the event loop must do after an update.
@@ -71,7 +82,19 @@ pub enum Msg {
 pub enum Effect {
     FetchJobs(JobsQuery),
     FollowDetail(Option<String>),
+    /// Run a confirmed action through the action layer.
+    RunAction(ActionRequest),
+    /// Fetch alerts now (after a silence changed them).
+    RefreshAlerts,
     Quit,
+}
+
+/// A short message at the bottom: what an action did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Toast {
+    pub text: String,
+    pub ok: bool,
+    pub at: DateTime<Utc>,
 }
 
 /// One queue's recent past, for the sparkline, the rates and the stalled badge.
@@ -157,6 +180,8 @@ pub struct App {
     pub ops: OpsState,
     /// Whether a job queue (Redis or the demo) is configured; if not, Queue and Jobs say so.
     pub jobs_configured: bool,
+    pub popup: Option<Popup>,
+    pub toast: Option<Toast>,
     pub quit: bool,
 }
 
@@ -185,6 +210,8 @@ impl App {
             filter_target: PaneId::Jobs,
             ops: OpsState::default(),
             jobs_configured: true,
+            popup: None,
+            toast: None,
             quit: false,
         }
     }
@@ -208,6 +235,14 @@ impl App {
             }
             Msg::Key(key) => self.on_key(key),
             Msg::Source(m) => self.on_source(m),
+            Msg::ActionDone { request, result } => {
+                let (text, ok) = match result {
+                    Ok(m) => (format!("✓ {m}"), true),
+                    Err(e) => (format!("✗ {}: {e}", request.describe()), false),
+                };
+                self.toast = Some(Toast { text: crate::domain::text::clean_line(&text), ok, at: self.now });
+                vec![Effect::RefreshAlerts]
+            }
         }
     }
 
@@ -275,6 +310,23 @@ impl App {
         if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
             self.quit = true;
             return vec![Effect::Quit];
+        }
+        if let Some(popup) = self.popup.as_mut() {
+            return match popup.on_key(key) {
+                PopupOutcome::Stay => vec![],
+                PopupOutcome::Close => {
+                    self.popup = None;
+                    vec![]
+                }
+                PopupOutcome::Confirm(req) => {
+                    self.popup = Some(Popup::Confirm(req));
+                    vec![]
+                }
+                PopupOutcome::Run(req) => {
+                    self.popup = None;
+                    vec![Effect::RunAction(req)]
+                }
+            };
         }
         match self.mode {
             Mode::Help => {
@@ -402,6 +454,10 @@ impl App {
                 self.focus = PaneId::Jobs;
                 fetch(self.view.toggle_failures())
             }
+            Action::Silence | Action::Ack | Action::Expire if self.focus == PaneId::Alerts => {
+                self.alert_action(action);
+                vec![]
+            }
             Action::Open if self.focus == PaneId::Alerts => {
                 self.open_ops(self.ops.selected_alert().map(|a| OpsDetail::Alert(a.fingerprint.clone())))
             }
@@ -431,6 +487,27 @@ impl App {
             }
             _ => vec![],
         }
+    }
+
+    /// Open the form or the confirmation for an action on the selected alert. Nothing runs
+    /// without a confirmation that names the target.
+    fn alert_action(&mut self, action: Action) {
+        let Some(alert) = self.ops.selected_alert() else { return };
+        let target = format!("{} on {}", alert.name(), alert.labels.get("instance").map(String::as_str).unwrap_or("?"));
+        let ams = alert.sources.clone();
+        self.popup = match action {
+            Action::Silence => Some(Popup::Silence(Box::new(SilenceForm::new(&matchers_for(alert), ams, target)))),
+            Action::Ack => {
+                Some(Popup::Confirm(ActionRequest::Ack { matchers: matchers_for(alert), alertmanagers: ams, target }))
+            }
+            _ => match alert.silenced_by.first() {
+                Some(id) => Some(Popup::Confirm(ActionRequest::SilenceExpire { id: id.clone(), alertmanagers: ams })),
+                None => {
+                    self.toast = Some(Toast { text: format!("{target} is not silenced"), ok: false, at: self.now });
+                    None
+                }
+            },
+        };
     }
 
     fn open_ops(&mut self, detail: Option<OpsDetail>) -> Vec<Effect> {
@@ -655,5 +732,63 @@ mod tests {
         assert!(text(&app).contains("STALLED"), "{}", text(&app));
         app.update(Msg::Source(SourceMsg::QueuesLoaded(snapshot(t(62), 2, Some("b")))));
         assert!(!text(&app).contains("STALLED"));
+    }
+}
+
+#[cfg(test)]
+mod alert_action_tests {
+    use super::*;
+    use crate::domain::{Alert, AlertState, AlertsSnapshot};
+    use crate::ops::OpsConfigured;
+
+    fn app_with_alert(silenced: bool) -> App {
+        let mut app = App::new("ctx", "", KeyMap::default(), Utc::now());
+        app.ops = OpsState::new(OpsConfigured { alerts: true, ..Default::default() }, vec!["alertname".into()]);
+        app.focus = PaneId::Alerts;
+        let labels =
+            [("alertname", "DiskFull"), ("instance", "db-01:9100")].map(|(k, v)| (k.to_string(), v.to_string()));
+        let state = if silenced { AlertState::Suppressed } else { AlertState::Active };
+        let by = if silenced { vec!["s-1".to_string()] } else { vec![] };
+        let alert = Alert::new("fp1", labels, [], state, by, vec![], None, None, "am-a");
+        app.update(Msg::Source(SourceMsg::AlertsLoaded(AlertsSnapshot {
+            alerts: vec![alert],
+            failures: vec![],
+            fetched_at: app.now,
+        })));
+        app
+    }
+
+    fn key(app: &mut App, c: char) -> Vec<Effect> {
+        app.update(Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)))
+    }
+
+    #[test]
+    fn ack_asks_naming_the_target_and_runs_only_on_y() {
+        let mut app = app_with_alert(false);
+        assert_eq!(key(&mut app, 'a'), vec![]);
+        let Some(Popup::Confirm(req)) = &app.popup else { panic!("a confirmation") };
+        assert_eq!(req.describe(), "Ack DiskFull on db-01:9100 on am-a");
+        let effects = key(&mut app, 'y');
+        assert!(matches!(effects.as_slice(), [Effect::RunAction(ActionRequest::Ack { .. })]));
+        assert!(app.popup.is_none());
+        // anything else cancels
+        key(&mut app, 'a');
+        assert_eq!(key(&mut app, 'q'), vec![]);
+        assert!(app.popup.is_none() && !app.quit, "q in a confirmation cancels, it does not quit");
+    }
+
+    #[test]
+    fn expire_needs_a_silence_and_results_become_a_toast() {
+        let mut app = app_with_alert(false);
+        key(&mut app, 'x');
+        assert!(app.popup.is_none());
+        assert!(app.toast.as_ref().is_some_and(|t| t.text.contains("not silenced")));
+        let mut app = app_with_alert(true);
+        key(&mut app, 'x');
+        let Some(Popup::Confirm(req)) = app.popup.take() else { panic!("a confirmation") };
+        assert_eq!(req.describe(), "Expire silence s-1 on am-a");
+        let effects = app.update(Msg::ActionDone { request: req, result: Err(ActionError::ReadOnly("x".into())) });
+        assert_eq!(effects, vec![Effect::RefreshAlerts]);
+        assert!(app.toast.as_ref().is_some_and(|t| !t.ok && t.text.contains("read-only")));
     }
 }

@@ -32,11 +32,14 @@ pub enum Action {
     ToggleFailures,
     Open,
     Back,
+    Silence,
+    Ack,
+    Expire,
 }
 
 impl Action {
     /// Every action, with its default keys and the help text, in help-screen order.
-    pub const DEFAULTS: [(Action, &'static [&'static str], &'static str); 22] = [
+    pub const DEFAULTS: [(Action, &'static [&'static str], &'static str); 25] = [
         (Action::Down, &["j", "down"], "move down"),
         (Action::Up, &["k", "up"], "move up"),
         (Action::PageDown, &["pgdown", "ctrl-d"], "page down"),
@@ -53,10 +56,13 @@ impl Action {
         (Action::FocusApprovals, &["6"], "focus Approvals"),
         (Action::FocusBackups, &["7"], "focus Backups"),
         (Action::Zoom, &["z", "+"], "zoom the focused pane"),
-        (Action::Filter, &["/"], "filter jobs by id, host or text"),
+        (Action::Filter, &["/"], "filter jobs (id, host, text) or alerts (labels, summary)"),
         (Action::ToggleFailures, &["f"], "failures only"),
         (Action::Open, &["enter"], "open details"),
         (Action::Back, &["esc"], "back / clear filter"),
+        (Action::Silence, &["s"], "silence the selected alert (form)"),
+        (Action::Ack, &["a"], "ack the selected alert (short silence)"),
+        (Action::Expire, &["x"], "expire the silence on the selected alert"),
         (Action::Help, &["?"], "help"),
         (Action::Quit, &["q"], "quit (Ctrl-C always quits)"),
     ];

@@ -9,6 +9,7 @@ pub mod layout;
 pub mod loadable;
 pub mod ops_state;
 pub mod panes;
+pub mod popup;
 pub mod render;
 pub mod svg;
 pub mod theme;
@@ -22,6 +23,7 @@ use futures_util::StreamExt;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
+use crate::actions::{ActionError, ActionRequest, Actions};
 use crate::runtime::{self, RuntimeHandle, RuntimeOptions};
 use crate::source::JobSource;
 use app::{App, Effect, Msg};
@@ -47,6 +49,7 @@ pub enum Exit {
 pub async fn run<S: JobSource>(
     source: Option<Arc<S>>,
     ops: crate::ops::OpsSource,
+    actions: Option<Actions>,
     mut app: App,
     theme: Theme,
     opts: RuntimeOptions,
@@ -60,8 +63,13 @@ pub async fn run<S: JobSource>(
         let size = terminal.size()?;
         app.update(Msg::Resized { width: size.width, height: size.height });
         let (tx, mut rx) = mpsc::channel(1024);
-        let handle = source.map(|s| runtime::spawn(s, opts, app.initial_query(), tx.clone()));
-        let _ops = runtime::spawn_ops(ops, opts, tx);
+        let (done_tx, mut done_rx) = mpsc::channel(16);
+        let effects = Effects {
+            jobs: source.map(|s| runtime::spawn(s, opts, app.initial_query(), tx.clone())),
+            ops: runtime::spawn_ops(ops, opts, tx),
+            actions,
+            done: done_tx,
+        };
         let mut input = EventStream::new();
         let mut dirty = true;
         loop {
@@ -79,15 +87,16 @@ pub async fn run<S: JobSource>(
                     Some(Err(_)) | None => return Ok(Exit::TerminalGone),
                 },
                 Some(m) = rx.recv() => Msg::Source(m),
+                Some(m) = done_rx.recv() => m,
                 _ = tokio::time::sleep(until_next_second()) => Msg::Tick(Utc::now()),
                 _ = sigterm.recv() => return Ok(Exit::Signal(15)),
                 _ = sighup.recv() => return Ok(Exit::Signal(1)),
             };
-            dirty |= apply(&mut app, handle.as_ref(), msg);
+            dirty |= effects.apply(&mut app, msg);
             // Fold everything already waiting into the same frame.
             for _ in 0..MAX_BATCH {
                 let Ok(m) = rx.try_recv() else { break };
-                dirty |= apply(&mut app, handle.as_ref(), Msg::Source(m));
+                dirty |= effects.apply(&mut app, Msg::Source(m));
             }
             if app.quit {
                 return Ok(Exit::Quit);
@@ -99,17 +108,42 @@ pub async fn run<S: JobSource>(
     result
 }
 
-/// Update the app and carry out its effects. Returns whether a redraw is needed.
-fn apply(app: &mut App, handle: Option<&RuntimeHandle>, msg: Msg) -> bool {
-    for effect in app.update(msg) {
-        match (effect, handle) {
-            (Effect::FetchJobs(q), Some(h)) => h.set_jobs_query(q),
-            (Effect::FollowDetail(id), Some(h)) => h.set_detail(id),
-            (Effect::FetchJobs(_) | Effect::FollowDetail(_), None) => {}
-            (Effect::Quit, _) => app.quit = true,
+/// What carries out the app's effects: the runtime's handles and the action layer.
+struct Effects {
+    jobs: Option<RuntimeHandle>,
+    ops: runtime::Tasks,
+    actions: Option<Actions>,
+    done: mpsc::Sender<Msg>,
+}
+
+impl Effects {
+    /// Update the app and carry out its effects, none of which waits. Returns whether a redraw
+    /// is needed.
+    fn apply(&self, app: &mut App, msg: Msg) -> bool {
+        for effect in app.update(msg) {
+            match effect {
+                Effect::FetchJobs(q) => self.jobs.iter().for_each(|h| h.set_jobs_query(q.clone())),
+                Effect::FollowDetail(id) => self.jobs.iter().for_each(|h| h.set_detail(id.clone())),
+                Effect::RefreshAlerts => self.ops.refresh_alerts(),
+                Effect::RunAction(request) => self.run_action(request),
+                Effect::Quit => app.quit = true,
+            }
         }
+        true
     }
-    true
+
+    /// Run an action in its own task; its outcome comes back as a message.
+    fn run_action(&self, request: ActionRequest) {
+        let done = self.done.clone();
+        let actions = self.actions.clone();
+        tokio::spawn(async move {
+            let result = match actions {
+                Some(a) => a.run(request.clone()).await,
+                None => Err(ActionError::Invalid("nothing to act on here (the demo has no Alertmanager)".into())),
+            };
+            let _ = done.send(Msg::ActionDone { request, result }).await;
+        });
+    }
 }
 
 /// Sleep to just after the next whole second, so the clock changes once per second on time.

@@ -31,6 +31,9 @@ pub fn draw(f: &mut Frame, app: &App, ctx: &RenderCtx<'_>) {
     if app.mode == Mode::Help {
         panes::help::render(f, areas.body, ctx, &app.keymap);
     }
+    if let Some(popup) = &app.popup {
+        popup.render(f, areas.body, ctx);
+    }
 }
 
 fn health_configured(app: &App) -> bool {

@@ -21,10 +21,26 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App) {
         f.render_widget(&app.filter_input, input);
         return;
     }
+    if let Some(toast) = app.toast.as_ref().filter(|t| (ctx.now - t.at).num_seconds() < 8) {
+        let style = if toast.ok { t.ok } else { t.error };
+        f.render_widget(Paragraph::new(Span::styled(format!(" {}", toast.text), style)), area);
+        return;
+    }
+    let alerts_focused = app.focus == crate::tui::app::PaneId::Alerts && app.ops.configured.alerts;
     let hints: &[(Action, &str)] = match app.mode {
         Mode::Detail => {
             &[(Action::Back, "back"), (Action::Down, "scroll"), (Action::Help, "help"), (Action::Quit, "quit")]
         }
+        _ if alerts_focused && !app.read_only => &[
+            (Action::Quit, "quit"),
+            (Action::Help, "help"),
+            (Action::Filter, "filter"),
+            (Action::Open, "details"),
+            (Action::Silence, "silence"),
+            (Action::Ack, "ack"),
+            (Action::Expire, "expire"),
+            (Action::NextPane, "pane"),
+        ],
         _ => &[
             (Action::Quit, "quit"),
             (Action::Help, "help"),

@@ -1,0 +1,206 @@
+//! Popups over the dashboard: the confirmation every action passes through (naming its
+//! target), and the silence form (matchers prefilled from the alert's labels, a duration, a
+//! required comment), built on ratatui-textarea.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui_textarea::TextArea;
+
+use super::panes::{RenderCtx, centered};
+use crate::actions::ActionRequest;
+use crate::actions::silence::{matcher_text, parse_duration, parse_matcher};
+use crate::clients::alertmanager::Matcher;
+
+/// What a key did to a popup.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PopupOutcome {
+    Stay,
+    Close,
+    /// Replace this popup with a confirmation of the request.
+    Confirm(ActionRequest),
+    /// Confirmed: run it.
+    Run(ActionRequest),
+}
+
+pub struct SilenceForm {
+    pub fields: [TextArea<'static>; 3],
+    pub focus: usize,
+    pub error: Option<String>,
+    pub alertmanagers: Vec<String>,
+    pub target: String,
+}
+
+pub enum Popup {
+    Confirm(ActionRequest),
+    Silence(Box<SilenceForm>),
+}
+
+const LABELS: [&str; 3] = ["matchers (one per line)", "duration", "comment (required)"];
+
+impl SilenceForm {
+    pub fn new(matchers: &[Matcher], alertmanagers: Vec<String>, target: String) -> Self {
+        let lines: Vec<String> = matchers.iter().map(matcher_text).collect();
+        let mut fields = [TextArea::new(lines), TextArea::new(vec!["2h".into()]), TextArea::default()];
+        for f in &mut fields {
+            f.move_cursor(ratatui_textarea::CursorMove::Bottom);
+            f.move_cursor(ratatui_textarea::CursorMove::End);
+        }
+        SilenceForm { fields, focus: 2, error: None, alertmanagers, target }
+    }
+
+    fn submit(&mut self) -> PopupOutcome {
+        let matchers: Result<Vec<Matcher>, String> =
+            self.fields[0].lines().iter().filter(|l| !l.trim().is_empty()).map(|l| parse_matcher(l)).collect();
+        let result = matchers.and_then(|m| {
+            if m.is_empty() {
+                return Err("at least one matcher".into());
+            }
+            let duration_s = parse_duration(self.fields[1].lines().join("").trim())?;
+            let comment = self.fields[2].lines().join(" ").trim().to_string();
+            if comment.is_empty() {
+                return Err("a comment is required: say why".into());
+            }
+            Ok(ActionRequest::SilenceAdd {
+                matchers: m,
+                duration_s,
+                comment,
+                alertmanagers: self.alertmanagers.clone(),
+            })
+        });
+        match result {
+            Ok(req) => PopupOutcome::Confirm(req),
+            Err(e) => {
+                self.error = Some(e);
+                PopupOutcome::Stay
+            }
+        }
+    }
+
+    fn on_key(&mut self, key: KeyEvent) -> PopupOutcome {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        match key.code {
+            KeyCode::Esc => PopupOutcome::Close,
+            KeyCode::Tab => {
+                self.focus = (self.focus + 1) % 3;
+                PopupOutcome::Stay
+            }
+            KeyCode::BackTab => {
+                self.focus = (self.focus + 2) % 3;
+                PopupOutcome::Stay
+            }
+            KeyCode::Char('s') if ctrl => self.submit(),
+            KeyCode::Enter if self.focus != 0 => self.submit(),
+            _ => {
+                self.error = None;
+                self.fields[self.focus].input(key);
+                PopupOutcome::Stay
+            }
+        }
+    }
+}
+
+impl Popup {
+    pub fn on_key(&mut self, key: KeyEvent) -> PopupOutcome {
+        match self {
+            Popup::Confirm(req) => match key.code {
+                KeyCode::Char('y') | KeyCode::Char('Y') => PopupOutcome::Run(req.clone()),
+                // Anything else cancels: a stray key never confirms.
+                _ => PopupOutcome::Close,
+            },
+            Popup::Silence(form) => form.on_key(key),
+        }
+    }
+
+    pub fn render(&self, f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>) {
+        let t = ctx.theme;
+        match self {
+            Popup::Confirm(req) => {
+                let text = vec![
+                    Line::styled(req.describe(), t.text),
+                    Line::raw(""),
+                    Line::from(vec![
+                        Span::styled(" y ", t.key),
+                        Span::styled("confirm   ", t.muted),
+                        Span::styled(" any other key ", t.key),
+                        Span::styled("cancel", t.muted),
+                    ]),
+                ];
+                let popup = centered(area, 72.min(area.width), 8);
+                f.render_widget(Clear, popup);
+                let block = Block::default()
+                    .borders(Borders::ALL)
+                    .border_style(t.warn)
+                    .title(Span::styled(" Confirm ", t.warn));
+                f.render_widget(Paragraph::new(text).block(block).wrap(Wrap { trim: false }), popup);
+            }
+            Popup::Silence(form) => {
+                let popup = centered(area, 76.min(area.width), 18.min(area.height));
+                f.render_widget(Clear, popup);
+                let block = Block::default()
+                    .borders(Borders::ALL)
+                    .border_style(t.border_focused)
+                    .title(Span::styled(format!(" Silence {} ", form.target), t.title));
+                let inner = block.inner(popup);
+                f.render_widget(block, popup);
+                let [m, d, c, hint] = Layout::vertical([
+                    Constraint::Min(4),
+                    Constraint::Length(3),
+                    Constraint::Length(3),
+                    Constraint::Length(1),
+                ])
+                .areas(inner);
+                for (i, rect) in [m, d, c].into_iter().enumerate() {
+                    let style: Style = if form.focus == i { t.border_focused } else { t.border };
+                    let mut field = form.fields[i].clone();
+                    field.set_block(Block::default().borders(Borders::ALL).border_style(style).title(LABELS[i]));
+                    field.set_cursor_line_style(Style::default());
+                    f.render_widget(&field, rect);
+                }
+                let hint_line = match &form.error {
+                    Some(e) => Line::styled(format!("✗ {e}"), t.error),
+                    None => Line::styled("Tab next field · Enter (or Ctrl-S) continue · Esc cancel", t.muted),
+                };
+                f.render_widget(Paragraph::new(hint_line), hint);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(c: KeyCode) -> KeyEvent {
+        KeyEvent::new(c, KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn the_form_needs_a_comment_then_asks_for_confirmation() {
+        let m = vec![Matcher { name: "alertname".into(), value: "DiskFull".into(), is_regex: false, is_equal: true }];
+        let mut form = SilenceForm::new(&m, vec!["am-a".into()], "DiskFull on db-01".into());
+        assert_eq!(form.on_key(key(KeyCode::Enter)), PopupOutcome::Stay);
+        assert!(form.error.as_deref().is_some_and(|e| e.contains("comment")));
+        for c in "resize".chars() {
+            form.on_key(key(KeyCode::Char(c)));
+        }
+        match form.on_key(key(KeyCode::Enter)) {
+            PopupOutcome::Confirm(ActionRequest::SilenceAdd { matchers, duration_s, comment, alertmanagers }) => {
+                assert_eq!((matchers, duration_s, comment.as_str()), (m, 7200, "resize"));
+                assert_eq!(alertmanagers, ["am-a"]);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn only_y_confirms() {
+        let req = ActionRequest::SilenceExpire { id: "s1".into(), alertmanagers: vec![] };
+        let mut p = Popup::Confirm(req.clone());
+        assert_eq!(p.on_key(key(KeyCode::Enter)), PopupOutcome::Close);
+        assert_eq!(p.on_key(key(KeyCode::Char('y'))), PopupOutcome::Run(req));
+    }
+}
