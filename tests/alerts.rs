@@ -124,3 +124,65 @@ async fn a_500_a_hang_and_garbage_each_fail_alone_with_a_clear_error() {
     assert!(err("garbage").starts_with("unexpected reply"), "{}", err("garbage"));
     assert_eq!(snap.alerts[0].state, AlertState::Active);
 }
+
+#[tokio::test]
+async fn hostile_alert_text_is_escaped_and_bounded_on_screen() {
+    use chrono::Utc;
+    use mcptop::ops::{OpsConfigured, OpsSource, RealOps};
+    use mcptop::runtime::SourceMsg;
+    use mcptop::tui::app::{App, Msg, PaneId};
+    use mcptop::tui::keymap::KeyMap;
+    use mcptop::tui::ops_state::OpsState;
+    use std::sync::Arc;
+
+    let am = Alertmanager::start();
+    let megabyte = "D".repeat(1024 * 1024);
+    am.post_alerts(&json!([
+        {"labels": {"alertname": "Evil\u{1b}]0;pwned\u{7}", "instance": "db\u{1b}[2J-01", "severity": "critical"},
+         "annotations": {"summary": "line1\nline2\r\u{202e}gnp.exe 🔥 数据库", "description": megabyte}},
+    ]));
+    let ops = OpsSource::Real(RealOps {
+        alerts: Some(Arc::new(client(&[("am-a", am.url())], Duration::from_secs(5)))),
+        ..Default::default()
+    });
+    let snap = ops.alerts().await.expect("alerts");
+    let alert = &snap.alerts[0];
+    assert!(alert.annotations["description"].chars().count() < 9 * 1024, "1 MB description kept bounded");
+    for (w, h) in [(80u16, 24u16), (160, 48)] {
+        let mut app = App::new("t", "", KeyMap::default(), Utc::now());
+        app.jobs_configured = false;
+        app.ops = OpsState::new(OpsConfigured { alerts: true, ..Default::default() }, vec!["alertname".into()]);
+        app.update(Msg::Resized { width: w, height: h });
+        app.update(Msg::Source(SourceMsg::AlertsLoaded(snap.clone())));
+        for zoom in [false, true] {
+            app.focus = PaneId::Alerts;
+            app.zoomed = zoom;
+            let text = mcptop::tui::svg::to_text(&mcptop::tui::render_to_buffer(
+                &app,
+                &mcptop::tui::theme::Theme::built_in("default"),
+                w,
+                h,
+            ));
+            assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{text}");
+            if zoom {
+                assert!(text.contains("Evil^[]0;pwned^G"), "{text}");
+            }
+            for line in text.lines() {
+                assert!(unicode_width::UnicodeWidthStr::width(line) <= w as usize, "{line}");
+            }
+        }
+        // and the detail view
+        app.update(Msg::Key(crossterm::event::KeyEvent::new(
+            crossterm::event::KeyCode::Enter,
+            crossterm::event::KeyModifiers::NONE,
+        )));
+        let text = mcptop::tui::svg::to_text(&mcptop::tui::render_to_buffer(
+            &app,
+            &mcptop::tui::theme::Theme::built_in("default"),
+            w,
+            h,
+        ));
+        assert!(text.contains("db^[[2J-01") && text.contains("\\u{202e}gnp.exe"), "{text}");
+        assert!(!text.chars().any(|c| c.is_control() && c != '\n'));
+    }
+}

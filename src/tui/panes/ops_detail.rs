@@ -45,7 +45,15 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, ops: &OpsState, de
                         lines.extend(kv(k, v));
                     }
                     lines.push(section("Annotations"));
-                    for (k, v) in &a.annotations {
+                    // The summary first and the (possibly long) description last.
+                    let rank = |k: &str| match k {
+                        "summary" => 0,
+                        "description" => 2,
+                        _ => 1,
+                    };
+                    let mut annotations: Vec<_> = a.annotations.iter().collect();
+                    annotations.sort_by_key(|(k, _)| rank(k));
+                    for (k, v) in annotations {
                         lines.extend(kv(k, v));
                     }
                 }
