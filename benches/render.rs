@@ -50,5 +50,80 @@ fn bench_render(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench_render);
+/// 1,000 alerts from two Alertmanagers and 300 containers in state, the whole dashboard at
+/// 200×60, then the Alerts pane zoomed (target: under 1 ms).
+fn bench_render_ops(c: &mut Criterion) {
+    use mcptop::domain::health::Health;
+    use mcptop::domain::{Alert, AlertState, AlertsSnapshot, Container};
+    use mcptop::ops::OpsConfigured;
+    use mcptop::tui::ops_state::OpsState;
+
+    let t0 = Utc.with_ymd_and_hms(2026, 11, 21, 3, 0, 0).single().unwrap_or_default();
+    let mut app = App::new("production", "redis", KeyMap::default(), t0);
+    app.jobs_configured = false;
+    app.ops = OpsState::new(
+        OpsConfigured { containers: true, services: false, targets: false, alerts: true },
+        vec!["alertname".into()],
+    );
+    app.update(Msg::Resized { width: 200, height: 60 });
+    let alerts: Vec<Alert> = (0..1000)
+        .map(|i| {
+            let labels = [
+                ("alertname", format!("Rule{}", i % 40)),
+                ("instance", format!("host-{i:04}:9100")),
+                ("severity", ["critical", "warning", "info"][i % 3].to_string()),
+            ]
+            .map(|(k, v)| (k.to_string(), v));
+            let mut a = Alert::new(
+                &format!("{i:016x}"),
+                labels,
+                [("summary".to_string(), format!("something is wrong on host-{i:04}, again"))],
+                if i % 7 == 0 { AlertState::Suppressed } else { AlertState::Active },
+                vec![],
+                vec![],
+                Some(t0 - Duration::seconds(i as i64 * 37)),
+                None,
+                "am-a",
+            );
+            a.sources = vec!["am-a".into(), "am-b".into()];
+            a
+        })
+        .collect();
+    app.update(Msg::Source(SourceMsg::AlertsLoaded(AlertsSnapshot { alerts, failures: vec![], fetched_at: t0 })));
+    let containers: Vec<Container> = (0..300)
+        .map(|i| Container {
+            id: format!("{i:012x}"),
+            name: format!("service-{i:03}"),
+            image: "registry.example/mcp/service:1.8.2".into(),
+            state: "running".into(),
+            health: if i % 50 == 0 { Health::Unhealthy } else { Health::Healthy },
+            restarts: Some(i % 3),
+            started_at: Some(t0 - Duration::hours(i as i64)),
+            failing_streak: Some(0),
+            checks: vec![],
+        })
+        .collect();
+    app.update(Msg::Source(SourceMsg::ContainersLoaded(containers, t0)));
+    let theme = Theme::built_in("default");
+    let mut terminal = Terminal::new(TestBackend::new(200, 60)).expect("terminal");
+    let mut n = 0i64;
+    c.bench_function("render_dashboard_200x60_1000_alerts_300_containers", |b| {
+        b.iter(|| {
+            n += 1;
+            let ctx = RenderCtx { theme: &theme, now: t0 + Duration::seconds(n) };
+            terminal.draw(|f| mcptop::tui::render::draw(f, &app, &ctx)).expect("draw");
+        })
+    });
+    app.focus = mcptop::tui::app::PaneId::Alerts;
+    app.zoomed = true;
+    c.bench_function("render_alerts_zoomed_200x60_1000_alerts", |b| {
+        b.iter(|| {
+            n += 1;
+            let ctx = RenderCtx { theme: &theme, now: t0 + Duration::seconds(n) };
+            terminal.draw(|f| mcptop::tui::render::draw(f, &app, &ctx)).expect("draw");
+        })
+    });
+}
+
+criterion_group!(benches, bench_render, bench_render_ops);
 criterion_main!(benches);
