@@ -98,7 +98,7 @@ fn bench_render_ops(c: &mut Criterion) {
             state: "running".into(),
             health: if i % 50 == 0 { Health::Unhealthy } else { Health::Healthy },
             restarts: Some(i % 3),
-            started_at: Some(t0 - Duration::hours(i as i64)),
+            started_at: Some(t0 - Duration::hours(i)),
             failing_streak: Some(0),
             checks: vec![],
         })
