@@ -138,6 +138,7 @@ impl OpsSim {
             }
             c.failing_streak = Some(if sick { phase / 10 + 1 } else { 0 });
             c.checks = (0..3)
+                .rev()
                 .map(|k| HealthCheckRun {
                     at: Some(now - Duration::seconds(10 * k)),
                     exit_code: Some(if sick { 1 } else { 0 }),

@@ -23,13 +23,15 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App, focused
         (c.services, ops.services.updated_at, ops.services.error.is_some(), ops.services.data.is_none()),
         (c.targets, ops.targets.updated_at, ops.targets.error.is_some(), ops.targets.data.is_none()),
     ];
-    // The title's freshness is that of the stalest configured feed.
+    // The title's freshness is that of the stalest configured feed, STALE if any is failing.
+    let any_failing = oldest.iter().any(|o| o.0 && o.2);
+    let failing =
+        [&ops.containers.error, &ops.services.error, &ops.targets.error].into_iter().flatten().next().cloned();
     let stalest = Loadable::<()> {
         data: Some(()),
         updated_at: oldest.iter().filter(|o| o.0).map(|o| o.1).min().flatten(),
-        error: None,
+        error: failing.filter(|_| any_failing),
     };
-    let any_failing = oldest.iter().any(|o| o.0 && o.2);
     let push = if c.containers && ops.docker_events { "● events" } else { "" };
     let block = pane_block(ctx, PaneId::Health, focused, Some(&stalest), push);
     let inner = block.inner(area);
@@ -59,9 +61,6 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App, focused
             count(s.targets_up, "up", t.ok),
             count(s.targets_down, "down", t.error),
         ]);
-    }
-    if any_failing {
-        summary.push(Span::styled(" STALE", t.error));
     }
     lines.push(Line::from(summary));
     for (name, l) in [
