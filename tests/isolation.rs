@@ -6,10 +6,9 @@ mod harness;
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::process::Command;
 use std::time::Duration;
 
-use harness::{Redis, eventually, free_port, mcptop_bin, require, seed_job};
+use harness::{Redis, Tmux, eventually, free_port, seed_job};
 
 /// A loopback server that answers every request with `reply`, or never answers ("hang").
 fn stand_in(reply: &'static str) -> String {
@@ -51,17 +50,8 @@ fn failing_sources_degrade_only_their_panes() {
         ),
     )
     .unwrap();
-    let tmux = require("tmux", "tmux");
-    let sock = format!("mcptop-iso-{}", std::process::id());
-    let cmd = format!(
-        "XDG_STATE_HOME={} {} --config {}; sleep 30",
-        dir.path().display(),
-        mcptop_bin().display(),
-        config.display()
-    );
-    let run = |args: &[&str]| Command::new(&tmux).args(["-L", &sock]).args(args).output().unwrap();
-    run(&["new-session", "-d", "-x", "160", "-y", "48", "sh", "-c", &cmd]);
-    let screen = || String::from_utf8_lossy(&run(&["capture-pane", "-p"]).stdout).into_owned();
+    let t = Tmux::start(&format!("--config {}", config.display()), 160, 48, "");
+    let screen = || t.screen();
     assert!(
         eventually(Duration::from_secs(10), || {
             let s = screen();
@@ -78,10 +68,8 @@ fn failing_sources_degrade_only_their_panes() {
     seed_job(&mut c, "mcp:", "job-2", now + 1000, "queued", &[("hostname", b"web-02")]);
     assert!(eventually(Duration::from_secs(5), || screen().contains("job-2")), "{}", screen());
     // and keys answer at once
-    run(&["send-keys", "?"]);
-    assert!(eventually(Duration::from_secs(1), || screen().contains("Help")), "{}", screen());
-    run(&["send-keys", "q"]);
-    std::thread::sleep(Duration::from_millis(100));
-    run(&["send-keys", "q"]);
-    run(&["kill-server"]);
+    t.keys(&["?"]);
+    t.wait_for("Help", Duration::from_secs(1));
+    t.keys(&["Escape", "q"]);
+    t.exited(0);
 }

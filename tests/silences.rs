@@ -130,36 +130,13 @@ fn without_confirmation_nothing_is_done() {
 #[test]
 fn acking_from_the_dashboard_silences_the_alert() {
     let (am, dir, config, _) = setup("");
-    let tmux = harness::require("tmux", "tmux");
-    let sock = format!("mcptop-ack-{}", std::process::id());
-    let cmd = format!(
-        "USER=bob XDG_STATE_HOME={} {} --config {}; sleep 30",
-        dir.path().display(),
-        mcptop_bin().display(),
-        config.display()
-    );
-    let run = |args: &[&str]| Command::new(&tmux).args(["-L", &sock]).args(args).output().unwrap();
-    run(&["new-session", "-d", "-x", "140", "-y", "40", "sh", "-c", &cmd]);
-    let screen = || String::from_utf8_lossy(&run(&["capture-pane", "-p"]).stdout).into_owned();
-    let keys = |k: &str| {
-        run(&["send-keys", k]);
-        std::thread::sleep(Duration::from_millis(150));
-    };
-    assert!(eventually(Duration::from_secs(10), || screen().contains("DiskFull")), "{}", screen());
-    keys("4");
-    keys("a");
-    assert!(
-        eventually(Duration::from_secs(3), || screen().contains("Ack DiskFull on db-01:9100 on am-a")),
-        "{}",
-        screen()
-    );
-    keys("y");
-    assert!(eventually(Duration::from_secs(5), || state(&am) == "suppressed"), "{}", screen());
+    let t = harness::Tmux::start(&format!("--config {}", config.display()), 140, 40, "USER=bob");
+    t.wait_for("DiskFull", Duration::from_secs(10));
+    t.keys(&["4", "a"]);
+    t.wait_for("Ack DiskFull on db-01:9100 on am-a", Duration::from_secs(3));
+    t.keys(&["y"]);
+    assert!(eventually(Duration::from_secs(5), || state(&am) == "suppressed"), "{}", t.screen());
     assert!(am.silences()[0]["comment"].as_str().unwrap().starts_with("ack by bob@"));
-    assert!(
-        eventually(Duration::from_secs(5), || screen().contains("silenced until")),
-        "the toast says so:\n{}",
-        screen()
-    );
-    run(&["kill-server"]);
+    t.wait_for("silenced until", Duration::from_secs(5));
+    drop(dir);
 }

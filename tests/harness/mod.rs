@@ -446,3 +446,77 @@ fn unix_ping(socket: &Path) -> bool {
     let _ = s.read_to_string(&mut out);
     out.ends_with("OK")
 }
+
+/// The real binary in a real terminal: a tmux server of its own running `mcptop ARGS` in one
+/// pane. When mcptop exits, the pane prints its exit code and whether the terminal's canonical
+/// mode came back (`icanon`, or `-icanon` if still raw), then waits so the screen can be read.
+pub struct Tmux {
+    bin: PathBuf,
+    sock: String,
+    _state: tempfile::TempDir,
+}
+
+impl Tmux {
+    pub fn start(args: &str, width: u16, height: u16, env: &str) -> Tmux {
+        let bin = require("tmux", "tmux");
+        let nanos =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        let sock = format!("mcptop-test-{}-{nanos}", std::process::id());
+        let state = tempfile::tempdir().expect("temp dir");
+        let cmd = format!(
+            "{env} XDG_STATE_HOME={} {} {args}; echo EXITED $?; stty -a | grep -o -- '-*icanon'; sleep 60",
+            state.path().display(),
+            mcptop_bin().display()
+        );
+        let (w, h) = (width.to_string(), height.to_string());
+        let ok = Command::new(&bin)
+            .args(["-L", &sock, "new-session", "-d", "-x", &w, "-y", &h, "sh", "-c", &cmd])
+            .status()
+            .expect("tmux")
+            .success();
+        assert!(ok, "tmux new-session");
+        Tmux { bin, sock, _state: state }
+    }
+
+    pub fn screen(&self) -> String {
+        let out = Command::new(&self.bin).args(["-L", &self.sock, "capture-pane", "-p"]).output().expect("tmux");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Wait until the screen contains `text`; panics with the screen otherwise.
+    pub fn wait_for(&self, text: &str, timeout: Duration) {
+        assert!(eventually(timeout, || self.screen().contains(text)), "{text:?} not on screen:\n{}", self.screen());
+    }
+
+    /// Type keys one at a time, as a person does: Esc followed at once by a key would reach
+    /// the program as one Alt-key.
+    pub fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            Command::new(&self.bin).args(["-L", &self.sock, "send-keys", k]).status().expect("tmux");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The mcptop process in the pane (a child of the pane's shell).
+    pub fn mcptop_pid(&self) -> String {
+        let out =
+            Command::new(&self.bin).args(["-L", &self.sock, "list-panes", "-F", "#{pane_pid}"]).output().expect("tmux");
+        let shell = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        let out = Command::new("pgrep").args(["-P", &shell, "-x", "mcptop"]).output().expect("pgrep");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// mcptop exited with `code`, left the alternate screen and restored the terminal's modes.
+    pub fn exited(&self, code: i32) {
+        self.wait_for(&format!("EXITED {code}"), Duration::from_secs(5));
+        let screen = self.screen();
+        assert!(screen.lines().any(|l| l.trim() == "icanon"), "terminal mode restored:\n{screen}");
+        assert!(!screen.contains("┏"), "alternate screen left:\n{screen}");
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new(&self.bin).args(["-L", &self.sock, "kill-server"]).status();
+    }
+}

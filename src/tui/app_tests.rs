@@ -1,0 +1,201 @@
+//! Update-function tests: a message in, the state and the effects out.
+use super::*;
+use crate::domain::job::RawFields;
+use crate::domain::{Job, QueueStats};
+use crate::source::SourceError;
+use chrono::TimeZone;
+
+fn t(s: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(1_800_000_000 + s, 0).single().unwrap_or_default()
+}
+
+fn key(app: &mut App, code: KeyCode) -> Vec<Effect> {
+    app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+}
+
+fn app_with_jobs(n: usize) -> App {
+    let mut app = App::new("ctx", "test", KeyMap::default(), t(0));
+    app.update(Msg::Resized { width: 80, height: 24 });
+    let query = app.initial_query();
+    let jobs = (0..n.min(query.limit)).map(|i| Job::from_fields(&format!("j{i}"), None, &RawFields::new())).collect();
+    let page = JobsPage { query, total: n as u64, scanned: None, jobs, fetched_at: t(0) };
+    app.update(Msg::Source(SourceMsg::JobsLoaded(page)));
+    app
+}
+
+fn snapshot(at: DateTime<Utc>, length: u64, oldest: Option<&str>) -> QueueSnapshot {
+    QueueSnapshot {
+        queues: vec![QueueStats {
+            name: "analysis".into(),
+            length,
+            processing: 0,
+            oldest_id: oldest.map(String::from),
+            oldest_age_s: Some(1.0),
+            enqueued_last_min: 0,
+        }],
+        by_status: vec![],
+        total_jobs: 0,
+        server_time: at,
+        fetched_at: at,
+    }
+}
+
+#[test]
+fn enter_follows_the_selected_job_and_esc_stops() {
+    let mut app = app_with_jobs(100);
+    key(&mut app, KeyCode::Char('j'));
+    assert_eq!(key(&mut app, KeyCode::Enter), vec![Effect::FollowDetail(Some("j1".into()))]);
+    assert_eq!(app.mode, Mode::Detail);
+    assert_eq!(key(&mut app, KeyCode::Esc), vec![Effect::FollowDetail(None)]);
+    assert_eq!(app.mode, Mode::Normal);
+    assert!(app.detail.is_none());
+}
+
+#[test]
+fn typing_a_filter_fetches_a_filtered_window_and_esc_clears_it() {
+    let mut app = app_with_jobs(100);
+    key(&mut app, KeyCode::Char('/'));
+    assert_eq!(app.mode, Mode::Filter);
+    let effects = key(&mut app, KeyCode::Char('d'));
+    assert!(matches!(effects.as_slice(), [Effect::FetchJobs(q)] if q.filter == "d" && q.offset == 0));
+    // keys typed into the filter are text, not actions
+    let effects = key(&mut app, KeyCode::Char('q'));
+    assert!(!app.quit && matches!(effects.as_slice(), [Effect::FetchJobs(q)] if q.filter == "dq"));
+    let effects = key(&mut app, KeyCode::Esc);
+    assert!(matches!(effects.as_slice(), [Effect::FetchJobs(q)] if q.filter.is_empty()));
+    assert_eq!(app.mode, Mode::Normal);
+}
+
+#[test]
+fn failures_toggle_zoom_and_resize_ask_for_the_right_window() {
+    let mut app = app_with_jobs(100);
+    let effects = key(&mut app, KeyCode::Char('f'));
+    assert!(matches!(effects.as_slice(), [Effect::FetchJobs(q)] if q.failures_only));
+    let before = app.view.rows();
+    // zoomed, 19 rows fit inside the window already fetched (rows + 40): nothing more to read
+    let effects = key(&mut app, KeyCode::Char('z'));
+    assert!(app.zoomed && app.view.rows() == 19 && before < 19);
+    assert_eq!(effects, vec![]);
+    key(&mut app, KeyCode::Esc);
+    assert!(!app.zoomed);
+    // a taller terminal needs a bigger window
+    let effects = app.update(Msg::Resized { width: 200, height: 80 });
+    assert!(matches!(effects.as_slice(), [Effect::FetchJobs(q)] if q.limit == app.view.rows() + 40 && q.failures_only));
+}
+
+#[test]
+fn a_failure_keeps_the_data_and_a_success_clears_the_error() {
+    let mut app = app_with_jobs(5);
+    let error = SourceError::Timeout(std::time::Duration::from_secs(2));
+    app.update(Msg::Source(SourceMsg::Failed { feed: Feed::Jobs, error, at: t(5), retry_at: t(6) }));
+    assert!(app.jobs.data.is_some());
+    assert_eq!(app.jobs.error.as_ref().map(|e| e.message.as_str()), Some("timed out after 2000 ms"));
+    let page = app.jobs.data.clone().map(|p| JobsPage { fetched_at: t(7), ..p });
+    if let Some(p) = page {
+        app.update(Msg::Source(SourceMsg::JobsLoaded(p)));
+    }
+    assert!(app.jobs.error.is_none());
+    assert_eq!(app.jobs.updated_at, Some(t(7)));
+}
+
+#[test]
+fn ctrl_c_quits_from_any_mode() {
+    for setup in [KeyCode::Char('?'), KeyCode::Char('/'), KeyCode::Enter] {
+        let mut app = app_with_jobs(3);
+        key(&mut app, setup);
+        let effects = app.update(Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)));
+        assert_eq!(effects, vec![Effect::Quit]);
+        assert!(app.quit);
+    }
+}
+
+#[test]
+fn a_queue_is_stalled_only_when_nothing_leaves_it() {
+    let mut h = QueueHistory::default();
+    h.record(t(0), 3, Some(&"a".to_string()));
+    h.record(t(100), 4, Some(&"a".to_string()));
+    assert_eq!(h.last_progress, Some(t(0)), "same oldest job: nothing was taken");
+    h.record(t(130), 4, Some(&"b".to_string()));
+    assert_eq!(h.last_progress, Some(t(130)), "the oldest job changed: one was taken");
+    h.record(t(200), 0, None);
+    assert_eq!(h.last_progress, Some(t(200)), "an empty queue is never stalled");
+    // the minute-ago length for the out rate
+    let mut h = QueueHistory::default();
+    for s in (0..=120).step_by(5) {
+        h.record(t(s), s as u64, None);
+    }
+    assert_eq!(h.length_a_minute_before(t(120)), Some(60));
+    assert_eq!(h.length_a_minute_before(t(30)), None, "not enough history yet");
+}
+
+#[test]
+fn stalled_badge_reaches_the_queue_pane() {
+    let mut app = App::new("ctx", "test", KeyMap::default(), t(0));
+    app.stall_after = Duration::seconds(60);
+    app.update(Msg::Source(SourceMsg::QueuesLoaded(snapshot(t(0), 2, Some("a")))));
+    app.update(Msg::Source(SourceMsg::QueuesLoaded(snapshot(t(59), 2, Some("a")))));
+    let theme = crate::tui::theme::Theme::built_in("default");
+    let text = |app: &App| crate::tui::svg::to_text(&crate::tui::render_to_buffer(app, &theme, 120, 30));
+    assert!(!text(&app).contains("STALLED"));
+    app.update(Msg::Source(SourceMsg::QueuesLoaded(snapshot(t(61), 2, Some("a")))));
+    assert!(text(&app).contains("STALLED"), "{}", text(&app));
+    app.update(Msg::Source(SourceMsg::QueuesLoaded(snapshot(t(62), 2, Some("b")))));
+    assert!(!text(&app).contains("STALLED"));
+}
+
+mod alert_actions {
+    use super::*;
+    use crate::domain::{Alert, AlertState, AlertsSnapshot};
+    use crate::ops::OpsConfigured;
+
+    fn app_with_alert(silenced: bool) -> App {
+        let mut app = App::new("ctx", "", KeyMap::default(), Utc::now());
+        app.ops = OpsState::new(OpsConfigured { alerts: true, ..Default::default() }, vec!["alertname".into()]);
+        app.focus = PaneId::Alerts;
+        let labels =
+            [("alertname", "DiskFull"), ("instance", "db-01:9100")].map(|(k, v)| (k.to_string(), v.to_string()));
+        let state = if silenced { AlertState::Suppressed } else { AlertState::Active };
+        let by = if silenced { vec!["s-1".to_string()] } else { vec![] };
+        let alert = Alert::new("fp1", labels, [], state, by, vec![], None, None, "am-a");
+        app.update(Msg::Source(SourceMsg::AlertsLoaded(AlertsSnapshot {
+            alerts: vec![alert],
+            failures: vec![],
+            fetched_at: app.now,
+        })));
+        app
+    }
+
+    fn key(app: &mut App, c: char) -> Vec<Effect> {
+        app.update(Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)))
+    }
+
+    #[test]
+    fn ack_asks_naming_the_target_and_runs_only_on_y() {
+        let mut app = app_with_alert(false);
+        assert_eq!(key(&mut app, 'a'), vec![]);
+        let Some(Popup::Confirm(req)) = &app.popup else { panic!("a confirmation") };
+        assert_eq!(req.describe(), "Ack DiskFull on db-01:9100 on am-a");
+        let effects = key(&mut app, 'y');
+        assert!(matches!(effects.as_slice(), [Effect::RunAction(ActionRequest::Ack { .. })]));
+        assert!(app.popup.is_none());
+        // anything else cancels
+        key(&mut app, 'a');
+        assert_eq!(key(&mut app, 'q'), vec![]);
+        assert!(app.popup.is_none() && !app.quit, "q in a confirmation cancels, it does not quit");
+    }
+
+    #[test]
+    fn expire_needs_a_silence_and_results_become_a_toast() {
+        let mut app = app_with_alert(false);
+        key(&mut app, 'x');
+        assert!(app.popup.is_none());
+        assert!(app.toast.as_ref().is_some_and(|t| t.text.contains("not silenced")));
+        let mut app = app_with_alert(true);
+        key(&mut app, 'x');
+        let Some(Popup::Confirm(req)) = app.popup.take() else { panic!("a confirmation") };
+        assert_eq!(req.describe(), "Expire silence s-1 on am-a");
+        let effects = app.update(Msg::ActionDone { request: req, result: Err(ActionError::ReadOnly("x".into())) });
+        assert_eq!(effects, vec![Effect::RefreshAlerts]);
+        assert!(app.toast.as_ref().is_some_and(|t| !t.ok && t.text.contains("read-only")));
+    }
+}
