@@ -146,3 +146,49 @@ async fn a_container_turning_unhealthy_arrives_through_the_events_stream() {
     println!("health change to state: {lag_ms} ms");
     assert!(lag_ms < 2000, "arrived {lag_ms} ms after Docker's event");
 }
+
+/// Podman's Docker-compatible API (1.41): the list never says "(healthy)" and has no Health,
+/// so health must come from inspect; checks run only when triggered.
+#[tokio::test]
+async fn podman_containers_get_their_health_from_inspect() {
+    let p = harness::Podman::start();
+    p.cli(&[
+        "run",
+        "-d",
+        "--name",
+        "web-ok",
+        "--health-cmd",
+        "test -f /tmp/ok",
+        BUSYBOX_IMAGE,
+        "sh",
+        "-c",
+        "touch /tmp/ok; exec sleep 3600",
+    ]);
+    p.cli(&[
+        "run",
+        "-d",
+        "--name",
+        "web-sick",
+        "--health-cmd",
+        "test -f /tmp/never",
+        "--health-retries",
+        "1",
+        BUSYBOX_IMAGE,
+        "sleep",
+        "3600",
+    ]);
+    p.cli(&["create", "--name", "batch", BUSYBOX_IMAGE, "true"]);
+    // trigger the checks (podman has no timer without systemd); "unhealthy" exits 1
+    p.cli(&["healthcheck", "run", "web-ok"]);
+    let sick = std::panic::catch_unwind(|| p.cli(&["healthcheck", "run", "web-sick"]));
+    assert!(sick.is_err(), "the sick check fails");
+    let docker = DockerClient::new(&p.endpoint(), Duration::from_secs(5));
+    let containers = docker.containers().await.expect("Podman answers the Docker API");
+    let find =
+        |n: &str| containers.iter().find(|c| c.name == n).cloned().unwrap_or_else(|| panic!("{n} in {containers:?}"));
+    assert_eq!((find("web-ok").state.as_str(), find("web-ok").health), ("running", Health::Healthy));
+    assert_eq!((find("web-sick").state.as_str(), find("web-sick").health), ("running", Health::Unhealthy));
+    assert_eq!(find("web-sick").failing_streak, Some(1));
+    assert_eq!(find("batch").state, "created");
+    assert_eq!(find("batch").health, Health::None);
+}

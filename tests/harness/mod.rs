@@ -520,3 +520,106 @@ impl Drop for Tmux {
         let _ = Command::new(&self.bin).args(["-L", &self.sock, "kill-server"]).status();
     }
 }
+
+/// A real `podman system service` (Podman's Docker-compatible API, 1.41), configured per
+/// SERVICES.md to keep everything under its temporary directory. Health checks run only when
+/// triggered (`healthcheck`).
+pub struct Podman {
+    pub svc: Service,
+    pub socket: PathBuf,
+    podman: PathBuf,
+}
+
+impl Podman {
+    pub fn start() -> Podman {
+        let podman = require("podman", "podman");
+        let busybox = require("busybox", "busybox-static");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("tmp")).unwrap();
+        std::fs::write(
+            root.join("containers.conf"),
+            format!(
+                "[containers]\nnetns=\"none\"\ndefault_ulimits=[\"nofile=20000:20000\",\"nproc=32768:32768\"]\n\
+                 [engine]\nruntime=\"runc\"\ncgroup_manager=\"cgroupfs\"\nevents_logger=\"file\"\n\
+                 events_logfile_path=\"{0}/events.log\"\ntmp_dir=\"{0}/tmp\"\nvolume_path=\"{0}/volumes\"\n",
+                root.display()
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            root.join("storage.conf"),
+            format!("[storage]\ndriver=\"overlay\"\ngraphroot=\"{0}/graph\"\nrunroot=\"{0}/run\"\n", root.display()),
+        )
+        .unwrap();
+        let socket = root.join("podman.sock");
+        let mut cmd = Command::new(&podman);
+        cmd.args(["system", "service", "--time=0"]).arg(format!("unix://{}", socket.display()));
+        Self::env(&mut cmd, root);
+        let sock = socket.clone();
+        let svc = Service::start("podman", 0, dir, cmd, move |_| unix_ping(&sock));
+        let p = Podman { svc, socket, podman };
+        let rootfs = p.svc.dir.path().join("rootfs");
+        for sub in ["bin", "etc", "tmp"] {
+            std::fs::create_dir_all(rootfs.join(sub)).unwrap();
+        }
+        std::fs::copy(busybox, rootfs.join("bin/busybox")).unwrap();
+        for applet in ["sh", "sleep", "test", "touch", "rm", "true"] {
+            std::os::unix::fs::symlink("busybox", rootfs.join("bin").join(applet)).unwrap();
+        }
+        let tar = p.svc.dir.path().join("rootfs.tar");
+        assert!(Command::new("tar").arg("-C").arg(&rootfs).arg("-cf").arg(&tar).arg(".").status().unwrap().success());
+        p.cli(&[
+            "import",
+            "--change",
+            "CMD [\"/bin/sh\"]",
+            "--change",
+            "ENV PATH=/bin",
+            tar.to_str().unwrap(),
+            BUSYBOX_IMAGE,
+        ]);
+        p
+    }
+
+    fn env(cmd: &mut Command, root: &Path) {
+        cmd.env("CONTAINERS_CONF", root.join("containers.conf"))
+            .env("CONTAINERS_STORAGE_CONF", root.join("storage.conf"));
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("unix://{}", self.socket.display())
+    }
+
+    /// Run the podman CLI on the same storage; panics with its output on failure.
+    pub fn cli(&self, args: &[&str]) -> String {
+        let mut cmd = Command::new(&self.podman);
+        cmd.args(args);
+        Self::env(&mut cmd, self.svc.dir.path());
+        let out = cmd.output().expect("podman CLI");
+        assert!(out.status.success(), "podman {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+}
+
+impl Drop for Podman {
+    fn drop(&mut self) {
+        // Containers outlive the API service (conmon keeps them): remove them, then stop it,
+        // then unmount whatever overlay is left under the directory.
+        let mut cmd = Command::new(&self.podman);
+        cmd.args(["rm", "-f", "-a", "-t", "0"]);
+        Self::env(&mut cmd, self.svc.dir.path());
+        let _ = cmd.output();
+        self.svc.stop();
+        let root = self.svc.dir.path().display().to_string();
+        // Should a container have survived, its conmon names our directory: end it too.
+        let _ = Command::new("pkill").args(["-f", &format!("conmon .*{root}")]).output();
+        if let Ok(mounts) = std::fs::read_to_string("/proc/self/mounts") {
+            let mut ours: Vec<&str> =
+                mounts.lines().filter_map(|l| l.split_whitespace().nth(1)).filter(|m| m.starts_with(&root)).collect();
+            ours.sort_by_key(|m| std::cmp::Reverse(m.len()));
+            for m in ours {
+                let _ = Command::new("umount").arg(m).output();
+            }
+        }
+    }
+}
