@@ -146,21 +146,7 @@ fn main() {
                     _ => {}
                 }
             };
-            let event = format!("event=health_status: {}", want.as_str());
-            let since = (seen - chrono::Duration::seconds(30)).timestamp().to_string();
-            let until = (seen + chrono::Duration::seconds(1)).timestamp().to_string();
-            let nanos = d.cli(&[
-                "events",
-                "--since",
-                &since,
-                "--until",
-                &until,
-                "--filter",
-                &event,
-                "--format",
-                "{{.TimeNano}}",
-            ]);
-            if let Some(ns) = nanos.lines().last().and_then(|l| l.trim().parse::<i64>().ok()) {
+            if let Some(ns) = d.event_time_ns(&format!("health_status: {}", want.as_str()), seen) {
                 out.push((seen.timestamp_nanos_opt().unwrap_or(0) - ns) as f64 / 1e6);
             }
             want = if want == Health::Unhealthy { Health::Healthy } else { Health::Unhealthy };

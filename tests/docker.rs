@@ -128,20 +128,7 @@ async fn a_container_turning_unhealthy_arrives_through_the_events_stream() {
     };
     assert!(started.elapsed() < Duration::from_secs(30), "well before the next poll");
     // How long after Docker's own health_status event did it arrive?
-    let since = (Utc::now() - chrono::Duration::seconds(60)).timestamp().to_string();
-    let until = (Utc::now() + chrono::Duration::seconds(1)).timestamp().to_string();
-    let nanos = d.cli(&[
-        "events",
-        "--since",
-        &since,
-        "--until",
-        &until,
-        "--filter",
-        "event=health_status: unhealthy",
-        "--format",
-        "{{.TimeNano}}",
-    ]);
-    let event_ns: i64 = nanos.lines().last().and_then(|l| l.trim().parse().ok()).expect("Docker's event");
+    let event_ns = d.event_time_ns("health_status: unhealthy", seen_at).expect("Docker's event");
     let lag_ms = (seen_at.timestamp_nanos_opt().unwrap_or(0) - event_ns) / 1_000_000;
     println!("health change to state: {lag_ms} ms");
     assert!(lag_ms < 2000, "arrived {lag_ms} ms after Docker's event");

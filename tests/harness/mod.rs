@@ -376,27 +376,7 @@ impl Dockerd {
         let svc = Service::start("dockerd", 0, dir, cmd, move |_| unix_ping(&sock));
         let d = Dockerd { svc, socket, docker };
         // a busybox image, built from the local binary
-        let rootfs = d.svc.dir.path().join("rootfs");
-        for sub in ["bin", "etc", "tmp", "proc", "sys", "dev"] {
-            std::fs::create_dir_all(rootfs.join(sub)).unwrap();
-        }
-        std::fs::copy(busybox, rootfs.join("bin/busybox")).unwrap();
-        for applet in ["sh", "echo", "sleep", "cat", "test", "touch", "rm", "true", "false"] {
-            std::os::unix::fs::symlink("busybox", rootfs.join("bin").join(applet)).unwrap();
-        }
-        std::fs::write(rootfs.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n").unwrap();
-        let tar = d.svc.dir.path().join("rootfs.tar");
-        let ok = Command::new("tar").arg("-C").arg(&rootfs).arg("-cf").arg(&tar).arg(".").status().unwrap().success();
-        assert!(ok, "tar rootfs");
-        d.cli(&[
-            "import",
-            "--change",
-            "CMD [\"/bin/sh\"]",
-            "--change",
-            "ENV PATH=/bin",
-            tar.to_str().unwrap(),
-            BUSYBOX_IMAGE,
-        ]);
+        d.cli(&import_args(&busybox_rootfs(d.svc.dir.path(), &busybox)));
         d
     }
 
@@ -409,6 +389,26 @@ impl Dockerd {
         let out = Command::new(&self.docker).arg("-H").arg(self.endpoint()).args(args).output().expect("docker CLI");
         assert!(out.status.success(), "docker {args:?}: {}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// When Docker emitted its last `event` (e.g. `health_status: unhealthy`) in the 30 s
+    /// before `around`, in Unix nanoseconds.
+    pub fn event_time_ns(&self, event: &str, around: chrono::DateTime<chrono::Utc>) -> Option<i64> {
+        let since = (around - chrono::Duration::seconds(30)).timestamp().to_string();
+        let until = (around + chrono::Duration::seconds(1)).timestamp().to_string();
+        let filter = format!("event={event}");
+        let out = self.cli(&[
+            "events",
+            "--since",
+            &since,
+            "--until",
+            &until,
+            "--filter",
+            &filter,
+            "--format",
+            "{{.TimeNano}}",
+        ]);
+        out.lines().last().and_then(|l| l.trim().parse().ok())
     }
 
     /// The health Docker itself reports for a container.
@@ -432,6 +432,30 @@ impl Drop for Dockerd {
         let netns = self.svc.dir.path().join("docker/exec/netns/default");
         let _ = Command::new("umount").arg(&netns).output();
     }
+}
+
+/// A root filesystem of the busybox-static binary and its applets, as a tar to import as an
+/// image (there is no registry here). Returns the tar's path, in `dir`.
+fn busybox_rootfs(dir: &Path, busybox: &Path) -> PathBuf {
+    let rootfs = dir.join("rootfs");
+    for sub in ["bin", "etc", "tmp", "proc", "sys", "dev"] {
+        std::fs::create_dir_all(rootfs.join(sub)).unwrap();
+    }
+    std::fs::copy(busybox, rootfs.join("bin/busybox")).unwrap();
+    for applet in ["sh", "echo", "sleep", "cat", "test", "touch", "rm", "true", "false"] {
+        std::os::unix::fs::symlink("busybox", rootfs.join("bin").join(applet)).unwrap();
+    }
+    std::fs::write(rootfs.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n").unwrap();
+    let tar = dir.join("rootfs.tar");
+    let ok = Command::new("tar").arg("-C").arg(&rootfs).arg("-cf").arg(&tar).arg(".").status().unwrap().success();
+    assert!(ok, "tar rootfs");
+    tar
+}
+
+/// `docker import` / `podman import` of a rootfs tar as the test image.
+fn import_args(tar: &Path) -> Vec<&str> {
+    let tar = tar.to_str().expect("UTF-8 temp path");
+    vec!["import", "--change", "CMD [\"/bin/sh\"]", "--change", "ENV PATH=/bin", tar, BUSYBOX_IMAGE]
 }
 
 /// `GET /_ping` on a unix socket answers `OK`.
@@ -559,25 +583,7 @@ impl Podman {
         let sock = socket.clone();
         let svc = Service::start("podman", 0, dir, cmd, move |_| unix_ping(&sock));
         let p = Podman { svc, socket, podman };
-        let rootfs = p.svc.dir.path().join("rootfs");
-        for sub in ["bin", "etc", "tmp"] {
-            std::fs::create_dir_all(rootfs.join(sub)).unwrap();
-        }
-        std::fs::copy(busybox, rootfs.join("bin/busybox")).unwrap();
-        for applet in ["sh", "sleep", "test", "touch", "rm", "true"] {
-            std::os::unix::fs::symlink("busybox", rootfs.join("bin").join(applet)).unwrap();
-        }
-        let tar = p.svc.dir.path().join("rootfs.tar");
-        assert!(Command::new("tar").arg("-C").arg(&rootfs).arg("-cf").arg(&tar).arg(".").status().unwrap().success());
-        p.cli(&[
-            "import",
-            "--change",
-            "CMD [\"/bin/sh\"]",
-            "--change",
-            "ENV PATH=/bin",
-            tar.to_str().unwrap(),
-            BUSYBOX_IMAGE,
-        ]);
+        p.cli(&import_args(&busybox_rootfs(p.svc.dir.path(), &busybox)));
         p
     }
 
