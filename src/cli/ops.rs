@@ -216,7 +216,7 @@ pub async fn alerts(ops: &OpsSource, settings: &Settings, output: Output) -> any
                     let _ = writeln!(
                         s,
                         "  {:<9} {:<11} {:<24} {}  [{}]",
-                        a.severity().as_str(),
+                        a.labels.get("severity").map(String::as_str).unwrap_or("?"),
                         format!("{:?}", a.state).to_lowercase(),
                         a.labels.get("instance").map(String::as_str).unwrap_or(""),
                         a.summary(),

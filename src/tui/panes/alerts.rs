@@ -94,8 +94,11 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App, focused
                 let since = a.starts_at.map(|s| age((ctx.now - s).num_seconds())).unwrap_or_else(|| "?".into());
                 let instance = a.labels.get("instance").map(String::as_str).unwrap_or("");
                 let mut x = inner.x + 2;
+                // The label as Alertmanager users write it ("warning"); the mapped level only
+                // sorts and colours.
+                let sev_label = a.labels.get("severity").map(String::as_str).unwrap_or("?");
                 for (text, w, style) in [
-                    (sev.as_str(), 8u16, t.severity(sev)),
+                    (sev_label, 8u16, t.severity(sev)),
                     (since.as_str(), 4, t.muted),
                     (state, 8, state_style),
                     (instance, 18, t.text),
