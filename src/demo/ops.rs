@@ -52,7 +52,7 @@ impl OpsSim {
                 state: if *name == "backup-cron" { "exited".into() } else { "running".into() },
                 health: if *check { Health::Healthy } else { Health::None },
                 restarts: Some(if i == 1 { 3 } else { 0 }),
-                started_at: Some(now - Duration::minutes(30 + rng.below(3000) as i64)),
+                started_at: (*name != "backup-cron").then(|| now - Duration::minutes(30 + rng.below(3000) as i64)),
                 failing_streak: check.then_some(0),
                 checks: vec![],
             })

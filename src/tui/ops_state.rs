@@ -75,9 +75,20 @@ impl OpsState {
     pub fn on_source(&mut self, msg: &SourceMsg) -> bool {
         match msg {
             SourceMsg::ContainersLoaded(c, at) => {
-                self.containers.loaded(c.clone(), *at);
-                let ids: Vec<&str> = c.iter().map(|c| c.id.as_str()).collect();
+                // What needs attention first: unhealthy, starting, not running, then the rest.
+                let mut sorted = c.clone();
+                sorted.sort_by_key(|c| {
+                    let rank = match (c.health, c.state.as_str()) {
+                        (Health::Unhealthy, _) => 0,
+                        (Health::Starting, _) => 1,
+                        (_, "running") => 3,
+                        _ => 2,
+                    };
+                    (rank, c.name.clone())
+                });
+                let ids: Vec<&str> = sorted.iter().map(|c| c.id.as_str()).collect();
                 self.container_cursor.follow(&ids);
+                self.containers.loaded(sorted, *at);
             }
             SourceMsg::ServicesLoaded(s, at) => self.services.loaded(s.clone(), *at),
             SourceMsg::TargetsLoaded(t, at) => self.targets.loaded(t.clone(), *at),

@@ -1,5 +1,5 @@
-//! The Health pane: one summary line, then containers (unhealthy first in the summary, the list
-//! by name), the probed services with the gateway's components, and the Prometheus targets.
+//! The Health pane: one summary line, then containers (unhealthy, starting and stopped ones
+//! first), the probed services with the gateway's components, and the Prometheus targets.
 
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
