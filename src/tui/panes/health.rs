@@ -38,28 +38,32 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App, focused
     f.render_widget(block, area);
     let mut lines: Vec<Line> = Vec::new();
     let s = ops.summary();
-    let count =
-        |n: usize, what: &str, style: Style| Span::styled(format!("{n} {what} "), if n > 0 { style } else { t.muted });
+    // Words when there is room, ✓/✗ when the pane is narrow, so all three counts always show.
+    let narrow = inner.width < 72;
+    let count = |n: usize, word: &str, mark: &str, style: Style| {
+        let text = if narrow { format!("{n}{mark} ") } else { format!("{n} {word} ") };
+        Span::styled(text, if n > 0 { style } else { t.muted })
+    };
     let mut summary = Vec::new();
     if c.containers {
         summary.extend([
             Span::styled("containers ", t.muted),
-            count(s.containers_healthy, "ok", t.ok),
-            count(s.containers_unhealthy, "unhealthy", t.error),
+            count(s.containers_healthy, "ok", "✓", t.ok),
+            count(s.containers_unhealthy, "unhealthy", "✗", t.error),
         ]);
     }
     if c.services {
         summary.extend([
             Span::styled(" services ", t.muted),
-            count(s.services_up, "up", t.ok),
-            count(s.services_down, "down", t.error),
+            count(s.services_up, "up", "✓", t.ok),
+            count(s.services_down, "down", "✗", t.error),
         ]);
     }
     if c.targets {
         summary.extend([
             Span::styled(" targets ", t.muted),
-            count(s.targets_up, "up", t.ok),
-            count(s.targets_down, "down", t.error),
+            count(s.targets_up, "up", "✓", t.ok),
+            count(s.targets_down, "down", "✗", t.error),
         ]);
     }
     lines.push(Line::from(summary));
