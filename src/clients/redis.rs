@@ -150,15 +150,6 @@ impl RedisClient {
         }
         Err(err)
     }
-
-    /// Write raw commands (used by tests and the seeding benchmarks, not by the dashboard).
-    pub async fn raw(&self, cmd: &redis::Cmd) -> Result<Value, SourceError> {
-        let mut conn = self.connection().await?;
-        tokio::time::timeout(self.settings.timeout, cmd.query_async::<Value>(&mut conn))
-            .await
-            .map_err(|_| SourceError::Timeout(self.settings.timeout))?
-            .map_err(|e| self.server_error(e))
-    }
 }
 
 impl JobSource for RedisClient {

@@ -6,7 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
-use super::{RenderCtx, error_line, freshness};
+use super::{RenderCtx, error_line, freshness, kv, section};
 use crate::domain::job::{json_scalar, parse_time};
 use crate::domain::{JobDetail, Severity};
 use crate::tui::app::DetailView;
@@ -58,21 +58,6 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, view: &DetailView)
         Some(Some(d)) => lines.extend(body(ctx, d)),
     }
     f.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }).scroll((view.scroll, 0)), area);
-}
-
-fn section<'a>(ctx: &RenderCtx<'_>, name: &str) -> Line<'a> {
-    Line::from(vec![Span::raw(""), Span::styled(format!("── {name} "), ctx.theme.title)])
-}
-
-fn kv<'a>(ctx: &RenderCtx<'_>, k: &str, v: Option<&str>) -> Vec<Line<'a>> {
-    let t = ctx.theme;
-    let v = v.unwrap_or("unknown");
-    let mut out = Vec::new();
-    for (i, part) in v.split('\n').enumerate() {
-        let label = if i == 0 { format!("{k:>16}: ") } else { " ".repeat(18) };
-        out.push(Line::from(vec![Span::styled(label, t.muted), Span::styled(part.to_string(), t.text)]));
-    }
-    out
 }
 
 fn body<'a>(ctx: &RenderCtx<'_>, d: &JobDetail) -> Vec<Line<'a>> {

@@ -18,19 +18,17 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App, focused
     let t = ctx.theme;
     let ops = &app.ops;
     let c = ops.configured;
-    let oldest = [
-        (c.containers, ops.containers.updated_at, ops.containers.error.is_some(), ops.containers.data.is_none()),
-        (c.services, ops.services.updated_at, ops.services.error.is_some(), ops.services.data.is_none()),
-        (c.targets, ops.targets.updated_at, ops.targets.error.is_some(), ops.targets.data.is_none()),
-    ];
     // The title's freshness is that of the stalest configured feed, STALE if any is failing.
-    let any_failing = oldest.iter().any(|o| o.0 && o.2);
-    let failing =
-        [&ops.containers.error, &ops.services.error, &ops.targets.error].into_iter().flatten().next().cloned();
+    let feeds = [
+        (c.containers, ops.containers.updated_at, &ops.containers.error),
+        (c.services, ops.services.updated_at, &ops.services.error),
+        (c.targets, ops.targets.updated_at, &ops.targets.error),
+    ];
+    let configured = feeds.iter().filter(|(on, ..)| *on);
     let stalest = Loadable::<()> {
         data: Some(()),
-        updated_at: oldest.iter().filter(|o| o.0).map(|o| o.1).min().flatten(),
-        error: failing.filter(|_| any_failing),
+        updated_at: configured.clone().map(|(_, at, _)| *at).min().flatten(),
+        error: configured.clone().find_map(|(.., e)| (*e).clone()),
     };
     let push = if c.containers && ops.docker_events { "● events" } else { "" };
     let block = pane_block(ctx, PaneId::Health, focused, Some(&stalest), push);

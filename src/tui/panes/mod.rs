@@ -79,6 +79,24 @@ pub fn error_line<'a, T>(ctx: &RenderCtx<'_>, l: &Loadable<T>) -> Option<Line<'a
     Some(Line::from(spans))
 }
 
+/// A section heading in a detail view.
+pub fn section<'a>(ctx: &RenderCtx<'_>, name: &str) -> Line<'a> {
+    Line::from(vec![Span::raw(""), Span::styled(format!("── {name} "), ctx.theme.title)])
+}
+
+/// `label: value` lines in a detail view, the label right-aligned, continuation lines indented;
+/// a missing value reads "unknown".
+pub fn kv<'a>(ctx: &RenderCtx<'_>, k: &str, v: Option<&str>) -> Vec<Line<'a>> {
+    let t = ctx.theme;
+    let v = v.unwrap_or("unknown");
+    let mut out = Vec::new();
+    for (i, part) in v.split('\n').enumerate() {
+        let label = if i == 0 { format!("{k:>16}: ") } else { " ".repeat(18) };
+        out.push(Line::from(vec![Span::styled(label, t.muted), Span::styled(part.to_string(), t.text)]));
+    }
+    out
+}
+
 /// A rectangle of `w`×`h` centred in `area`, clipped to it.
 pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
     let w = w.min(area.width);
