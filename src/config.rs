@@ -72,6 +72,98 @@ pub struct ContextConfig {
     /// Length of the silence an ack creates, in seconds.
     #[serde(default = "default_ack_s")]
     pub ack_duration_s: u64,
+    /// The pgvector knowledge base and the embeddings APIs that search it.
+    pub knowledge_base: Option<KnowledgeBaseConfig>,
+}
+
+/// The knowledge base (CONTRACT.md §3): where it is, its shape, and how queries are embedded.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KnowledgeBaseConfig {
+    /// `postgres://user@host:5432/db`; the password goes in `database_password`, by reference.
+    pub database_url: String,
+    pub database_password: Option<SecretRef>,
+    /// The table, optionally schema-qualified (`kb.mcp_knowledge`).
+    #[serde(default = "default_kb_table")]
+    pub table: String,
+    #[serde(default)]
+    pub columns: KbColumns,
+    #[serde(default = "default_top_k")]
+    pub top_k: usize,
+    /// Lowest cosine similarity (1 − distance) a hit needs.
+    #[serde(default = "default_threshold")]
+    pub threshold: f64,
+    /// What the embedder returns and the column holds.
+    #[serde(default = "default_dimensions")]
+    pub dimensions: usize,
+    /// Put before every query text (nomic models want `search_query: `).
+    #[serde(default = "default_query_prefix")]
+    pub query_prefix: String,
+    /// `hnsw.ef_search` for each query (pgvector's default is 40; it must be ≥ top_k).
+    pub ef_search: Option<u32>,
+    #[serde(default)]
+    pub embeddings: EmbeddingsConfig,
+}
+
+/// Column names of the knowledge-base table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KbColumns {
+    pub id: String,
+    pub embedding: String,
+    pub text: String,
+    pub metadata: String,
+}
+
+impl Default for KbColumns {
+    fn default() -> Self {
+        KbColumns { id: "id".into(), embedding: "embedding".into(), text: "text".into(), metadata: "metadata".into() }
+    }
+}
+
+/// The embeddings APIs: LiteLLM's OpenAI-compatible one first, Ollama's as the fallback.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EmbeddingsConfig {
+    /// The LiteLLM proxy's base URL (`/v1/embeddings` is added).
+    pub litellm_url: Option<String>,
+    pub litellm_model: String,
+    /// LiteLLM master or virtual key, by reference.
+    pub litellm_key: Option<SecretRef>,
+    /// Ollama's base URL (`/api/embed` is added).
+    pub ollama_url: Option<String>,
+    pub ollama_model: String,
+    /// Upper bound on one embedding call, in ms (model loading can take seconds).
+    pub timeout_ms: u64,
+}
+
+impl Default for EmbeddingsConfig {
+    fn default() -> Self {
+        EmbeddingsConfig {
+            litellm_url: None,
+            litellm_model: "nomic-embed-text".into(),
+            litellm_key: None,
+            ollama_url: None,
+            ollama_model: "nomic-embed-text".into(),
+            timeout_ms: 5000,
+        }
+    }
+}
+
+fn default_kb_table() -> String {
+    "mcp_knowledge".into()
+}
+fn default_top_k() -> usize {
+    5
+}
+fn default_threshold() -> f64 {
+    0.7
+}
+fn default_dimensions() -> usize {
+    768
+}
+fn default_query_prefix() -> String {
+    "search_query: ".into()
 }
 
 /// One Alertmanager (list two for an HA pair; alerts are de-duplicated).
@@ -139,6 +231,7 @@ impl Default for ContextConfig {
             services: vec![],
             alert_group_by: default_group_by(),
             ack_duration_s: default_ack_s(),
+            knowledge_base: None,
         }
     }
 }
@@ -218,6 +311,9 @@ pub struct Settings {
     pub redis_password: Option<String>,
     /// Resolved tokens of `context.services`, in the same order.
     pub service_tokens: Vec<Option<String>>,
+    /// Resolved `knowledge_base.database_password` and `knowledge_base.embeddings.litellm_key`.
+    pub kb_password: Option<String>,
+    pub litellm_key: Option<String>,
     pub context_names: Vec<String>,
     pub theme: String,
     pub log_level: String,
@@ -331,6 +427,17 @@ pub fn resolve(file: FileConfig, ov: &Overrides) -> Result<Settings, ConfigError
         Some(r) => Some(r.resolve(&key("redis_password"))?),
         None => None,
     };
+    let (mut kb_password, mut litellm_key) = (None, None);
+    if let Some(kb) = &context.knowledge_base {
+        let key = |k: &str| key(&format!("knowledge_base.{k}"));
+        check_knowledge_base(kb, &key)?;
+        if let Some(r) = &kb.database_password {
+            kb_password = Some(r.resolve(&key("database_password"))?);
+        }
+        if let Some(r) = &kb.embeddings.litellm_key {
+            litellm_key = Some(r.resolve(&key("embeddings.litellm_key"))?);
+        }
+    }
     let log_level = ov.log_level.clone().or(file.log_level).unwrap_or_else(|| "info".into());
     if log_level.parse::<tracing::Level>().is_err() {
         return Err(invalid("log_level", format!("{log_level:?} is not one of error, warn, info, debug, trace")));
@@ -342,11 +449,76 @@ pub fn resolve(file: FileConfig, ov: &Overrides) -> Result<Settings, ConfigError
         context,
         redis_password,
         service_tokens,
+        kb_password,
+        litellm_key,
         context_names,
         theme,
         log_level,
         keys: file.keys,
     })
+}
+
+/// Check everything about the knowledge base that can be checked without connecting. Table and
+/// column names become SQL identifiers (values are always bound), so they must be plain names.
+fn check_knowledge_base(kb: &KnowledgeBaseConfig, key: &dyn Fn(&str) -> String) -> Result<(), ConfigError> {
+    let url = &kb.database_url;
+    let rest = url.strip_prefix("postgres://").or_else(|| url.strip_prefix("postgresql://"));
+    match rest {
+        None => return Err(invalid(key("database_url"), "not a postgres:// or postgresql:// URL")),
+        Some(r)
+            if r.split(['/', '?'])
+                .next()
+                .unwrap_or_default()
+                .rsplit_once('@')
+                .is_some_and(|(u, _)| u.contains(':')) =>
+        {
+            return Err(invalid(
+                key("database_url"),
+                "holds a password: put it in database_password = \"env:NAME\" or \"file:/path\"",
+            ));
+        }
+        Some(_) => {}
+    }
+    let table_ok = kb.table.split('.').count() <= 2 && kb.table.split('.').all(is_identifier);
+    if !table_ok {
+        return Err(invalid(key("table"), "must be a plain table name, optionally schema.table (letters, digits, _)"));
+    }
+    let c = &kb.columns;
+    for (name, value) in [("id", &c.id), ("embedding", &c.embedding), ("text", &c.text), ("metadata", &c.metadata)] {
+        if !is_identifier(value) {
+            return Err(invalid(key(&format!("columns.{name}")), "must be a plain column name (letters, digits, _)"));
+        }
+    }
+    if !(1..=1000).contains(&kb.top_k) {
+        return Err(invalid(key("top_k"), "must be between 1 and 1000"));
+    }
+    if !(-1.0..=1.0).contains(&kb.threshold) {
+        return Err(invalid(key("threshold"), "must be a cosine similarity between -1 and 1"));
+    }
+    if !(1..=16_000).contains(&kb.dimensions) {
+        return Err(invalid(key("dimensions"), "must be between 1 and 16000 (pgvector's limit)"));
+    }
+    let e = &kb.embeddings;
+    if e.litellm_url.is_none() && e.ollama_url.is_none() {
+        return Err(invalid(key("embeddings"), "set litellm_url, ollama_url, or both"));
+    }
+    for (name, url) in [("litellm_url", &e.litellm_url), ("ollama_url", &e.ollama_url)] {
+        if let Some(u) = url {
+            check_http_url(u).map_err(|m| invalid(key(&format!("embeddings.{name}")), m))?;
+        }
+    }
+    if e.timeout_ms == 0 {
+        return Err(invalid(key("embeddings.timeout_ms"), "must be more than 0"));
+    }
+    Ok(())
+}
+
+/// A plain SQL identifier: a letter or `_`, then letters, digits or `_`, at most 63 bytes.
+fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && s.len() <= 63
 }
 
 /// A Redis URL must parse and use a Redis scheme. The message never repeats the URL.
@@ -429,6 +601,39 @@ mod tests {
         assert_eq!(s.as_ref().map(|s| s.theme.as_str()), Some("mono"));
         let ov = Overrides { context: Some("zzz".into()), ..Default::default() };
         assert!(parse_str(text).and_then(|f| resolve(f, &ov)).is_err());
+    }
+
+    #[test]
+    fn knowledge_base_names_are_identifiers_and_passwords_references() {
+        let base = "[contexts.a.knowledge_base]\nembeddings = { ollama_url = \"http://o:11434\" }\n";
+        let check = |extra: &str| {
+            parse_str(&format!("{base}{extra}"))
+                .and_then(|f| resolve(f, &Overrides::default()))
+                .err()
+                .map(|e| e.to_string())
+        };
+        assert_eq!(check("database_url = \"postgres://mcp@db:5432/mcp\"\n"), None);
+        let err = check("database_url = \"postgres://mcp:hunter2@db/mcp\"\n").unwrap_or_default();
+        assert!(
+            err.contains("knowledge_base.database_url")
+                && err.contains("database_password")
+                && !err.contains("hunter2"),
+            "{err}"
+        );
+        let err = check("database_url = \"postgres://db/mcp\"\ntable = \"kb; DROP TABLE x\"\n").unwrap_or_default();
+        assert!(err.contains("contexts.a.knowledge_base.table"), "{err}");
+        let err =
+            check("database_url = \"postgres://db/mcp\"\ncolumns = { text = \"body text\" }\n").unwrap_or_default();
+        assert!(err.contains("columns.text"), "{err}");
+        assert_eq!(check("database_url = \"postgres://db/mcp\"\ntable = \"kb.mcp_knowledge\"\n"), None);
+        let err = check("database_url = \"mysql://db/mcp\"\n").unwrap_or_default();
+        assert!(err.contains("database_url"), "{err}");
+        let err = parse_str("[contexts.a.knowledge_base]\ndatabase_url = \"postgres://db/x\"\n")
+            .and_then(|f| resolve(f, &Overrides::default()))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("knowledge_base.embeddings"), "{err}");
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod domain;
 pub mod logging;
 pub mod ops;
+pub mod rag;
 pub mod runtime;
 pub mod source;
 pub mod tui;

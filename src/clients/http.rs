@@ -62,6 +62,10 @@ pub fn error_message(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(&body[..body.len().min(2048)]).into_owned();
     let msg = match serde_json::from_slice::<serde_json::Value>(body) {
         Ok(serde_json::Value::String(s)) => s,
+        // LiteLLM and OpenAI nest it: `{"error": {"message", "type", "code": "401"}}`.
+        Ok(v) if v.pointer("/error/message").is_some_and(|m| m.is_string()) => {
+            v.pointer("/error/message").and_then(|m| m.as_str()).unwrap_or_default().to_string()
+        }
         Ok(v) => ["error", "message", "detail"]
             .iter()
             .find_map(|k| v.get(k).map(|m| m.as_str().map(String::from).unwrap_or_else(|| m.to_string())))
@@ -110,6 +114,14 @@ mod tests {
         assert_eq!(
             error_message(br#"{"detail":[{"loc":["body"],"msg":"field required"}]}"#),
             r#"[{"loc":["body"],"msg":"field required"}]"#
+        );
+        assert_eq!(
+            error_message(br#"{"error":{"message":"Authentication Error, Invalid proxy server token passed","type":"auth_error","param":"None","code":"401"}}"#),
+            "Authentication Error, Invalid proxy server token passed"
+        );
+        assert_eq!(
+            error_message(br#"{"error":"model \"nomic\" not found, try pulling it first"}"#),
+            r#"model "nomic" not found, try pulling it first"#
         );
         assert_eq!(error_message(b""), "(no body)");
         assert_eq!(error_message(b"\x1b[2Jgateway down"), "^[[2Jgateway down");

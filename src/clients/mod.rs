@@ -2,7 +2,9 @@
 
 pub mod alertmanager;
 pub mod docker;
+pub mod embed;
 pub mod http;
+pub mod kb;
 pub mod probe;
 pub mod prometheus;
 pub mod redis;

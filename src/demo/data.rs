@@ -71,11 +71,3 @@ pub const ALERTS: &[(&str, &str, &str, &str, &str)] = &[
 pub const SEVERITIES: &[&str] =
     &["critical", "high", "high", "medium", "medium", "medium", "low", "Kritisch", "Mittel"];
 
-pub const KB: &[(&str, &str)] = &[
-    ("INC-2291: /var full on db-02 after logrotate change; fixed by restoring compress option", "runbook"),
-    ("INC-1873: CPU pinned by backup cron overlapping with vacuum", "postmortem"),
-    ("RUNBOOK: restart the upstream pool without dropping sessions", "wiki"),
-    ("INC-2410: SSH brute force from a botnet, banned via CrowdSec", "ticket"),
-    ("INC-2002: worker memory leak in PDF renderer", "postmortem"),
-    ("RUNBOOK: manual certificate renewal with certbot --manual", "wiki"),
-];

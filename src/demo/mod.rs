@@ -2,6 +2,7 @@
 //! process, deterministic for a given seed and sequence of clock steps.
 
 mod data;
+pub mod kb;
 mod ops;
 mod rng;
 
@@ -204,12 +205,10 @@ impl SimState {
         let (_, _, desc, cause, action) =
             data::ALERTS.iter().find(|a| a.0 == alert).copied().unwrap_or(data::ALERTS[0]);
         let confidence = 0.55 + self.rng.below(40) as f64 / 100.0;
-        let hits: Vec<serde_json::Value> = (0..3)
-            .map(|k| {
-                let (text, src) = *self.rng.pick(data::KB);
-                serde_json::json!({"id": 1000 + self.rng.below(9000), "score": 0.92 - k as f64 * 0.07,
-                    "text": text, "metadata": {"source": src}})
-            })
+        // What the worker would have found: the nearest entries to the alert, as stored on jobs.
+        let hits: Vec<serde_json::Value> = kb::nearest(&format!("{alert} {desc} {host}"), 3)
+            .into_iter()
+            .map(|h| serde_json::json!({"id": h.id, "score": h.score, "text": h.text, "metadata": h.metadata}))
             .collect();
         let mut put = |k: &str, v: String| {
             if let Some(j) = self.jobs.get_mut(id) {
@@ -360,6 +359,14 @@ impl DemoPlatform {
 
     pub fn targets(&self) -> Vec<crate::domain::Target> {
         self.lock().ops.targets.clone()
+    }
+
+    pub fn kb_stats(&self) -> crate::domain::KbStats {
+        kb::stats()
+    }
+
+    pub fn kb_search(&self, query: &str, top_k: usize, threshold: f64) -> Result<crate::domain::RagSearch, crate::rag::RagError> {
+        kb::search(query, top_k, threshold, self.lock().now)
     }
 
     pub fn alerts(&self) -> crate::domain::AlertsSnapshot {

@@ -6,6 +6,7 @@ use std::fmt;
 use chrono::{DateTime, TimeZone, Utc};
 use serde::Serialize;
 
+use super::rag::RagHit;
 use super::text::{clean_line, clean_line_bytes, clean_text};
 
 /// Longest multi-line field kept for the detail view, in characters.
@@ -255,15 +256,6 @@ pub struct Analysis {
     pub model: Option<String>,
 }
 
-/// A knowledge-base hit the worker used (`rag_hits` entries).
-#[derive(Debug, Clone, PartialEq)]
-pub struct RagHit {
-    pub id: String,
-    pub score: Option<f64>,
-    pub text: String,
-    pub metadata: String,
-}
-
 /// The ticket the AI drafted, awaiting approval.
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 #[serde(default)]
@@ -288,7 +280,7 @@ impl JobDetail {
                 .map(|(k, v)| (clean_line(k), clean_text(&String::from_utf8_lossy(v), MAX_TEXT_CHARS)))
                 .collect(),
             analysis,
-            rag_hits: text("rag_hits").map(|s| parse_rag_hits(&s)),
+            rag_hits: text("rag_hits").map(|s| super::rag::parse_job_hits(&s)),
             ticket_draft,
             fetched_at,
         }
@@ -335,20 +327,6 @@ pub fn json_scalar(v: &serde_json::Value) -> String {
         serde_json::Value::String(s) => clean_line(s),
         other => clean_line(&other.to_string()),
     }
-}
-
-fn parse_rag_hits(s: &str) -> Result<Vec<RagHit>, String> {
-    let value: serde_json::Value = serde_json::from_str(s).map_err(|e| format!("rag_hits is not JSON: {e}"))?;
-    let items = value.as_array().ok_or("rag_hits is not a JSON array")?;
-    Ok(items
-        .iter()
-        .map(|h| RagHit {
-            id: h.get("id").map(json_scalar).unwrap_or_else(|| "?".into()),
-            score: h.get("score").and_then(|v| v.as_f64()).filter(|v| v.is_finite()),
-            text: h.get("text").and_then(|v| v.as_str()).map(|t| clean_text(t, 4096)).unwrap_or_default(),
-            metadata: h.get("metadata").map(|m| clean_line(&m.to_string())).unwrap_or_default(),
-        })
-        .collect())
 }
 
 #[cfg(test)]
@@ -403,8 +381,8 @@ mod tests {
         assert_eq!(a, Some(Some("disk^[[31m full".into())));
         let hits = d.rag_hits.clone().and_then(|r| r.ok()).unwrap_or_default();
         assert_eq!(hits.len(), 2);
-        assert_eq!(hits[0].id, "7");
-        assert_eq!(hits[1].id, "?");
+        assert_eq!(hits[0].id_label(), "7");
+        assert_eq!(hits[1].id_label(), "?");
         assert_eq!(d.ticket_draft, None);
     }
 

@@ -4,9 +4,11 @@ pub mod alert;
 pub mod health;
 pub mod job;
 pub mod queue;
+pub mod rag;
 pub mod text;
 
 pub use alert::{Alert, AlertGroup, AlertState, AlertsSnapshot};
 pub use health::{ComponentStatus, Container, Health, HealthSummary, ServiceStatus, Target};
 pub use job::{Job, JobDetail, JobStatus, JobsPage, JobsQuery, Severity};
 pub use queue::{QueueSnapshot, QueueStats};
+pub use rag::{KbStats, RagHit, RagSearch};

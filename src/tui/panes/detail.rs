@@ -107,11 +107,12 @@ fn body<'a>(ctx: &RenderCtx<'_>, d: &JobDetail) -> Vec<Line<'a>> {
                 let bar = h.score.map(|s| "█".repeat((s.clamp(0.0, 1.0) * 10.0).round() as usize)).unwrap_or_default();
                 l.push(Line::from(vec![
                     Span::styled(format!("{score} {bar:<10} "), t.ok),
-                    Span::styled(format!("#{} ", h.id), t.muted),
-                    Span::styled(h.text.replace('\n', " "), t.text),
+                    Span::styled(format!("#{} ", h.id_label()), t.muted),
+                    Span::styled(h.snippet(), t.text),
                 ]));
-                if !h.metadata.is_empty() {
-                    l.push(Line::styled(format!("{:16}{}", "", h.metadata), t.muted));
+                let meta: Vec<String> = h.metadata_pairs().into_iter().map(|(k, v)| format!("{k}={v}")).collect();
+                if !meta.is_empty() {
+                    l.push(Line::styled(format!("{:16}{}", "", meta.join(" ")), t.muted));
                 }
             }
         }
