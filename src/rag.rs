@@ -63,8 +63,11 @@ impl RagClient {
             model: e.litellm_model.clone(),
             key: settings.litellm_key.clone(),
         });
-        let ollama =
-            e.ollama_url.as_ref().map(|url| EmbedEndpoint { url: url.clone(), model: e.ollama_model.clone(), key: None });
+        let ollama = e.ollama_url.as_ref().map(|url| EmbedEndpoint {
+            url: url.clone(),
+            model: e.ollama_model.clone(),
+            key: None,
+        });
         let db = KnowledgeBase::new(KbSettings {
             url: kb.database_url.clone(),
             password: settings.kb_password.clone(),
@@ -153,7 +156,7 @@ impl RagSource {
             RagSource::Real(r) => r.defaults.clone(),
             RagSource::Demo(_) => SearchDefaults {
                 top_k: 5,
-                threshold: 0.3,
+                threshold: 0.7,
                 query_prefix: "search_query: ".into(),
                 dimensions: crate::demo::kb::DIMENSIONS,
             },

@@ -2,6 +2,7 @@
 //! The TUI and the subcommands use the same sources and the same snapshot types.
 
 mod ops;
+mod rag;
 mod silence;
 mod status;
 
@@ -22,11 +23,13 @@ use crate::clients::redis::RedisSettings;
 use crate::config::{self, Overrides, Settings};
 use crate::demo::DemoPlatform;
 use crate::ops::{OpsConfigured, OpsSource, RealOps};
+use crate::rag::{RagClient, RagSource};
 use crate::runtime::{self, RuntimeOptions};
 use crate::source::JobSource;
 use crate::tui::app::App;
 use crate::tui::keymap::KeyMap;
 use crate::tui::ops_state::OpsState;
+use crate::tui::rag_state::RagState;
 use crate::tui::theme::{self, Theme};
 
 /// A terminal dashboard for the MCP AI-operations platform: queue, jobs, health, alerts.
@@ -87,6 +90,13 @@ pub enum Command {
         #[arg(long, short, value_enum, default_value_t = Output::Table)]
         output: Output,
     },
+    /// Search the knowledge base (pgvector) the AI uses, or describe it.
+    Rag {
+        #[command(subcommand)]
+        command: rag::RagCommand,
+        #[arg(long, short, value_enum, default_value_t = Output::Table, global = true)]
+        output: Output,
+    },
     /// Create, acknowledge with or expire Alertmanager silences.
     Silence {
         #[command(subcommand)]
@@ -141,6 +151,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(d) => OpsSource::Demo(d.clone()),
         None => OpsSource::Real(real_ops(&settings)),
     };
+    let rag = make_rag(demo.as_ref(), &settings)?;
     let clock = demo.as_ref().filter(|_| !cli.demo_still && cli.command.is_none()).map(|d| d.spawn_clock());
     let result = match (&cli.command, &jobs) {
         (Some(Command::Status { output }), Jobs::Redis(s)) => status::status(s.as_ref(), &settings, *output).await,
@@ -148,13 +159,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         (Some(Command::Status { .. }), Jobs::None) => Ok(no_source(&settings)),
         (Some(Command::Health { output }), _) => ops::health(&ops, *output).await,
         (Some(Command::Alerts { output }), _) => ops::alerts(&ops, &settings, *output).await,
+        (Some(Command::Rag { command, output }), _) => {
+            rag::run(command, rag.as_ref(), &settings.context_name, *output).await
+        }
         (Some(Command::Silence { command, output }), _) => {
             silence::run(command, &ops, &settings, settings.read_only, *output).await
         }
-        (None, Jobs::Redis(s)) => dashboard(&cli, Some(s.clone()), ops, &settings).await,
-        (None, Jobs::Demo(s)) => dashboard(&cli, Some(s.clone()), ops, &settings).await,
-        (None, Jobs::None) if ops.configured() != OpsConfigured::default() => {
-            dashboard(&cli, None::<Arc<DemoPlatform>>, ops, &settings).await
+        (None, Jobs::Redis(s)) => dashboard(&cli, Some(s.clone()), ops, rag, &settings).await,
+        (None, Jobs::Demo(s)) => dashboard(&cli, Some(s.clone()), ops, rag, &settings).await,
+        (None, Jobs::None) if ops.configured() != OpsConfigured::default() || rag.is_some() => {
+            dashboard(&cli, None::<Arc<DemoPlatform>>, ops, rag, &settings).await
         }
         (None, Jobs::None) => Ok(no_source(&settings)),
     };
@@ -187,6 +201,16 @@ fn make_jobs(demo: Option<&DemoPlatform>, settings: &Settings) -> anyhow::Result
     })
     .map_err(|e| anyhow::anyhow!("contexts.{}.redis_url: {e}", settings.context_name))?;
     Ok(Jobs::Redis(Arc::new(client)))
+}
+
+/// The knowledge base's client (connecting lazily), the demo's, or none.
+fn make_rag(demo: Option<&DemoPlatform>, settings: &Settings) -> anyhow::Result<Option<RagSource>> {
+    if let Some(d) = demo {
+        return Ok(Some(RagSource::Demo(d.clone())));
+    }
+    let client = RagClient::from_settings(settings)
+        .map_err(|e| anyhow::anyhow!("contexts.{}.knowledge_base: {e}", settings.context_name))?;
+    Ok(client.map(|c| RagSource::Real(Arc::new(c))))
 }
 
 /// The real clients of everything the context configures.
@@ -235,14 +259,19 @@ async fn dashboard<S: JobSource>(
     cli: &Cli,
     source: Option<Arc<S>>,
     ops: OpsSource,
+    rag: Option<RagSource>,
     settings: &Settings,
 ) -> anyhow::Result<ExitCode> {
     let name = source.as_ref().map(|s| s.name().to_string()).unwrap_or_default();
     let (mut app, theme) = new_app(cli, settings, &name)?;
     app.jobs_configured = source.is_some();
     app.ops = OpsState::new(ops.configured(), settings.context.alert_group_by.clone());
+    if let Some(r) = &rag {
+        let d = r.defaults();
+        app.rag = RagState::new(true, d.top_k, d.threshold);
+    }
     if let Some(format) = cli.snapshot {
-        return snapshot(cli, source, ops, app, &theme, settings, format).await;
+        return snapshot(cli, source, ops, rag, app, &theme, settings, format).await;
     }
     if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
         anyhow::bail!("stdout is not a terminal: use `mcptop status` or `--snapshot` for headless output");
@@ -257,7 +286,7 @@ async fn dashboard<S: JobSource>(
         }),
         OpsSource::Demo(_) => None,
     };
-    let exit = crate::tui::run(source, ops, actions, app, theme, runtime_options(settings)).await?;
+    let exit = crate::tui::run(source, ops, rag, actions, app, theme, runtime_options(settings)).await?;
     tracing::info!(?exit, "stopped");
     Ok(match exit {
         crate::tui::Exit::Quit => ExitCode::SUCCESS,
@@ -268,10 +297,12 @@ async fn dashboard<S: JobSource>(
 }
 
 /// Wait (bounded) until the queue and job feeds have answered, then print one frame.
+#[allow(clippy::too_many_arguments)]
 async fn snapshot<S: JobSource>(
     cli: &Cli,
     source: Option<Arc<S>>,
     ops: OpsSource,
+    rag: Option<RagSource>,
     mut app: App,
     theme: &Theme,
     settings: &Settings,
@@ -285,7 +316,8 @@ async fn snapshot<S: JobSource>(
     app.update(crate::tui::app::Msg::Resized { width: w, height: h });
     let (tx, mut rx) = mpsc::channel(64);
     let handle = source.map(|s| runtime::spawn(s, runtime_options(settings), app.initial_query(), tx.clone()));
-    let _ops = runtime::spawn_ops(ops, runtime_options(settings), tx);
+    let _ops = runtime::spawn_ops(ops, runtime_options(settings), tx.clone());
+    let rag = rag.map(|r| runtime::spawn_rag(r, runtime_options(settings), tx));
     let deadline = tokio::time::Instant::now() + settings.context.timeout() * 2;
     // Every configured feed has answered, with data or with an error.
     let settled = |a: &App| {
@@ -295,13 +327,23 @@ async fn snapshot<S: JobSource>(
             && (!c.services || !a.ops.services.is_loading())
             && (!c.targets || !a.ops.targets.is_loading())
             && (!c.alerts || !a.ops.alerts.is_loading())
+            && (!a.rag.searchable || !a.rag.stats.is_loading())
+            && (a.rag.followed_job().is_none() || !a.rag.job_hits.is_loading())
+            && a.rag.pending.is_none()
     };
     while !settled(&app) {
         match tokio::time::timeout_at(deadline, rx.recv()).await {
             Ok(Some(m)) => {
                 for e in app.update(crate::tui::app::Msg::Source(m)) {
-                    if let (crate::tui::app::Effect::FetchJobs(q), Some(h)) = (e, handle.as_ref()) {
-                        h.set_jobs_query(q);
+                    match e {
+                        crate::tui::app::Effect::FetchJobs(q) => {
+                            handle.iter().for_each(|h| h.set_jobs_query(q.clone()))
+                        }
+                        crate::tui::app::Effect::FollowDetail(id) => {
+                            handle.iter().for_each(|h| h.set_detail(id.clone()))
+                        }
+                        crate::tui::app::Effect::RagSearch(r) => rag.iter().for_each(|h| h.search(r.clone())),
+                        _ => {}
                     }
                 }
             }

@@ -74,7 +74,9 @@ impl EmbedClient {
         resp.data.sort_by_key(|d| d.index);
         match resp.data.into_iter().next().map(|d| d.embedding) {
             Some(OpenAiVector::Floats(v)) => checked(v),
-            Some(OpenAiVector::Base64(_)) => Err(SourceError::Decode("a base64 embedding; mcptop asks for float".into())),
+            Some(OpenAiVector::Base64(_)) => {
+                Err(SourceError::Decode("a base64 embedding; mcptop asks for float".into()))
+            }
             None => Err(SourceError::Decode("no embedding in data".into())),
         }
     }

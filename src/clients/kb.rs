@@ -10,8 +10,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pgvector::Vector;
-use sqlx::{AssertSqlSafe, Row};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+use sqlx::{AssertSqlSafe, Row};
 use tokio::sync::Mutex;
 
 use crate::config::KbColumns;
@@ -96,7 +96,14 @@ impl KnowledgeBase {
         );
         // Identifiers only, checked by the config and quoted; every value is bound.
         let count_sql = format!("SELECT count(*) FROM {table_sql}").into();
-        Ok(KnowledgeBase { pool, settings, table_sql, search_sql: search_sql.into(), count_sql, shape: Mutex::new(None) })
+        Ok(KnowledgeBase {
+            pool,
+            settings,
+            table_sql,
+            search_sql: search_sql.into(),
+            count_sql,
+            shape: Mutex::new(None),
+        })
     }
 
     /// The search statement: `$1` the query vector, `$2` top_k, `$3` the longest text kept.
@@ -242,7 +249,9 @@ impl KnowledgeBase {
                 let msg = clean_line(db.message());
                 match db.code().as_deref() {
                     Some("42P01") => RagError::TableMissing { table: s.table.clone(), database: "?".into() },
-                    Some("57014") => RagError::Timeout { what: "the query (statement_timeout)", ms: s.timeout.as_millis() as u64 },
+                    Some("57014") => {
+                        RagError::Timeout { what: "the query (statement_timeout)", ms: s.timeout.as_millis() as u64 }
+                    }
                     // pgvector: "different vector dimensions {column} and {query}".
                     _ if msg.contains("different vector dimensions") => {
                         let n: Vec<usize> = msg.split(' ').filter_map(|w| w.parse().ok()).collect();
@@ -253,10 +262,9 @@ impl KnowledgeBase {
                     _ => RagError::Database(msg),
                 }
             }
-            sqlx::Error::PoolTimedOut => RagError::Connect(format!(
-                "no connection to PostgreSQL within {} ms",
-                s.timeout.as_millis()
-            )),
+            sqlx::Error::PoolTimedOut => {
+                RagError::Connect(format!("no connection to PostgreSQL within {} ms", s.timeout.as_millis()))
+            }
             sqlx::Error::Io(io) => RagError::Connect(clean_line(&io.to_string())),
             sqlx::Error::Tls(t) => RagError::Connect(format!("TLS: {}", clean_line(&t.to_string()))),
             other => RagError::Database(clean_line(&other.to_string())),

@@ -70,4 +70,3 @@ pub const ALERTS: &[(&str, &str, &str, &str, &str)] = &[
 
 pub const SEVERITIES: &[&str] =
     &["critical", "high", "high", "medium", "medium", "medium", "low", "Kritisch", "Mittel"];
-

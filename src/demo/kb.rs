@@ -13,26 +13,89 @@ pub const DIMENSIONS: usize = 768;
 
 /// (text, source, reference)
 pub const ENTRIES: &[(&str, &str, &str)] = &[
-    ("INC-2291: /var full on db-02 after a logrotate change; fixed by restoring the compress option and rotating /var/log", "zammad", "#2291"),
-    ("RUNBOOK disk full: find big files with du -xh /var | sort -h, rotate and compress logs, extend the volume if above 90%", "wiki", "runbooks/DiskFull"),
-    ("INC-1873: CPU pinned at 100% by a backup cron overlapping with vacuum on db-01; moved the cron to 03:30", "postmortem", "PM-1873"),
-    ("RUNBOOK high CPU: find the process with top, check cron jobs, throttle or stop the runaway job", "wiki", "runbooks/HighCPU"),
-    ("RUNBOOK service down 503: restart the upstream pool without dropping sessions, then raise its connection limit", "wiki", "runbooks/ServiceDown"),
-    ("INC-2410: SSH brute force from a botnet against fw-edge-1, banned via CrowdSec; SSH port closed to the internet", "zammad", "#2410"),
-    ("INC-2002: worker memory leak in the PDF renderer; memory pressure on web-02 until the worker was restarted", "postmortem", "PM-2002"),
-    ("RUNBOOK certificate expiring: renew by hand with certbot --manual, then fix the DNS challenge credentials", "wiki", "runbooks/CertExpiring"),
-    ("INC-2377: replication lag of 15 minutes on db-02 caused by a long analytical query on the replica; reports moved", "zammad", "#2377"),
+    (
+        "INC-2291: /var full on db-02 after a logrotate change; fixed by restoring the compress option and rotating /var/log",
+        "zammad",
+        "#2291",
+    ),
+    (
+        "RUNBOOK disk full: find big files with du -xh /var | sort -h, rotate and compress logs, extend the volume if above 90%",
+        "wiki",
+        "runbooks/DiskFull",
+    ),
+    (
+        "INC-1873: CPU pinned at 100% by a backup cron overlapping with vacuum on db-01; moved the cron to 03:30",
+        "postmortem",
+        "PM-1873",
+    ),
+    (
+        "RUNBOOK high CPU: find the process with top, check cron jobs, throttle or stop the runaway job",
+        "wiki",
+        "runbooks/HighCPU",
+    ),
+    (
+        "RUNBOOK service down 503: restart the upstream pool without dropping sessions, then raise its connection limit",
+        "wiki",
+        "runbooks/ServiceDown",
+    ),
+    (
+        "INC-2410: SSH brute force from a botnet against fw-edge-1, banned via CrowdSec; SSH port closed to the internet",
+        "zammad",
+        "#2410",
+    ),
+    (
+        "INC-2002: worker memory leak in the PDF renderer; memory pressure on web-02 until the worker was restarted",
+        "postmortem",
+        "PM-2002",
+    ),
+    (
+        "RUNBOOK certificate expiring: renew by hand with certbot --manual, then fix the DNS challenge credentials",
+        "wiki",
+        "runbooks/CertExpiring",
+    ),
+    (
+        "INC-2377: replication lag of 15 minutes on db-02 caused by a long analytical query on the replica; reports moved",
+        "zammad",
+        "#2377",
+    ),
     ("INC-2455: scrape target down after a firewall change on k8s-node-2 blocked port 9100", "zammad", "#2455"),
-    ("INC-2468: analysis queue backlog above 50 jobs while Ollama was loading a model; workers waited on LiteLLM timeouts", "postmortem", "PM-2468"),
-    ("RUNBOOK queue backlog: check the LLM workers, LiteLLM and Ollama health; scale workers or pause low-priority sources", "wiki", "runbooks/QueueBacklog"),
-    ("INC-2104: mail-01 disk full from a mail loop; deleted the loop's messages and added a rate limit", "zammad", "#2104"),
-    ("INC-2190: TLS certificate on web-01 expired over a weekend; renewal failed on the DNS challenge", "postmortem", "PM-2190"),
-    ("INC-2333: high memory on backup-01 during a full backup; swap thrashing slowed the database dumps", "zammad", "#2333"),
-    ("RUNBOOK replication lag: cancel long queries on the replica, check network between primary and replica", "wiki", "runbooks/ReplicationLag"),
+    (
+        "INC-2468: analysis queue backlog above 50 jobs while Ollama was loading a model; workers waited on LiteLLM timeouts",
+        "postmortem",
+        "PM-2468",
+    ),
+    (
+        "RUNBOOK queue backlog: check the LLM workers, LiteLLM and Ollama health; scale workers or pause low-priority sources",
+        "wiki",
+        "runbooks/QueueBacklog",
+    ),
+    (
+        "INC-2104: mail-01 disk full from a mail loop; deleted the loop's messages and added a rate limit",
+        "zammad",
+        "#2104",
+    ),
+    (
+        "INC-2190: TLS certificate on web-01 expired over a weekend; renewal failed on the DNS challenge",
+        "postmortem",
+        "PM-2190",
+    ),
+    (
+        "INC-2333: high memory on backup-01 during a full backup; swap thrashing slowed the database dumps",
+        "zammad",
+        "#2333",
+    ),
+    (
+        "RUNBOOK replication lag: cancel long queries on the replica, check network between primary and replica",
+        "wiki",
+        "runbooks/ReplicationLag",
+    ),
 ];
 
 /// Words too common to say anything about similarity.
-const STOP: &[&str] = &["a", "an", "the", "on", "of", "to", "in", "by", "and", "or", "is", "at", "for", "with", "after", "from", "then", "its", "was", "were", "be", "as", "it", "if", "than"];
+const STOP: &[&str] = &[
+    "a", "an", "the", "on", "of", "to", "in", "by", "and", "or", "is", "at", "for", "with", "after", "from", "then",
+    "its", "was", "were", "be", "as", "it", "if", "than",
+];
 
 /// The task prefixes nomic models expect, which say nothing about the text.
 pub const PREFIXES: &[&str] = &["search_query: ", "search_document: "];

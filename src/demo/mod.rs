@@ -365,7 +365,12 @@ impl DemoPlatform {
         kb::stats()
     }
 
-    pub fn kb_search(&self, query: &str, top_k: usize, threshold: f64) -> Result<crate::domain::RagSearch, crate::rag::RagError> {
+    pub fn kb_search(
+        &self,
+        query: &str,
+        top_k: usize,
+        threshold: f64,
+    ) -> Result<crate::domain::RagSearch, crate::rag::RagError> {
         kb::search(query, top_k, threshold, self.lock().now)
     }
 

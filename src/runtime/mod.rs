@@ -11,8 +11,11 @@ use futures_util::StreamExt;
 use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinHandle;
 
-use crate::domain::{AlertsSnapshot, Container, JobDetail, JobsPage, JobsQuery, QueueSnapshot, ServiceStatus, Target};
+use crate::domain::{
+    AlertsSnapshot, Container, JobDetail, JobsPage, JobsQuery, KbStats, QueueSnapshot, RagSearch, ServiceStatus, Target,
+};
 use crate::ops::OpsSource;
+use crate::rag::RagSource;
 use crate::source::{JobSource, SourceError};
 
 pub use poller::{Pace, backoff};
@@ -28,6 +31,8 @@ pub enum Feed {
     Services,
     Targets,
     Alerts,
+    /// The knowledge base's description (size, dimensions, index).
+    Knowledge,
 }
 
 /// What the runtime tells the UI.
@@ -61,6 +66,22 @@ pub enum SourceMsg {
     ContainerEventsState {
         connected: bool,
     },
+    KbStatsLoaded(KbStats, DateTime<Utc>),
+    /// The answer to a knowledge-base search request.
+    RagSearched {
+        request: RagRequest,
+        result: Result<RagSearch, String>,
+        at: DateTime<Utc>,
+    },
+}
+
+/// A knowledge-base search the UI asked for; `id` tells its answer from older ones.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RagRequest {
+    pub id: u64,
+    pub query: String,
+    pub top_k: usize,
+    pub threshold: f64,
 }
 
 /// Timing of the pollers.
@@ -241,6 +262,65 @@ pub fn spawn_ops(ops: OpsSource, opts: RuntimeOptions, tx: mpsc::Sender<SourceMs
         }));
     }
     Tasks { tasks, alerts_nudge }
+}
+
+/// The knowledge base's tasks: its description, re-read every 30 s, and searches, the latest
+/// request winning. They stop when this is dropped.
+pub struct RagHandle {
+    search: watch::Sender<Option<RagRequest>>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl RagHandle {
+    /// Search now; an answer to an older request still running is dropped by the UI (by id).
+    pub fn search(&self, request: RagRequest) {
+        self.search.send_replace(Some(request));
+    }
+}
+
+impl Drop for RagHandle {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+/// Longest a whole search may take: two embeddings calls (LiteLLM, then Ollama) and the query.
+const SEARCH_BUDGET: Duration = Duration::from_secs(30);
+
+pub fn spawn_rag(rag: RagSource, opts: RuntimeOptions, tx: mpsc::Sender<SourceMsg>) -> RagHandle {
+    let stats_opts = RuntimeOptions { timeout: opts.timeout * 2, ..opts };
+    let pace =
+        move |_: Option<&()>| Pace { interval: Duration::from_secs(30).max(opts.interval), min_gap: opts.min_gap };
+    let r = rag.clone();
+    let stats =
+        poller::spawn(Feed::Knowledge, stats_opts, Arc::new(Notify::new()), tx.clone(), None, pace, move |_| {
+            let r = r.clone();
+            async move {
+                r.stats()
+                    .await
+                    .map(|s| Some(SourceMsg::KbStatsLoaded(s, Utc::now())))
+                    .map_err(|e| SourceError::Server(e.to_string()))
+            }
+        });
+    let (search, mut requests) = watch::channel(None::<RagRequest>);
+    let searches = tokio::spawn(async move {
+        while requests.changed().await.is_ok() {
+            let Some(request) = requests.borrow_and_update().clone() else { continue };
+            let result =
+                match tokio::time::timeout(SEARCH_BUDGET, rag.search(&request.query, request.top_k, request.threshold))
+                    .await
+                {
+                    Ok(r) => r.map_err(|e| e.to_string()),
+                    Err(_) => Err(format!("the search took longer than {} s", SEARCH_BUDGET.as_secs())),
+                };
+            if tx.send(SourceMsg::RagSearched { request, result, at: Utc::now() }).await.is_err() {
+                return;
+            }
+        }
+    });
+    RagHandle { search, tasks: vec![stats, searches] }
 }
 
 async fn container_events_task(ops: OpsSource, opts: RuntimeOptions, nudge: Arc<Notify>, tx: mpsc::Sender<SourceMsg>) {

@@ -13,10 +13,11 @@ use super::layout;
 use super::loadable::Loadable;
 use super::ops_state::{OpsDetail, OpsState};
 use super::popup::{Popup, PopupOutcome, SilenceForm};
+use super::rag_state::{Follow, RagState, Subject, alert_query};
 use crate::actions::silence::matchers_for;
 use crate::actions::{ActionError, ActionRequest};
 use crate::domain::{JobDetail, JobsPage, JobsQuery, QueueSnapshot};
-use crate::runtime::{Feed, SourceMsg};
+use crate::runtime::{Feed, RagRequest, SourceMsg};
 
 /// The panes, in focus order. Number keys focus them by position.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -56,6 +57,8 @@ impl PaneId {
 pub enum Mode {
     Normal,
     Filter,
+    /// Typing a knowledge-base query.
+    RagQuery,
     Help,
     Detail,
 }
@@ -86,6 +89,8 @@ pub enum Effect {
     RunAction(ActionRequest),
     /// Fetch alerts now (after a silence changed them).
     RefreshAlerts,
+    /// Search the knowledge base.
+    RagSearch(RagRequest),
     Quit,
 }
 
@@ -178,6 +183,10 @@ pub struct App {
     /// Which pane the filter being typed applies to (Jobs or Alerts).
     pub filter_target: PaneId,
     pub ops: OpsState,
+    pub rag: RagState,
+    /// The knowledge-base query being typed, and where ↑/↓ are in the recent queries.
+    pub rag_input: TextArea<'static>,
+    rag_history_pos: Option<usize>,
     /// Whether a job queue (Redis or the demo) is configured; if not, Queue and Jobs say so.
     pub jobs_configured: bool,
     pub popup: Option<Popup>,
@@ -209,6 +218,9 @@ impl App {
             filter_input: TextArea::default(),
             filter_target: PaneId::Jobs,
             ops: OpsState::default(),
+            rag: RagState::default(),
+            rag_input: TextArea::default(),
+            rag_history_pos: None,
             jobs_configured: true,
             popup: None,
             toast: None,
@@ -224,6 +236,12 @@ impl App {
 
     /// Apply one message. Returns what the event loop must do.
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        let mut effects = self.apply(msg);
+        effects.extend(self.sync_rag());
+        effects
+    }
+
+    fn apply(&mut self, msg: Msg) -> Vec<Effect> {
         match msg {
             Msg::Tick(now) => {
                 self.now = now;
@@ -253,7 +271,7 @@ impl App {
     }
 
     fn on_source(&mut self, msg: SourceMsg) -> Vec<Effect> {
-        if self.ops.on_source(&msg) {
+        if self.ops.on_source(&msg) || self.rag.on_source(&msg) {
             return vec![];
         }
         match msg {
@@ -279,6 +297,7 @@ impl App {
                 self.view.refetch_if_needed().into_iter().map(Effect::FetchJobs).collect()
             }
             SourceMsg::DetailLoaded { id, detail, at } => {
+                self.rag.on_detail(&id, detail.as_deref(), at);
                 if let Some(d) = self.detail.as_mut().filter(|d| d.id == id) {
                     d.data.loaded(detail.map(|b| *b), at);
                 }
@@ -290,6 +309,7 @@ impl App {
                     Feed::Queues => self.queues.failed(message, at, retry_at),
                     Feed::Jobs => self.jobs.failed(message, at, retry_at),
                     Feed::Detail => {
+                        self.rag.on_detail_failed(message.clone(), at, retry_at);
                         if let Some(d) = self.detail.as_mut() {
                             d.data.failed(message, at, retry_at);
                         }
@@ -335,6 +355,7 @@ impl App {
                 vec![]
             }
             Mode::Filter => self.on_filter_key(key),
+            Mode::RagQuery => self.on_rag_query_key(key),
             Mode::Detail | Mode::Normal => match self.keymap.action(&key) {
                 Some(action) => self.on_action(action),
                 None => vec![],
@@ -359,6 +380,73 @@ impl App {
                 self.apply_filter(text)
             }
         }
+    }
+
+    fn on_rag_query_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let history = &self.rag.history;
+        let recall = match key.code {
+            KeyCode::Enter => {
+                let text = self.rag_input.lines().first().cloned().unwrap_or_default();
+                self.mode = Mode::Normal;
+                self.rag_input = TextArea::default();
+                self.focus = PaneId::Rag;
+                return self.rag.submit(&text, self.now).into_iter().map(Effect::RagSearch).collect();
+            }
+            KeyCode::Esc => {
+                self.mode = Mode::Normal;
+                self.rag_input = TextArea::default();
+                return vec![];
+            }
+            KeyCode::Up if !history.is_empty() => {
+                Some(self.rag_history_pos.map_or(history.len() - 1, |p| p.saturating_sub(1)))
+            }
+            KeyCode::Down => match self.rag_history_pos {
+                Some(p) if p + 1 < history.len() => Some(p + 1),
+                _ => None,
+            },
+            _ => {
+                self.rag_input.input(key);
+                return vec![];
+            }
+        };
+        self.rag_history_pos = recall;
+        let text = recall.and_then(|i| history.get(i)).cloned().unwrap_or_default();
+        self.rag_input = TextArea::new(vec![text]);
+        self.rag_input.move_cursor(ratatui_textarea::CursorMove::End);
+        vec![]
+    }
+
+    /// Open the knowledge-base query box.
+    fn open_rag_query(&mut self) -> Vec<Effect> {
+        self.rag_input = TextArea::default();
+        self.rag_history_pos = None;
+        self.mode = Mode::RagQuery;
+        vec![]
+    }
+
+    /// Point the RAG pane at what the operator is looking at: the selected job or alert.
+    fn sync_rag(&mut self) -> Vec<Effect> {
+        let subject = match self.rag.follow {
+            Follow::Jobs => self.view.selected_id().map(Subject::Job),
+            Follow::Alerts => self.ops.selected_alert().map(|a| Subject::Alert {
+                fingerprint: a.fingerprint.clone(),
+                name: a.name().to_string(),
+                query: alert_query(a),
+            }),
+            Follow::Query => None,
+        };
+        let Some(subject) = subject else { return vec![] };
+        if self.rag.is_current(&subject) {
+            return vec![];
+        }
+        let was = self.rag.followed_job().map(String::from);
+        let mut effects: Vec<Effect> =
+            self.rag.set_subject(subject, self.now).into_iter().map(Effect::RagSearch).collect();
+        let now_following = self.rag.followed_job().map(String::from);
+        if self.detail.is_none() && now_following != was {
+            effects.push(Effect::FollowDetail(now_following));
+        }
+        effects
     }
 
     fn apply_filter(&mut self, text: String) -> Vec<Effect> {
@@ -405,6 +493,9 @@ impl App {
         if matches!(self.focus, PaneId::Alerts | PaneId::Health) && self.move_ops(action) {
             return vec![];
         }
+        if self.focus == PaneId::Rag && self.move_rag(action) {
+            return vec![];
+        }
         let in_jobs = self.focus == PaneId::Jobs;
         let fetch = |q: Option<JobsQuery>| q.into_iter().map(Effect::FetchJobs).collect::<Vec<_>>();
         match action {
@@ -439,6 +530,11 @@ impl App {
                 self.zoomed = !self.zoomed;
                 self.relayout()
             }
+            Action::Filter if self.focus == PaneId::Rag => self.open_rag_query(),
+            Action::SearchKb => {
+                self.focus = PaneId::Rag;
+                self.open_rag_query()
+            }
             Action::Filter => {
                 if self.focus != PaneId::Alerts {
                     self.focus = PaneId::Jobs;
@@ -460,6 +556,9 @@ impl App {
             }
             Action::Open if self.focus == PaneId::Alerts => {
                 self.open_ops(self.ops.selected_alert().map(|a| OpsDetail::Alert(a.fingerprint.clone())))
+            }
+            Action::Open if self.focus == PaneId::Rag => {
+                self.open_ops(self.rag.selected_hit().map(|h| OpsDetail::Hit(Box::new(h.clone()))))
             }
             Action::Open if self.focus == PaneId::Health => {
                 self.open_ops(self.ops.selected_container().map(|c| OpsDetail::Container(c.id.clone())))
@@ -545,7 +644,8 @@ impl App {
             Action::Back | Action::Open => {
                 self.detail = None;
                 self.mode = Mode::Normal;
-                vec![Effect::FollowDetail(None)]
+                // The RAG pane may still want the selected job's stored hits.
+                vec![Effect::FollowDetail(self.rag.followed_job().map(String::from))]
             }
             Action::Quit => {
                 self.quit = true;
@@ -579,8 +679,29 @@ impl App {
         }
     }
 
+    /// Movement among the RAG pane's hits.
+    fn move_rag(&mut self, action: Action) -> bool {
+        let rows = self.pane_rows(PaneId::Rag).saturating_sub(2).max(1);
+        let delta = match action {
+            Action::Down => 1,
+            Action::Up => -1,
+            Action::PageDown => rows as isize,
+            Action::PageUp => -(rows as isize),
+            Action::Top => isize::MIN / 2,
+            Action::Bottom => isize::MAX / 2,
+            _ => return false,
+        };
+        self.rag.move_cursor(delta, rows);
+        true
+    }
+
     fn focus(&mut self, pane: PaneId) -> Vec<Effect> {
         self.focus = pane;
+        match pane {
+            PaneId::Jobs => self.rag.follow = Follow::Jobs,
+            PaneId::Alerts => self.rag.follow = Follow::Alerts,
+            _ => {}
+        }
         if self.zoomed { self.relayout() } else { vec![] }
     }
 }

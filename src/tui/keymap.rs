@@ -35,11 +35,12 @@ pub enum Action {
     Silence,
     Ack,
     Expire,
+    SearchKb,
 }
 
 impl Action {
     /// Every action, with its default keys and the help text, in help-screen order.
-    pub const DEFAULTS: [(Action, &'static [&'static str], &'static str); 25] = [
+    pub const DEFAULTS: [(Action, &'static [&'static str], &'static str); 26] = [
         (Action::Down, &["j", "down"], "move down"),
         (Action::Up, &["k", "up"], "move up"),
         (Action::PageDown, &["pgdown", "ctrl-d"], "page down"),
@@ -56,13 +57,14 @@ impl Action {
         (Action::FocusApprovals, &["6"], "focus Approvals"),
         (Action::FocusBackups, &["7"], "focus Backups"),
         (Action::Zoom, &["z", "+"], "zoom the focused pane"),
-        (Action::Filter, &["/"], "filter jobs (id, host, text) or alerts (labels, summary)"),
+        (Action::Filter, &["/"], "filter jobs or alerts; in RAG hits, search the knowledge base"),
         (Action::ToggleFailures, &["f"], "failures only"),
         (Action::Open, &["enter"], "open details"),
         (Action::Back, &["esc"], "back / clear filter"),
         (Action::Silence, &["s"], "silence the selected alert (form)"),
         (Action::Ack, &["a"], "ack the selected alert (short silence)"),
         (Action::Expire, &["x"], "expire the silence on the selected alert"),
+        (Action::SearchKb, &["K"], "search the knowledge base (↑/↓ recall recent queries)"),
         (Action::Help, &["?"], "help"),
         (Action::Quit, &["q"], "quit (Ctrl-C always quits)"),
     ];

@@ -10,6 +10,7 @@ pub mod loadable;
 pub mod ops_state;
 pub mod panes;
 pub mod popup;
+pub mod rag_state;
 pub mod render;
 pub mod svg;
 pub mod theme;
@@ -49,6 +50,7 @@ pub enum Exit {
 pub async fn run<S: JobSource>(
     source: Option<Arc<S>>,
     ops: crate::ops::OpsSource,
+    rag: Option<crate::rag::RagSource>,
     actions: Option<Actions>,
     mut app: App,
     theme: Theme,
@@ -66,7 +68,8 @@ pub async fn run<S: JobSource>(
         let (done_tx, mut done_rx) = mpsc::channel(16);
         let effects = Effects {
             jobs: source.map(|s| runtime::spawn(s, opts, app.initial_query(), tx.clone())),
-            ops: runtime::spawn_ops(ops, opts, tx),
+            ops: runtime::spawn_ops(ops, opts, tx.clone()),
+            rag: rag.map(|r| runtime::spawn_rag(r, opts, tx)),
             actions,
             done: done_tx,
         };
@@ -112,6 +115,7 @@ pub async fn run<S: JobSource>(
 struct Effects {
     jobs: Option<RuntimeHandle>,
     ops: runtime::Tasks,
+    rag: Option<runtime::RagHandle>,
     actions: Option<Actions>,
     done: mpsc::Sender<Msg>,
 }
@@ -125,6 +129,7 @@ impl Effects {
                 Effect::FetchJobs(q) => self.jobs.iter().for_each(|h| h.set_jobs_query(q.clone())),
                 Effect::FollowDetail(id) => self.jobs.iter().for_each(|h| h.set_detail(id.clone())),
                 Effect::RefreshAlerts => self.ops.refresh_alerts(),
+                Effect::RagSearch(r) => self.rag.iter().for_each(|h| h.search(r.clone())),
                 Effect::RunAction(request) => self.run_action(request),
                 Effect::Quit => app.quit = true,
             }

@@ -47,6 +47,8 @@ impl Cursor {
 pub enum OpsDetail {
     Alert(String),
     Container(String),
+    /// A knowledge-base hit, as it was when opened.
+    Hit(Box<crate::domain::RagHit>),
 }
 
 #[derive(Debug, Default)]

@@ -24,6 +24,9 @@ pub fn draw(f: &mut Frame, app: &App, ctx: &RenderCtx<'_>) {
                 PaneId::Jobs if app.jobs_configured => panes::jobs::render(f, *area, ctx, app, focused),
                 PaneId::Health if health_configured(app) => panes::health::render(f, *area, ctx, app, focused),
                 PaneId::Alerts if app.ops.configured.alerts => panes::alerts::render(f, *area, ctx, app, focused),
+                PaneId::Rag if app.rag.searchable || app.jobs_configured => {
+                    panes::rag::render(f, *area, ctx, app, focused)
+                }
                 other => panes::placeholder::render(f, *area, ctx, *other, focused),
             }
         }

@@ -36,6 +36,8 @@ pub struct Service {
     pub port: u16,
     child: Option<Child>,
     pub dir: tempfile::TempDir,
+    /// The signal that stops it quickly (`TERM`; PostgreSQL's fast shutdown is `INT`).
+    pub stop_signal: &'static str,
 }
 
 impl Service {
@@ -54,7 +56,7 @@ impl Service {
             .stderr(log)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
-        let mut svc = Service { name, port, child: Some(child), dir };
+        let mut svc = Service { name, port, child: Some(child), dir, stop_signal: "TERM" };
         svc.wait_ready(ready);
         svc
     }
@@ -86,10 +88,10 @@ impl Service {
         self.child.as_ref().map(|c| c.id())
     }
 
-    /// Stop by pid: SIGTERM, wait up to 10 s, then SIGKILL. Always reaps the child.
+    /// Stop by pid: the stop signal, wait up to 10 s, then SIGKILL. Always reaps the child.
     pub fn stop(&mut self) {
         let Some(mut child) = self.child.take() else { return };
-        let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+        let _ = Command::new("kill").arg(format!("-{}", self.stop_signal)).arg(child.id().to_string()).status();
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = child.try_wait() {
@@ -107,6 +109,9 @@ impl Drop for Service {
         self.stop();
     }
 }
+
+pub mod embeddings;
+pub mod postgres;
 
 /// A real redis-server.
 pub struct Redis {

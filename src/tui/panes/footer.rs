@@ -21,16 +21,35 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App) {
         f.render_widget(&app.filter_input, input);
         return;
     }
+    if app.mode == Mode::RagQuery {
+        let [label, input] = ratatui::layout::Layout::horizontal([
+            ratatui::layout::Constraint::Length(12),
+            ratatui::layout::Constraint::Min(1),
+        ])
+        .areas(area);
+        f.render_widget(Paragraph::new(Span::styled(" search KB: ", t.key)), label);
+        f.render_widget(&app.rag_input, input);
+        return;
+    }
     if let Some(toast) = app.toast.as_ref().filter(|t| (ctx.now - t.at).num_seconds() < 8) {
         let style = if toast.ok { t.ok } else { t.error };
         f.render_widget(Paragraph::new(Span::styled(format!(" {}", toast.text), style)), area);
         return;
     }
     let alerts_focused = app.focus == crate::tui::app::PaneId::Alerts && app.ops.configured.alerts;
+    let rag_focused = app.focus == crate::tui::app::PaneId::Rag;
     let hints: &[(Action, &str)] = match app.mode {
         Mode::Detail => {
             &[(Action::Back, "back"), (Action::Down, "scroll"), (Action::Help, "help"), (Action::Quit, "quit")]
         }
+        _ if rag_focused => &[
+            (Action::Quit, "quit"),
+            (Action::Help, "help"),
+            (Action::SearchKb, "search KB"),
+            (Action::Open, "full text"),
+            (Action::Zoom, "zoom"),
+            (Action::NextPane, "pane"),
+        ],
         _ if alerts_focused && !app.read_only => &[
             (Action::Quit, "quit"),
             (Action::Help, "help"),

@@ -11,6 +11,7 @@ pub mod jobs;
 pub mod ops_detail;
 pub mod placeholder;
 pub mod queue;
+pub mod rag;
 
 use chrono::{DateTime, Utc};
 use ratatui::layout::Rect;

@@ -50,6 +50,22 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, ops: &OpsState, de
             }
             format!(" Alert {fp} ")
         }
+        OpsDetail::Hit(h) => {
+            let score = h.score.map(|s| format!("{s:.3}")).unwrap_or_else(|| "unknown".into());
+            lines.extend(kv(ctx, "similarity", Some(&score)));
+            lines.extend(kv(ctx, "source", h.source().as_deref()));
+            lines.push(section(ctx, "Metadata"));
+            let meta = h.metadata_pairs();
+            if meta.is_empty() {
+                lines.push(Line::styled("none", t.muted));
+            }
+            for (k, v) in meta {
+                lines.extend(kv(ctx, &k, Some(&v)));
+            }
+            lines.push(section(ctx, "Text"));
+            lines.extend(h.full_text().split('\n').map(|l| Line::styled(l.to_string(), t.text)));
+            format!(" Knowledge-base entry {} ", h.id_label())
+        }
         OpsDetail::Container(id) => {
             match ops.containers.data.as_ref().and_then(|c| c.iter().find(|c| &c.id == id)) {
                 None => lines.push(Line::styled("this container no longer exists", t.warn)),

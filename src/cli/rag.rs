@@ -1,0 +1,132 @@
+//! `mcptop rag search` and `mcptop rag stats`: the knowledge base without a TTY.
+
+use std::fmt::Write;
+use std::process::ExitCode;
+
+use clap::Subcommand;
+
+use super::Output;
+use crate::domain::rag::{KbStats, RagSearch};
+use crate::domain::text::clean_line;
+use crate::rag::RagSource;
+
+#[derive(Debug, Subcommand)]
+pub enum RagCommand {
+    /// Embed QUERY and show the most similar knowledge-base entries; exit 1 if the search failed.
+    Search {
+        query: String,
+        /// How many nearest entries to fetch (default: the context's top_k, 5).
+        #[arg(long)]
+        top_k: Option<usize>,
+        /// Lowest similarity shown, 1 − cosine distance (default: the context's threshold, 0.7).
+        #[arg(long)]
+        threshold: Option<f64>,
+    },
+    /// Size, dimensions and index of the knowledge base; exit 1 if it cannot be read.
+    Stats,
+}
+
+pub async fn run(
+    command: &RagCommand,
+    rag: Option<&RagSource>,
+    context: &str,
+    output: Output,
+) -> anyhow::Result<ExitCode> {
+    let Some(rag) = rag else {
+        eprintln!(
+            "mcptop: no knowledge_base configured for context {context:?} (see config/mcptop.example.toml), or try --demo"
+        );
+        return Ok(ExitCode::from(2));
+    };
+    match command {
+        RagCommand::Search { query, top_k, threshold } => {
+            let d = rag.defaults();
+            let top_k = top_k.unwrap_or(d.top_k);
+            if !(1..=1000).contains(&top_k) {
+                anyhow::bail!("--top-k must be between 1 and 1000");
+            }
+            let threshold = threshold.unwrap_or(d.threshold);
+            if !(-1.0..=1.0).contains(&threshold) {
+                anyhow::bail!("--threshold must be a cosine similarity between -1 and 1");
+            }
+            match rag.search(query, top_k, threshold).await {
+                Ok(s) => {
+                    match output {
+                        Output::Table => print!("{}", search_table(&s)),
+                        Output::Json => println!("{}", serde_json::to_string_pretty(&s)?),
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("mcptop: knowledge-base search failed: {e}");
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
+        RagCommand::Stats => match rag.stats().await {
+            Ok(s) => {
+                match output {
+                    Output::Table => print!("{}", stats_table(&s)),
+                    Output::Json => println!("{}", serde_json::to_string_pretty(&s)?),
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => {
+                eprintln!("mcptop: knowledge base: {e}");
+                Ok(ExitCode::from(1))
+            }
+        },
+    }
+}
+
+fn search_table(s: &RagSearch) -> String {
+    let mut out = String::new();
+    let via = match &s.fallback_reason {
+        Some(why) => format!("{} (fallback: {why})", s.embedder.name()),
+        None => s.embedder.name().to_string(),
+    };
+    let _ = writeln!(
+        out,
+        "query {:?} · top {} · threshold {:.2} · via {via} · embed {} ms · db {} ms",
+        clean_line(&s.query),
+        s.top_k,
+        s.threshold,
+        s.embed_ms,
+        s.db_ms
+    );
+    if s.hits.is_empty() {
+        let _ = writeln!(out, "no hits at or above {:.2} ({} candidates below it)", s.threshold, s.candidates);
+        return out;
+    }
+    let _ = writeln!(out, "{:<6} {:<10} {:<12} TEXT", "SCORE", "ID", "SOURCE");
+    for h in &s.hits {
+        let score = h.score.map(|s| format!("{s:.3}")).unwrap_or_else(|| "?".into());
+        let _ = writeln!(
+            out,
+            "{score:<6} {:<10} {:<12} {}",
+            h.id_label(),
+            h.source().unwrap_or_else(|| "-".into()),
+            crate::domain::text::ellipsize(&h.snippet(), 100)
+        );
+    }
+    let _ = writeln!(out, "{} of {} candidates at or above {:.2}", s.hits.len(), s.candidates, s.threshold);
+    out
+}
+
+fn stats_table(s: &KbStats) -> String {
+    let rows = match (s.rows, s.rows_estimated) {
+        (Some(n), true) => format!("~{n} (estimate from the catalog)"),
+        (Some(n), false) => n.to_string(),
+        (None, _) => "unknown".into(),
+    };
+    let mut out = String::new();
+    let _ = writeln!(out, "table       {}", clean_line(&s.table));
+    let _ = writeln!(out, "rows        {rows}");
+    let _ = writeln!(out, "dimensions  {}", s.dimensions.map(|d| d.to_string()).unwrap_or_else(|| "unknown".into()));
+    let _ = writeln!(out, "index       {}", s.index.clone().unwrap_or_else(|| "none".into()));
+    if let Some(note) = &s.index_note {
+        let _ = writeln!(out, "note        {note}");
+    }
+    let _ = writeln!(out, "pgvector    {}", s.extension.clone().unwrap_or_else(|| "?".into()));
+    out
+}
