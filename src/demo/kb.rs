@@ -100,7 +100,7 @@ const STOP: &[&str] = &[
 /// The task prefixes nomic models expect, which say nothing about the text.
 pub const PREFIXES: &[&str] = &["search_query: ", "search_document: "];
 
-/// A unit vector from the words of `text`: each word adds ±1 at a place its hash picks.
+/// A unit vector from the words of `text`: each word adds ±(1..2) at a place its hash picks.
 pub fn toy_embedding(text: &str, dims: usize) -> Vec<f32> {
     let text = PREFIXES.iter().find_map(|p| text.strip_prefix(p)).unwrap_or(text);
     let mut v = vec![0f32; dims.max(1)];
@@ -108,8 +108,10 @@ pub fn toy_embedding(text: &str, dims: usize) -> Vec<f32> {
     for word in lower.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty() && !STOP.contains(w)) {
         // FNV-1a: stable across runs and platforms.
         let h = word.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3));
+        // A sign and a weight of 1–2 per word, so texts rarely tie exactly.
         let sign = if (h >> 40) & 1 == 0 { 1.0 } else { -1.0 };
-        v[(h % dims.max(1) as u64) as usize] += sign;
+        let weight = 1.0 + ((h >> 20) % 1000) as f32 / 1000.0;
+        v[(h % dims.max(1) as u64) as usize] += sign * weight;
     }
     let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
     if norm == 0.0 {
@@ -194,7 +196,7 @@ mod tests {
         let norm: f32 = q.iter().map(|x| x * x).sum();
         assert!((norm - 1.0).abs() < 1e-5);
         let hits = nearest("disk full on /var", 3);
-        assert_eq!(hits[0].id_label(), "101", "{hits:?}");
+        assert_eq!(hits[0].id_label(), "102", "the disk-full runbook: {hits:?}");
         assert!(hits.windows(2).all(|w| w[0].score >= w[1].score));
         assert!(search("  ", 5, 0.7, Utc::now()).is_err());
     }

@@ -46,7 +46,8 @@ fn enter_follows_the_selected_job_and_esc_stops() {
     key(&mut app, KeyCode::Char('j'));
     assert_eq!(key(&mut app, KeyCode::Enter), vec![Effect::FollowDetail(Some("j1".into()))]);
     assert_eq!(app.mode, Mode::Detail);
-    assert_eq!(key(&mut app, KeyCode::Esc), vec![Effect::FollowDetail(None)]);
+    // The detail view closes; the RAG pane still follows the selected job for its stored hits.
+    assert_eq!(key(&mut app, KeyCode::Esc), vec![Effect::FollowDetail(Some("j1".into()))]);
     assert_eq!(app.mode, Mode::Normal);
     assert!(app.detail.is_none());
 }
@@ -197,5 +198,136 @@ mod alert_actions {
         let effects = app.update(Msg::ActionDone { request: req, result: Err(ActionError::ReadOnly("x".into())) });
         assert_eq!(effects, vec![Effect::RefreshAlerts]);
         assert!(app.toast.as_ref().is_some_and(|t| !t.ok && t.text.contains("read-only")));
+    }
+}
+
+mod rag_pane {
+    use super::*;
+    use crate::domain::rag::{Embedder, KbStats, RagHit, RagSearch};
+    use crate::domain::{Alert, AlertState, AlertsSnapshot};
+    use crate::ops::OpsConfigured;
+
+    fn screen(app: &App) -> String {
+        let theme = crate::tui::theme::Theme::built_in("default");
+        crate::tui::svg::to_text(&crate::tui::render_to_buffer(app, &theme, 160, 48))
+    }
+
+    fn searchable_app() -> (App, Vec<Effect>) {
+        let mut app = App::new("ctx", "test", KeyMap::default(), t(0));
+        app.rag = RagState::new(true, 5, 0.7);
+        app.ops = OpsState::new(OpsConfigured { alerts: true, ..Default::default() }, vec!["alertname".into()]);
+        app.update(Msg::Resized { width: 160, height: 48 });
+        let query = app.initial_query();
+        let jobs = (0..10).map(|i| Job::from_fields(&format!("j{i}"), None, &RawFields::new())).collect();
+        let page = JobsPage { query, total: 10, scanned: None, jobs, fetched_at: t(0) };
+        let effects = app.update(Msg::Source(SourceMsg::JobsLoaded(page)));
+        let labels =
+            [("alertname", "DiskFull"), ("instance", "db-01:9100")].map(|(k, v)| (k.to_string(), v.to_string()));
+        let summary = [("summary".to_string(), "/var is 97% full".to_string())];
+        let alert = Alert::new("fp1", labels, summary, AlertState::Active, vec![], vec![], None, None, "am-a");
+        app.update(Msg::Source(SourceMsg::AlertsLoaded(AlertsSnapshot {
+            alerts: vec![alert],
+            failures: vec![],
+            fetched_at: t(0),
+        })));
+        (app, effects)
+    }
+
+    fn answer(request: &RagRequest, text: &str) -> Msg {
+        let hits =
+            vec![RagHit::new(serde_json::json!(2291), Some(0.91), text, serde_json::json!({"source": "zammad"}))];
+        let search = RagSearch {
+            query: request.query.clone(),
+            top_k: 5,
+            threshold: 0.7,
+            hits,
+            candidates: 5,
+            embedder: Embedder::Ollama,
+            fallback_reason: Some("litellm: cannot connect".into()),
+            embed_ms: 12,
+            db_ms: 3,
+            at: t(0),
+        };
+        Msg::Source(SourceMsg::RagSearched { request: request.clone(), result: Ok(search), at: t(0) })
+    }
+
+    #[test]
+    fn the_pane_follows_the_selected_job_and_escapes_its_stored_hits() {
+        let (mut app, effects) = searchable_app();
+        assert!(effects.contains(&Effect::FollowDetail(Some("j0".into()))), "{effects:?}");
+        let mut f = RawFields::new();
+        f.insert(
+            "rag_hits".into(),
+            br#"[{"id":7,"score":0.88,"text":"resize /var\u001b[2J now","metadata":{"source":"wiki"}}]"#.to_vec(),
+        );
+        let detail = JobDetail::from_fields("j0", &f, t(0));
+        app.update(Msg::Source(SourceMsg::DetailLoaded { id: "j0".into(), detail: Some(Box::new(detail)), at: t(0) }));
+        let s = screen(&app);
+        assert!(s.contains("job j0 · 1 hits the worker used"), "{s}");
+        assert!(s.contains("0.88") && s.contains("resize /var^[[2J now") && !s.contains('\u{1b}'), "{s}");
+        assert_eq!(key(&mut app, KeyCode::Char('j')), vec![Effect::FollowDetail(Some("j1".into()))]);
+    }
+
+    #[test]
+    fn alerts_are_searched_live_and_k_searches_with_recall() {
+        let (mut app, _) = searchable_app();
+        let effects = key(&mut app, KeyCode::Char('4'));
+        // A live search for the selected alert; the job's details are no longer needed.
+        let [Effect::RagSearch(req), Effect::FollowDetail(None)] = effects.as_slice() else {
+            panic!("a search: {effects:?}")
+        };
+        assert_eq!(req.query, "DiskFull /var is 97% full db-01:9100");
+        let req = req.clone();
+        app.update(answer(&req, "INC-2291: /var full on db-02"));
+        let s = screen(&app);
+        assert!(s.contains("alert DiskFull") && s.contains("1/5 ≥0.70 · ollama (fallback) 15 ms"), "{s}");
+        assert!(
+            s.contains("INC-2291: /var full on db-02") && s.contains("“DiskFull /var is 97% full db-01:9100”"),
+            "{s}"
+        );
+        // Enter on the hit in the RAG pane shows it whole.
+        key(&mut app, KeyCode::Char('5'));
+        key(&mut app, KeyCode::Enter);
+        assert!(screen(&app).contains("Knowledge-base entry 2291"));
+        key(&mut app, KeyCode::Esc);
+
+        key(&mut app, KeyCode::Char('K'));
+        assert_eq!(app.mode, Mode::RagQuery);
+        for c in "disk".chars() {
+            key(&mut app, KeyCode::Char(c));
+        }
+        let effects = key(&mut app, KeyCode::Enter);
+        assert!(
+            matches!(effects.as_slice(), [Effect::RagSearch(r)] if r.query == "disk" && r.top_k == 5),
+            "{effects:?}"
+        );
+        assert_eq!((app.mode, app.focus), (Mode::Normal, PaneId::Rag));
+        key(&mut app, KeyCode::Char('/'));
+        assert_eq!(app.mode, Mode::RagQuery, "/ in the RAG pane searches the knowledge base");
+        key(&mut app, KeyCode::Up);
+        assert_eq!(app.rag_input.lines(), ["disk"]);
+        key(&mut app, KeyCode::Esc);
+        assert_eq!(app.mode, Mode::Normal);
+    }
+
+    #[test]
+    fn a_failing_knowledge_base_says_so_and_keeps_what_it_knew() {
+        let (mut app, _) = searchable_app();
+        let stats = KbStats {
+            table: "mcp_knowledge".into(),
+            rows: Some(123_456),
+            rows_estimated: true,
+            dimensions: Some(768),
+            index: Some("mcp_knowledge_hnsw (hnsw)".into()),
+            index_note: None,
+            extension: Some("0.8.2".into()),
+        };
+        app.update(Msg::Source(SourceMsg::KbStatsLoaded(stats, t(0))));
+        assert!(screen(&app).contains("KB mcp_knowledge · ~123k rows · 768-d · hnsw ✓"));
+        let error = SourceError::Server("cannot connect to PostgreSQL: Connection refused".into());
+        app.update(Msg::Source(SourceMsg::Failed { feed: Feed::Knowledge, error, at: t(1), retry_at: t(2) }));
+        let s = screen(&app);
+        assert!(s.contains("✗ KB: cannot connect to PostgreSQL: Connection refused"), "{s}");
+        assert!(s.contains("last seen 0s ago: KB mcp_knowledge · ~123k rows"), "{s}");
     }
 }

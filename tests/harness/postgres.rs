@@ -96,14 +96,21 @@ impl Postgres {
         format!("postgres://postgres@127.0.0.1:{}/{database}", self.svc.port)
     }
 
-    /// Run SQL through the bundled psql (stops at the first error).
+    /// Run SQL through the bundled psql, given on stdin (stops at the first error).
     pub fn psql(&self, database: &str, sql: &str) -> String {
-        let out = Command::new(self.bin.join("psql"))
+        use std::io::Write;
+        let mut child = Command::new(self.bin.join("psql"))
             .args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-U", "postgres"])
-            .args(["-p", &self.svc.port.to_string(), "-d", database, "-c", sql])
-            .output()
+            .args(["-p", &self.svc.port.to_string(), "-d", database, "-f", "-"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
             .expect("psql");
-        assert!(out.status.success(), "psql failed on {sql}: {}", String::from_utf8_lossy(&out.stderr));
+        child.stdin.take().expect("stdin").write_all(sql.as_bytes()).expect("psql stdin");
+        let out = child.wait_with_output().expect("psql");
+        let head: String = sql.chars().take(200).collect();
+        assert!(out.status.success(), "psql failed on {head}: {}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 

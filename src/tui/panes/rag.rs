@@ -40,11 +40,21 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App, focused
     };
     // The knowledge base's own line only when there is room for hits too.
     if inner.height >= 3 {
-        let (text, style) = kb_line(ctx, app);
-        line(&mut y, &text, style);
+        let lines = kb_lines(ctx, app);
+        // An error and the last good description only when a hit still fits below.
+        let n = if inner.height >= 4 { lines.len() } else { 1 };
+        for (text, style) in lines.iter().take(n) {
+            line(&mut y, text, *style);
+        }
     }
     let (text, style) = subject_line(ctx, app);
     line(&mut y, &text, style);
+    // What an alert's live search asked, when there is room for it and some hits.
+    if let Some(Subject::Alert { query, .. }) = &rag.subject
+        && inner.height >= 6
+    {
+        line(&mut y, &format!("“{}”", clean_line(query)), t.muted);
+    }
     let room = bottom.saturating_sub(y) as usize;
     let first = rag.cursor.selected.saturating_sub(room.saturating_sub(1));
     let right = inner.x + inner.width;
@@ -69,24 +79,28 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App, focused
     }
 }
 
-/// `KB 12,345 rows · 768-d · hnsw ✓`, or why it cannot be described.
-fn kb_line(ctx: &RenderCtx<'_>, app: &App) -> (String, Style) {
+/// `KB 12,345 rows · 768-d · hnsw ✓`, or why it cannot be described (then what it was, and when).
+fn kb_lines(ctx: &RenderCtx<'_>, app: &App) -> Vec<(String, Style)> {
     let t = ctx.theme;
     let rag = &app.rag;
     if !rag.searchable {
-        return ("no knowledge base configured: stored hits only".into(), t.muted);
+        return vec![("no knowledge base configured: stored hits only".into(), t.muted)];
     }
     match (&rag.stats.data, &rag.stats.error) {
-        (_, Some(e)) => {
+        (last, Some(e)) => {
             let retry = (e.retry_at - ctx.now).num_seconds().max(0);
-            let last = rag.stats.data.as_ref().map(|s| format!(" · was {}", describe(s))).unwrap_or_default();
-            (format!("✗ KB: {} · retry in {retry}s{last}", e.message), t.error)
+            let mut lines = vec![(format!("✗ KB: {} · retry in {retry}s", e.message), t.error)];
+            if let (Some(s), Some(at)) = (last, rag.stats.updated_at) {
+                let ago = age((ctx.now - at).num_seconds());
+                lines.push((format!("last seen {ago} ago: {}", describe(s)), t.warn));
+            }
+            lines
         }
         (Some(s), None) => {
             let style = if s.index.is_some() { t.muted } else { t.warn };
-            (describe(s), style)
+            vec![(describe(s), style)]
         }
-        (None, None) => ("KB: reading the catalog…".into(), t.muted),
+        (None, None) => vec![("KB: reading the catalog…".into(), t.muted)],
     }
 }
 
@@ -126,10 +140,7 @@ fn subject_line(ctx: &RenderCtx<'_>, app: &App) -> (String, Style) {
             };
             (format!("job {} · {what}", clean_line(&short)), t.title)
         }
-        Subject::Alert { name, query, .. } => {
-            let head = format!("alert {} · “{}”", clean_line(name), clean_line(query));
-            search_line(ctx, app, head, &rag.search)
-        }
+        Subject::Alert { name, .. } => search_line(ctx, app, format!("alert {}", clean_line(name)), &rag.search),
         Subject::Query(q) => search_line(ctx, app, format!("search “{}”", clean_line(q)), &rag.search),
     }
 }
@@ -154,14 +165,13 @@ fn search_line(ctx: &RenderCtx<'_>, app: &App, head: String, search: &Loadable<R
                 None => s.embedder.name().to_string(),
             };
             let summary = if s.hits.is_empty() {
-                format!("nothing ≥ {:.2} ({} below)", s.threshold, s.candidates)
+                format!("nothing ≥{:.2} ({} below)", s.threshold, s.candidates)
             } else {
-                format!("{}/{} ≥ {:.2}", s.hits.len(), s.candidates, s.threshold)
+                format!("{}/{} ≥{:.2}", s.hits.len(), s.candidates, s.threshold)
             };
-            let took = format!("{}+{} ms via {via}", s.embed_ms, s.db_ms);
-            let ago = age((ctx.now - s.at).num_seconds());
+            // The title says how old the answer is; this line says how it was found.
             let style = if s.fallback_reason.is_some() { t.warn } else { t.title };
-            (format!("{head} · {summary} · {took} · {ago} ago"), style)
+            (format!("{head} · {summary} · {via} {} ms", s.embed_ms + s.db_ms), style)
         }
     }
 }
@@ -171,7 +181,7 @@ pub fn bar(score: f64, width: usize) -> String {
     const PARTS: [char; 8] = [' ', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
     let eighths = (score.clamp(0.0, 1.0) * (width * 8) as f64).round() as usize;
     let mut s = "█".repeat(eighths / 8);
-    if eighths % 8 > 0 {
+    if !eighths.is_multiple_of(8) {
         s.push(PARTS[eighths % 8]);
     }
     let used = s.chars().count();
@@ -183,7 +193,7 @@ fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
