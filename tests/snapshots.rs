@@ -40,7 +40,15 @@ async fn ready(app: &mut App) -> DemoPlatform {
     }
     let query = app.initial_query();
     let page = demo.jobs(query).await.expect("demo");
-    app.update(Msg::Source(SourceMsg::JobsLoaded(page)));
+    app.rag = mcptop::tui::rag_state::RagState::new(true, 5, 0.7);
+    app.update(Msg::Source(SourceMsg::KbStatsLoaded(demo.kb_stats(), t0())));
+    // The RAG pane follows the selected job: answer its detail request as the runtime would.
+    for effect in app.update(Msg::Source(SourceMsg::JobsLoaded(page))) {
+        if let Effect::FollowDetail(Some(id)) = effect {
+            let detail = demo.job_detail(id.clone()).await.expect("demo").map(Box::new);
+            app.update(Msg::Source(SourceMsg::DetailLoaded { id, detail, at: t0() }));
+        }
+    }
     app.update(Msg::Source(SourceMsg::EventsState { connected: true, error: None, at: t0() }));
     demo
 }
@@ -121,4 +129,28 @@ async fn detail_help_filter_and_zoom() {
     key(&mut a, KeyCode::Esc);
     key(&mut a, KeyCode::Char('z'));
     insta::assert_snapshot!("zoomed_jobs_80x24", screen(&a, 80, 24));
+}
+
+/// A knowledge-base search typed in the query box, answered by the demo's knowledge base, in
+/// the dashboard and zoomed, and one hit opened.
+#[tokio::test]
+async fn rag_search() {
+    let (w, h) = (160, 48);
+    let mut a = app(w, h);
+    let demo = ready(&mut a).await;
+    key(&mut a, KeyCode::Char('K'));
+    for c in "disk full on db-01".chars() {
+        key(&mut a, KeyCode::Char(c));
+    }
+    insta::assert_snapshot!("rag_typing_160x48", screen(&a, w, h));
+    let effects = key(&mut a, KeyCode::Enter);
+    let [Effect::RagSearch(request)] = effects.as_slice() else { panic!("a search: {effects:?}") };
+    let result = demo.kb_search(&request.query, request.top_k, request.threshold).map_err(|e| e.to_string());
+    a.update(Msg::Source(SourceMsg::RagSearched { request: request.clone(), result, at: t0() }));
+    insta::assert_snapshot!("rag_search_160x48", screen(&a, w, h));
+    key(&mut a, KeyCode::Char('z'));
+    key(&mut a, KeyCode::Char('j'));
+    insta::assert_snapshot!("rag_zoomed_160x48", screen(&a, w, h));
+    key(&mut a, KeyCode::Enter);
+    insta::assert_snapshot!("rag_hit_160x48", screen(&a, w, h));
 }

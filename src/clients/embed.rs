@@ -46,11 +46,28 @@ impl EmbedClient {
     /// Embed one text. LiteLLM's own refusals (a bad key, an unknown model) are errors, not a
     /// reason to fall back: the contract falls back only when LiteLLM is unreachable.
     pub async fn embed(&self, text: &str) -> Result<Embedding, RagError> {
+        // A proxy may quote the key it was given back in its error; it never reaches a screen.
+        self.embed_inner(text).await.map_err(|e| match e {
+            RagError::Embed(m) => RagError::Embed(self.scrub(m)),
+            other => other,
+        })
+    }
+
+    fn scrub(&self, message: String) -> String {
+        match self.litellm.as_ref().and_then(|ep| ep.key.as_deref()).filter(|k| k.len() >= 4) {
+            Some(key) => message.replace(key, "***"),
+            None => message,
+        }
+    }
+
+    async fn embed_inner(&self, text: &str) -> Result<Embedding, RagError> {
         let mut fallback_reason = None;
         if let Some(ep) = &self.litellm {
             match self.litellm_embed(ep, text).await {
                 Ok(vector) => return Ok(Embedding { vector, via: Embedder::Litellm, fallback_reason: None }),
-                Err(e) if self.ollama.is_some() && unreachable(&e) => fallback_reason = Some(format!("litellm: {e}")),
+                Err(e) if self.ollama.is_some() && unreachable(&e) => {
+                    fallback_reason = Some(self.scrub(format!("litellm: {e}")))
+                }
                 Err(e) => return Err(RagError::Embed(format!("litellm: {e}"))),
             }
         }
@@ -151,6 +168,13 @@ mod tests {
         assert!(unreachable(&SourceError::Http { status: 503, message: String::new() }));
         assert!(!unreachable(&SourceError::Http { status: 401, message: String::new() }));
         assert!(!unreachable(&SourceError::Decode(String::new())));
+    }
+
+    #[test]
+    fn a_key_quoted_back_is_scrubbed() {
+        let ep = EmbedEndpoint { url: "http://x".into(), model: "m".into(), key: Some("sk-secret-1234".into()) };
+        let c = EmbedClient::new(Some(ep), None, Duration::from_secs(1));
+        assert_eq!(c.scrub("bad key sk-secret-1234 given".into()), "bad key *** given");
     }
 
     #[test]

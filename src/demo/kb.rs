@@ -105,7 +105,9 @@ pub fn toy_embedding(text: &str, dims: usize) -> Vec<f32> {
     let text = PREFIXES.iter().find_map(|p| text.strip_prefix(p)).unwrap_or(text);
     let mut v = vec![0f32; dims.max(1)];
     let lower = text.to_lowercase();
-    for word in lower.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty() && !STOP.contains(w)) {
+    // Host names like `db-01` stay whole words.
+    let words = lower.split(|c: char| !(c.is_alphanumeric() || c == '-')).map(|w| w.trim_matches('-'));
+    for word in words.filter(|w| !w.is_empty() && !STOP.contains(w)) {
         // FNV-1a: stable across runs and platforms.
         let h = word.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3));
         // A sign and a weight of 1–2 per word, so texts rarely tie exactly.
@@ -127,9 +129,9 @@ pub fn cosine(a: &[f32], b: &[f32]) -> f64 {
 }
 
 /// Word-overlap cosines are low next to a real model's, where unrelated texts already score
-/// about 0.55; the demo maps them into that range so the default threshold of 0.7 behaves.
+/// about 0.5 to 0.65; the demo maps them into that range so the default threshold of 0.7 behaves.
 fn demo_score(cos: f64) -> f64 {
-    ((0.55 + 0.45 * cos) * 1000.0).round() / 1000.0
+    ((0.5 + 0.5 * cos.max(0.0).sqrt()) * 1000.0).round() / 1000.0
 }
 
 /// The `top_k` entries most similar to `query`, most similar first, with their demo scores.

@@ -208,6 +208,7 @@ impl SimState {
         // What the worker would have found: the nearest entries to the alert, as stored on jobs.
         let hits: Vec<serde_json::Value> = kb::nearest(&format!("{alert} {desc} {host}"), 3)
             .into_iter()
+            .filter(|h| h.score.is_some_and(|s| s >= 0.7))
             .map(|h| serde_json::json!({"id": h.id, "score": h.score, "text": h.text, "metadata": h.metadata}))
             .collect();
         let mut put = |k: &str, v: String| {

@@ -7,6 +7,7 @@ use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 
 use super::{RenderCtx, pane_block};
+use crate::domain::JobStatus;
 use crate::domain::rag::{KbStats, RagSearch};
 use crate::domain::text::clean_line;
 use crate::tui::app::{App, PaneId};
@@ -133,7 +134,14 @@ fn subject_line(ctx: &RenderCtx<'_>, app: &App) -> (String, Style) {
             let what = match &rag.job_hits.data {
                 None if rag.job_hits.error.is_some() => "cannot read the job".into(),
                 None => "loading…".into(),
-                Some(None) => "no hits stored".into(),
+                Some(None) => {
+                    let status =
+                        app.jobs.data.as_ref().and_then(|p| p.jobs.iter().find(|j| &j.id == id)).map(|j| &j.status);
+                    match status {
+                        Some(s @ (JobStatus::Queued | JobStatus::Running)) => format!("no hits yet ({})", s.as_str()),
+                        _ => "no hits stored".into(),
+                    }
+                }
                 Some(Some(Err(e))) => e.clone(),
                 Some(Some(Ok(h))) if h.is_empty() => "the worker found no hits".into(),
                 Some(Some(Ok(h))) => format!("{} hits the worker used", h.len()),
