@@ -370,3 +370,50 @@ fn embeddings_errors_fallback_and_timeouts() {
         assert!(started.elapsed() < Duration::from_secs(4));
     });
 }
+
+/// In the real binary and terminal: the RAG pane describes the knowledge base and answers a
+/// typed search; then PostgreSQL stops and only that pane says so, while Jobs keep updating
+/// from Redis and keys answer at once.
+#[test]
+fn postgres_stopping_degrades_only_the_rag_pane() {
+    let mut pg = Postgres::start();
+    seed(&pg, "postgres", 200);
+    let redis = harness::Redis::start();
+    let mut c = redis.conn();
+    let now = chrono::Utc::now().timestamp_millis();
+    harness::seed_job(&mut c, "mcp:", "job-1", now, "done", &[("hostname", b"db-01")]);
+    let ollama = EmbedStandIn::start(Api::Ollama, None);
+    let dir = tempfile::tempdir().expect("dir");
+    let cfg = dir.path().join("config.toml");
+    let text = config_text(&pg.url(), None, Some(&ollama.url), "threshold = 0.3")
+        .replace("[contexts.kb]\n", &format!("[contexts.kb]\nredis_url = \"{}\"\n", redis.url()));
+    std::fs::write(&cfg, text).expect("config");
+    let t = harness::Tmux::start(&format!("--config {}", cfg.display()), 160, 48, "");
+    t.wait_for("KB mcp_knowledge · 200 rows · 768-d · hnsw ✓", Duration::from_secs(10));
+    t.wait_for("job job-1 · no hits stored", Duration::from_secs(5));
+    t.keys(&["K"]);
+    t.wait_for("search KB:", Duration::from_secs(2));
+    t.type_text("disk full on db-01");
+    t.keys(&["Enter"]);
+    t.wait_for("search “disk full on db-01” · 5/5 ≥0.30 · ollama", Duration::from_secs(5));
+
+    pg.stop();
+    assert!(
+        harness::eventually(Duration::from_secs(10), || t.screen().contains("✗ KB: cannot connect to PostgreSQL")),
+        "the RAG pane says PostgreSQL is gone:\n{}",
+        t.screen()
+    );
+    let s = t.screen();
+    assert!(s.contains("last seen") && s.contains("200 rows"), "and keeps what it knew:\n{s}");
+    harness::seed_job(&mut c, "mcp:", "job-2", now + 1000, "queued", &[("hostname", b"web-02")]);
+    assert!(harness::eventually(Duration::from_secs(5), || t.screen().contains("job-2")), "{}", t.screen());
+    // A search now fails in the pane, naming the database, and the dashboard stays responsive.
+    t.keys(&["K"]);
+    t.type_text("cpu");
+    t.keys(&["Enter"]);
+    t.wait_for("search “cpu” · ✗ cannot connect to PostgreSQL", Duration::from_secs(10));
+    t.keys(&["?"]);
+    t.wait_for("Help", Duration::from_secs(1));
+    t.keys(&["Escape", "q"]);
+    t.exited(0);
+}

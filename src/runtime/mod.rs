@@ -264,7 +264,8 @@ pub fn spawn_ops(ops: OpsSource, opts: RuntimeOptions, tx: mpsc::Sender<SourceMs
     Tasks { tasks, alerts_nudge }
 }
 
-/// The knowledge base's tasks: its description, re-read every 30 s, and searches, the latest
+/// The knowledge base's tasks: its description, re-read every 5 s (so a database going away
+/// shows within seconds; the catalog query is cheap), and searches, the latest
 /// request winning. They stop when this is dropped.
 pub struct RagHandle {
     search: watch::Sender<Option<RagRequest>>,
@@ -292,7 +293,7 @@ const SEARCH_BUDGET: Duration = Duration::from_secs(30);
 pub fn spawn_rag(rag: RagSource, opts: RuntimeOptions, tx: mpsc::Sender<SourceMsg>) -> RagHandle {
     let stats_opts = RuntimeOptions { timeout: opts.timeout * 2, ..opts };
     let pace =
-        move |_: Option<&()>| Pace { interval: Duration::from_secs(30).max(opts.interval), min_gap: opts.min_gap };
+        move |_: Option<&()>| Pace { interval: Duration::from_secs(5).max(opts.interval), min_gap: opts.min_gap };
     let r = rag.clone();
     let stats =
         poller::spawn(Feed::Knowledge, stats_opts, Arc::new(Notify::new()), tx.clone(), None, pace, move |_| {

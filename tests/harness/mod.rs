@@ -526,6 +526,12 @@ impl Tmux {
         }
     }
 
+    /// Type text literally (no key names).
+    pub fn type_text(&self, text: &str) {
+        Command::new(&self.bin).args(["-L", &self.sock, "send-keys", "-l", text]).status().expect("tmux");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
     /// The mcptop process in the pane (a child of the pane's shell).
     pub fn mcptop_pid(&self) -> String {
         let out =
