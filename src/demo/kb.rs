@@ -110,10 +110,14 @@ pub fn toy_embedding(text: &str, dims: usize) -> Vec<f32> {
     for word in words.filter(|w| !w.is_empty() && !STOP.contains(w)) {
         // FNV-1a: stable across runs and platforms.
         let h = word.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3));
-        // A sign and a weight of 1–2 per word, so texts rarely tie exactly.
-        let sign = if (h >> 40) & 1 == 0 { 1.0 } else { -1.0 };
+        // A weight of 1–2 per word, so texts rarely tie exactly, spread over four places with
+        // their own signs, so two words landing on one place by chance barely look alike.
         let weight = 1.0 + ((h >> 20) % 1000) as f32 / 1000.0;
-        v[(h % dims.max(1) as u64) as usize] += sign * weight;
+        for k in 0..4u64 {
+            let hk = (h ^ k.wrapping_mul(0x9e37_79b9_7f4a_7c15)).wrapping_mul(0xff51_afd7_ed55_8ccd);
+            let sign = if (hk >> 33) & 1 == 0 { 1.0 } else { -1.0 };
+            v[((hk >> 7) % dims.max(1) as u64) as usize] += sign * weight;
+        }
     }
     let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
     if norm == 0.0 {

@@ -469,15 +469,7 @@ impl App {
     fn move_ops(&mut self, action: Action) -> bool {
         let pane = self.focus;
         let rows = self.pane_rows(pane);
-        let delta = match action {
-            Action::Down => 1,
-            Action::Up => -1,
-            Action::PageDown => rows as isize,
-            Action::PageUp => -(rows as isize),
-            Action::Top => isize::MIN / 2,
-            Action::Bottom => isize::MAX / 2,
-            _ => return false,
-        };
+        let Some(delta) = movement(action, rows) else { return false };
         match pane {
             PaneId::Alerts => self.ops.move_alerts(delta, rows),
             PaneId::Health => self.ops.move_containers(delta, rows),
@@ -681,16 +673,9 @@ impl App {
 
     /// Movement among the RAG pane's hits.
     fn move_rag(&mut self, action: Action) -> bool {
+        // Less the pane's description and subject lines.
         let rows = self.pane_rows(PaneId::Rag).saturating_sub(2).max(1);
-        let delta = match action {
-            Action::Down => 1,
-            Action::Up => -1,
-            Action::PageDown => rows as isize,
-            Action::PageUp => -(rows as isize),
-            Action::Top => isize::MIN / 2,
-            Action::Bottom => isize::MAX / 2,
-            _ => return false,
-        };
+        let Some(delta) = movement(action, rows) else { return false };
         self.rag.move_cursor(delta, rows);
         true
     }
@@ -704,6 +689,19 @@ impl App {
         }
         if self.zoomed { self.relayout() } else { vec![] }
     }
+}
+
+/// How far a movement key moves a cursor in a list showing `rows` rows.
+fn movement(action: Action, rows: usize) -> Option<isize> {
+    Some(match action {
+        Action::Down => 1,
+        Action::Up => -1,
+        Action::PageDown => rows as isize,
+        Action::PageUp => -(rows as isize),
+        Action::Top => isize::MIN / 2,
+        Action::Bottom => isize::MAX / 2,
+        _ => return None,
+    })
 }
 
 #[cfg(test)]

@@ -11,24 +11,19 @@ use crate::tui::keymap::Action;
 
 pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App) {
     let t = ctx.theme;
-    if app.mode == Mode::Filter {
-        let [label, input] = ratatui::layout::Layout::horizontal([
-            ratatui::layout::Constraint::Length(9),
+    let input = match app.mode {
+        Mode::Filter => Some((" filter: ", &app.filter_input)),
+        Mode::RagQuery => Some((" search KB: ", &app.rag_input)),
+        _ => None,
+    };
+    if let Some((label, text)) = input {
+        let [label_area, input_area] = ratatui::layout::Layout::horizontal([
+            ratatui::layout::Constraint::Length(label.chars().count() as u16),
             ratatui::layout::Constraint::Min(1),
         ])
         .areas(area);
-        f.render_widget(Paragraph::new(Span::styled(" filter: ", t.key)), label);
-        f.render_widget(&app.filter_input, input);
-        return;
-    }
-    if app.mode == Mode::RagQuery {
-        let [label, input] = ratatui::layout::Layout::horizontal([
-            ratatui::layout::Constraint::Length(12),
-            ratatui::layout::Constraint::Min(1),
-        ])
-        .areas(area);
-        f.render_widget(Paragraph::new(Span::styled(" search KB: ", t.key)), label);
-        f.render_widget(&app.rag_input, input);
+        f.render_widget(Paragraph::new(Span::styled(label, t.key)), label_area);
+        f.render_widget(text, input_area);
         return;
     }
     if let Some(toast) = app.toast.as_ref().filter(|t| (ctx.now - t.at).num_seconds() < 8) {
