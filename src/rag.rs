@@ -54,7 +54,8 @@ pub struct RagClient {
 }
 
 impl RagClient {
-    /// The client of the context's knowledge base, if it has one. Connects to nothing yet.
+    /// The client of the context's knowledge base, if it has one. Connects to nothing yet, but
+    /// must be called inside a Tokio runtime.
     pub fn from_settings(settings: &Settings) -> Result<Option<RagClient>, RagError> {
         let Some(kb) = &settings.context.knowledge_base else { return Ok(None) };
         let e = &kb.embeddings;

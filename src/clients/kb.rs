@@ -69,7 +69,8 @@ const STATS_SQL: &str = "SELECT current_database()::text AS db, \
         WHERE i.indrelid = to_regclass($1) AND a.attname = $2) AS indexes";
 
 impl KnowledgeBase {
-    /// A pool of at most two connections, none opened until the first query.
+    /// A pool of at most two connections, none opened until the first query. Call it inside a
+    /// Tokio runtime (sqlx's pool needs one, even lazily).
     pub fn new(settings: KbSettings) -> Result<KnowledgeBase, RagError> {
         let mut opts = PgConnectOptions::from_str(&settings.url)
             .map_err(|e| RagError::Database(format!("knowledge_base.database_url: {}", clean_line(&e.to_string()))))?
@@ -88,7 +89,7 @@ impl KnowledgeBase {
         let table_sql = quoted(&settings.table);
         let search_sql = format!(
             "SELECT {id}::text AS id, (1 - ({emb} <=> $1))::float8 AS score, left({text}::text, $3) AS text, \
-             {meta}::text AS metadata FROM {table_sql} ORDER BY {emb} <=> $1 LIMIT $2",
+             left({meta}::text, $3) AS metadata FROM {table_sql} ORDER BY {emb} <=> $1 LIMIT $2",
             id = quoted(&c.id),
             emb = quoted(&c.embedding),
             text = quoted(&c.text),
@@ -106,7 +107,8 @@ impl KnowledgeBase {
         })
     }
 
-    /// The search statement: `$1` the query vector, `$2` top_k, `$3` the longest text kept.
+    /// The search statement: `$1` the query vector, `$2` top_k, `$3` the longest text and
+    /// metadata kept (a cut metadata is shown as text).
     pub fn search_sql(&self) -> &str {
         &self.search_sql
     }
