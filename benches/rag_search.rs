@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use mcptop::config::{self, Overrides};
 use mcptop::rag::RagClient;
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::AssertSqlSafe;
 
 fn stats(mut ms: Vec<f64>) -> (f64, f64) {
     ms.sort_by(|a, b| a.total_cmp(b));
@@ -45,16 +45,7 @@ fn client(url: &str) -> RagClient {
 }
 
 fn plan(rt: &tokio::runtime::Runtime, rag: &RagClient) -> String {
-    rt.block_on(async {
-        let rows = sqlx::query(AssertSqlSafe(format!("EXPLAIN {}", rag.kb.search_sql())))
-            .bind(pgvector::Vector::from(query_vector(1)))
-            .bind(5i64)
-            .bind(16384i32)
-            .fetch_all(rag.kb.pool())
-            .await
-            .expect("explain");
-        rows.iter().map(|r| r.get::<String, _>(0)).collect::<Vec<_>>().join("\n")
-    })
+    rt.block_on(harness::postgres::explain(rag.kb.pool(), rag.kb.search_sql(), query_vector(1), 5))
 }
 
 fn measure(rt: &tokio::runtime::Runtime, rag: &RagClient, n: usize, label: &str) {

@@ -157,18 +157,7 @@ fn search_ranks_like_sql_through_the_index_via_client_and_cli() {
         assert_eq!(first.authorization.as_deref(), Some(&*format!("Bearer {KEY}")));
 
         // The planner serves exactly the client's statement with the HNSW index.
-        let v = pgvector::Vector::from(toy_embedding(query, 768));
-        let plan: Vec<String> = sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN {}", rag.kb.search_sql())))
-            .bind(v)
-            .bind(10i64)
-            .bind(16384i32)
-            .fetch_all(rag.kb.pool())
-            .await
-            .expect("explain")
-            .iter()
-            .map(|r| r.get::<String, _>(0))
-            .collect();
-        let plan = plan.join("\n");
+        let plan = harness::postgres::explain(rag.kb.pool(), rag.kb.search_sql(), toy_embedding(query, 768), 10).await;
         assert!(plan.contains("Index Scan using mcp_knowledge_hnsw"), "{plan}");
 
         let stats = rag.kb.stats().await.expect("stats");

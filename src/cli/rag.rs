@@ -49,33 +49,36 @@ pub async fn run(
             if !(-1.0..=1.0).contains(&threshold) {
                 anyhow::bail!("--threshold must be a cosine similarity between -1 and 1");
             }
-            match rag.search(query, top_k, threshold).await {
-                Ok(s) => {
-                    match output {
-                        Output::Table => print!("{}", search_table(&s)),
-                        Output::Json => println!("{}", serde_json::to_string_pretty(&s)?),
-                    }
-                    Ok(ExitCode::SUCCESS)
-                }
-                Err(e) => {
-                    eprintln!("mcptop: knowledge-base search failed: {e}");
-                    Ok(ExitCode::from(1))
-                }
-            }
+            print_result(
+                rag.search(query, top_k, threshold).await,
+                output,
+                search_table,
+                "knowledge-base search failed",
+            )
         }
-        RagCommand::Stats => match rag.stats().await {
-            Ok(s) => {
-                match output {
-                    Output::Table => print!("{}", stats_table(&s)),
-                    Output::Json => println!("{}", serde_json::to_string_pretty(&s)?),
-                }
-                Ok(ExitCode::SUCCESS)
+        RagCommand::Stats => print_result(rag.stats().await, output, stats_table, "knowledge base"),
+    }
+}
+
+/// Print an answer as a table or JSON (exit 0), or the error (exit 1).
+fn print_result<T: serde::Serialize>(
+    result: Result<T, crate::rag::RagError>,
+    output: Output,
+    table: fn(&T) -> String,
+    failed: &str,
+) -> anyhow::Result<ExitCode> {
+    match result {
+        Ok(v) => {
+            match output {
+                Output::Table => print!("{}", table(&v)),
+                Output::Json => println!("{}", serde_json::to_string_pretty(&v)?),
             }
-            Err(e) => {
-                eprintln!("mcptop: knowledge base: {e}");
-                Ok(ExitCode::from(1))
-            }
-        },
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("mcptop: {failed}: {e}");
+            Ok(ExitCode::from(1))
+        }
     }
 }
 

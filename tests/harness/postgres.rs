@@ -126,3 +126,16 @@ impl Postgres {
             .is_ok_and(|s| s.success())
     }
 }
+
+/// The plan PostgreSQL chooses for a search statement (`$1` vector, `$2` top_k, `$3` text limit).
+pub async fn explain(pool: &sqlx::PgPool, search_sql: &str, vector: Vec<f32>, top_k: i64) -> String {
+    use sqlx::Row;
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN {search_sql}")))
+        .bind(pgvector::Vector::from(vector))
+        .bind(top_k)
+        .bind(16384i32)
+        .fetch_all(pool)
+        .await
+        .expect("explain");
+    rows.iter().map(|r| r.get::<String, _>(0)).collect::<Vec<_>>().join("\n")
+}
