@@ -76,6 +76,7 @@ impl RagClient {
             columns: kb.columns.clone(),
             timeout: settings.context.timeout(),
             ef_search: kb.ef_search,
+            dimensions: kb.dimensions,
         })?;
         Ok(Some(RagClient {
             embed: EmbedClient::new(litellm, ollama, Duration::from_millis(e.timeout_ms)),
@@ -115,14 +116,6 @@ impl RagClient {
     ) -> Result<RagSearch, RagError> {
         let started = Instant::now();
         let rows = self.kb.search(vector, top_k).await?;
-        // The column said nothing about its size (plain `vector`): hold the embedder to the config.
-        if vector.len() != self.defaults.dimensions && self.kb_dimensions().await.is_none() {
-            return Err(RagError::DimensionMismatch {
-                got: vector.len(),
-                want: self.defaults.dimensions,
-                what: format!("knowledge_base.dimensions is {}", self.defaults.dimensions),
-            });
-        }
         let candidates = rows.len();
         let hits = rows.into_iter().filter(|h| h.score.is_some_and(|s| s >= threshold)).collect();
         Ok(RagSearch {
@@ -137,10 +130,6 @@ impl RagClient {
             db_ms: started.elapsed().as_millis() as u64,
             at: Utc::now(),
         })
-    }
-
-    async fn kb_dimensions(&self) -> Option<u32> {
-        self.kb.stats().await.ok().and_then(|s| s.dimensions)
     }
 }
 

@@ -35,6 +35,8 @@ pub struct KbSettings {
     /// Upper bound on one database call; also the server's `statement_timeout`.
     pub timeout: Duration,
     pub ef_search: Option<u32>,
+    /// What the embedder is expected to return, checked when the column does not say.
+    pub dimensions: usize,
 }
 
 pub struct KnowledgeBase {
@@ -195,14 +197,24 @@ impl KnowledgeBase {
     /// threshold is applied by the caller, so it can tell "nothing close" from "nothing there".
     pub async fn search(&self, vector: &[f32], top_k: usize) -> Result<Vec<RagHit>, RagError> {
         let shape = self.shape().await?;
-        if let Some(dims) = shape.dimensions
-            && dims as usize != vector.len()
-        {
-            return Err(RagError::DimensionMismatch {
-                got: vector.len(),
-                want: dims as usize,
-                what: format!("column {}.{} is vector({dims})", self.settings.table, self.settings.columns.embedding),
-            });
+        let s = &self.settings;
+        match shape.dimensions {
+            Some(dims) if dims as usize != vector.len() => {
+                return Err(RagError::DimensionMismatch {
+                    got: vector.len(),
+                    want: dims as usize,
+                    what: format!("column {}.{} is vector({dims})", s.table, s.columns.embedding),
+                });
+            }
+            // A plain `vector` column says nothing about its size: hold the embedder to the config.
+            None if vector.len() != s.dimensions => {
+                return Err(RagError::DimensionMismatch {
+                    got: vector.len(),
+                    want: s.dimensions,
+                    what: format!("knowledge_base.dimensions is {}", s.dimensions),
+                });
+            }
+            _ => {}
         }
         self.bounded("the search query", self.query(vector, top_k)).await
     }

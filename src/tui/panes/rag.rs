@@ -6,6 +6,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 
+use super::queue::thousands;
 use super::{RenderCtx, pane_block};
 use crate::domain::JobStatus;
 use crate::domain::rag::{KbStats, RagSearch};
@@ -197,18 +198,6 @@ pub fn bar(score: f64, width: usize) -> String {
     s
 }
 
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 fn short_count(n: u64) -> String {
     match n {
         0..=9_999 => thousands(n),
@@ -227,7 +216,6 @@ mod tests {
         assert_eq!(bar(0.5, 4), "██··");
         assert_eq!(bar(0.53, 4), "██▏·");
         assert_eq!(bar(-1.0, 3), "···");
-        assert_eq!(thousands(1234567), "1,234,567");
         assert_eq!(short_count(100_000), "100k");
         assert_eq!(short_count(2_450_000), "2.5M");
     }
