@@ -14,7 +14,6 @@ use std::time::{Duration, Instant};
 use mcptop::clients::RedisClient;
 use mcptop::clients::redis::RedisSettings;
 use mcptop::domain::JobsQuery;
-use mcptop::source::JobSource;
 
 const SEED: &str = r#"
 local p, from, to, base = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
@@ -84,12 +83,13 @@ fn push_latency(rt: &tokio::runtime::Runtime, url: &str, conn: &mut redis::Conne
     let opts = RuntimeOptions { interval: Duration::from_secs(60), ..Default::default() };
     rt.block_on(async {
         let (tx, mut rx) = tokio::sync::mpsc::channel(256);
-        let _handle = runtime::spawn(client, opts, JobsQuery { limit: 60, ..Default::default() }, tx);
+        let sources = mcptop::sources::Sources { jobs: Some(client), ..mcptop::sources::Sources::none() };
+        let _runtime = runtime::start(&sources, opts, JobsQuery { limit: 60, ..Default::default() }, tx);
         // wait for the subscription and the first window
         let mut ready = (false, false);
         while ready != (true, true) {
             match rx.recv().await {
-                Some(SourceMsg::EventsState { connected: true, .. }) => ready.0 = true,
+                Some(SourceMsg::PushState { connected: true, .. }) => ready.0 = true,
                 Some(SourceMsg::JobsLoaded(_)) => ready.1 = true,
                 _ => {}
             }

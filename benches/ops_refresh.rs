@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 use mcptop::clients::alertmanager::{Alertmanager, AlertsClient};
 use mcptop::clients::docker::DockerClient;
 use mcptop::domain::Health;
-use mcptop::ops::{OpsSource, RealOps};
 use mcptop::runtime::{self, RuntimeOptions, SourceMsg};
+use mcptop::sources::{RealOps, Sources};
 
 fn stats(mut ms: Vec<f64>) -> (f64, f64) {
     ms.sort_by(|a, b| a.total_cmp(b));
@@ -116,15 +116,16 @@ fn main() {
         "touch /tmp/ok; exec sleep 3600",
     ]);
     assert!(harness::eventually(Duration::from_secs(20), || d.health("flip") == "healthy"));
-    let ops = OpsSource::Real(RealOps {
+    let ops = RealOps {
         docker: Some(Arc::new(DockerClient::new(&d.endpoint(), Duration::from_secs(10)))),
         ..Default::default()
-    });
+    };
+    let sources = Sources { ops: Arc::new(ops), ..Sources::none() };
     let samples = if full { 10 } else { 1 };
     let lags: Vec<f64> = rt.block_on(async {
         let (tx, mut rx) = tokio::sync::mpsc::channel(64);
-        let _tasks =
-            runtime::spawn_ops(ops, RuntimeOptions { interval: Duration::from_secs(60), ..Default::default() }, tx);
+        let opts = RuntimeOptions { interval: Duration::from_secs(60), ..Default::default() };
+        let _runtime = runtime::start(&sources, opts, Default::default(), tx);
         let mut out = Vec::new();
         let mut want = Health::Unhealthy;
         // wait for the first load

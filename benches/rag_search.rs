@@ -13,7 +13,7 @@ mod harness;
 use std::time::Instant;
 
 use mcptop::config::{self, Overrides};
-use mcptop::rag::RagClient;
+use mcptop::sources::RagClient;
 use sqlx::AssertSqlSafe;
 
 fn stats(mut ms: Vec<f64>) -> (f64, f64) {

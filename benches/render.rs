@@ -5,7 +5,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use mcptop::demo::DemoPlatform;
 use mcptop::domain::{JobsPage, JobsQuery};
 use mcptop::runtime::SourceMsg;
-use mcptop::source::JobSource;
+use mcptop::sources::JobSource;
 use mcptop::tui::app::{App, Msg};
 use mcptop::tui::keymap::KeyMap;
 use mcptop::tui::panes::RenderCtx;
@@ -18,7 +18,7 @@ fn bench_render(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let demo = DemoPlatform::with_history(1, t0, 10_000);
     let mut app = App::new("production", "demo", KeyMap::default(), t0 + Duration::seconds(1));
-    app.queue_slots = 2;
+    app.jobs.queue_slots = 2;
     app.update(Msg::Resized { width: 200, height: 60 });
     let query = app.initial_query();
     let (snap, all) = rt.block_on(async {
@@ -38,7 +38,7 @@ fn bench_render(c: &mut Criterion) {
         b.iter(|| {
             // a new second each frame, as the clock tick does
             n += 1;
-            let ctx = RenderCtx { theme: &theme, now: t0 + Duration::seconds(n) };
+            let ctx = RenderCtx::new(&theme, t0 + Duration::seconds(n), 1);
             terminal.draw(|f| mcptop::tui::render::draw(f, &app, &ctx)).expect("draw");
         })
     });
@@ -55,12 +55,12 @@ fn bench_render(c: &mut Criterion) {
 fn bench_render_ops(c: &mut Criterion) {
     use mcptop::domain::health::Health;
     use mcptop::domain::{Alert, AlertState, AlertsSnapshot, Container};
-    use mcptop::ops::OpsConfigured;
+    use mcptop::sources::OpsConfigured;
     use mcptop::tui::ops_state::OpsState;
 
     let t0 = Utc.with_ymd_and_hms(2026, 11, 21, 3, 0, 0).single().unwrap_or_default();
     let mut app = App::new("production", "redis", KeyMap::default(), t0);
-    app.jobs_configured = false;
+    app.jobs.configured = false;
     app.ops = OpsState::new(
         OpsConfigured { containers: true, services: false, targets: false, alerts: true },
         vec!["alertname".into()],
@@ -110,7 +110,7 @@ fn bench_render_ops(c: &mut Criterion) {
     c.bench_function("render_dashboard_200x60_1000_alerts_300_containers", |b| {
         b.iter(|| {
             n += 1;
-            let ctx = RenderCtx { theme: &theme, now: t0 + Duration::seconds(n) };
+            let ctx = RenderCtx::new(&theme, t0 + Duration::seconds(n), 1);
             terminal.draw(|f| mcptop::tui::render::draw(f, &app, &ctx)).expect("draw");
         })
     });
@@ -119,7 +119,7 @@ fn bench_render_ops(c: &mut Criterion) {
     c.bench_function("render_alerts_zoomed_200x60_1000_alerts", |b| {
         b.iter(|| {
             n += 1;
-            let ctx = RenderCtx { theme: &theme, now: t0 + Duration::seconds(n) };
+            let ctx = RenderCtx::new(&theme, t0 + Duration::seconds(n), 1);
             terminal.draw(|f| mcptop::tui::render::draw(f, &app, &ctx)).expect("draw");
         })
     });

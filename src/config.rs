@@ -33,6 +33,9 @@ pub struct FileConfig {
     pub log_level: Option<String>,
     #[serde(default)]
     pub read_only: bool,
+    /// Ages on screen move in steps of this many seconds (1–60; default 5). Fewer redraws of a
+    /// screen full of ages: less traffic on a slow link. The clock still ticks every second.
+    pub age_refresh_s: Option<u32>,
     /// Action name → keys, replacing that action's default keys.
     #[serde(default)]
     pub keys: BTreeMap<String, Vec<String>>,
@@ -105,21 +108,7 @@ pub struct KnowledgeBaseConfig {
     pub embeddings: EmbeddingsConfig,
 }
 
-/// Column names of the knowledge-base table.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct KbColumns {
-    pub id: String,
-    pub embedding: String,
-    pub text: String,
-    pub metadata: String,
-}
-
-impl Default for KbColumns {
-    fn default() -> Self {
-        KbColumns { id: "id".into(), embedding: "embedding".into(), text: "text".into(), metadata: "metadata".into() }
-    }
-}
+pub use crate::clients::kb::KbColumns;
 
 /// The embeddings APIs: LiteLLM's OpenAI-compatible one first, Ollama's as the fallback.
 #[derive(Debug, Clone, Deserialize)]
@@ -319,6 +308,7 @@ pub struct Settings {
     pub log_level: String,
     pub read_only: bool,
     pub keys: BTreeMap<String, Vec<String>>,
+    pub age_refresh_s: u32,
 }
 
 /// The default config path: `$XDG_CONFIG_HOME/mcptop/config.toml`.
@@ -443,6 +433,10 @@ pub fn resolve(file: FileConfig, ov: &Overrides) -> Result<Settings, ConfigError
         return Err(invalid("log_level", format!("{log_level:?} is not one of error, warn, info, debug, trace")));
     }
     let theme = ov.theme.clone().or(context.theme.clone()).or(file.theme).unwrap_or_else(|| "default".into());
+    let age_refresh_s = file.age_refresh_s.unwrap_or(5);
+    if !(1..=60).contains(&age_refresh_s) {
+        return Err(invalid("age_refresh_s", "must be between 1 and 60 (seconds)"));
+    }
     Ok(Settings {
         read_only: ov.read_only || file.read_only || context.read_only,
         context_name: name,
@@ -455,6 +449,7 @@ pub fn resolve(file: FileConfig, ov: &Overrides) -> Result<Settings, ConfigError
         theme,
         log_level,
         keys: file.keys,
+        age_refresh_s,
     })
 }
 

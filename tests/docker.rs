@@ -1,19 +1,19 @@
 //! Containers against a real dockerd: one healthy, one unhealthy, one stopped, shown exactly so
 //! by the pane and by `mcptop health`; a container turning unhealthy reaches the state through
-//! Docker's events stream, with polling slowed to a minute.
+//! Docker's events stream, with polling slowed to an hour.
 
 mod harness;
 
 use std::process::Command;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::Utc;
 use harness::{BUSYBOX_IMAGE, Dockerd, eventually, mcptop_bin};
 use mcptop::clients::docker::DockerClient;
 use mcptop::domain::Health;
-use mcptop::ops::{OpsSource, RealOps};
 use mcptop::runtime::{self, RuntimeOptions, SourceMsg};
+use mcptop::sources::{OpsSource, RealOps, Sources};
 use mcptop::tui::app::{App, Msg, PaneId};
 use mcptop::tui::keymap::KeyMap;
 use mcptop::tui::ops_state::OpsState;
@@ -74,13 +74,13 @@ async fn healthy_unhealthy_and_stopped_containers_are_shown_exactly() {
     assert_eq!(row("web-ok")["restarts"], 0);
 
     // the pane shows the same
-    let ops = OpsSource::Real(RealOps {
+    let ops = RealOps {
         docker: Some(Arc::new(DockerClient::new(&d.endpoint(), Duration::from_secs(2)))),
         ..Default::default()
-    });
+    };
     let containers = ops.containers().await.unwrap();
     let mut app = App::new("t", "", KeyMap::default(), Utc::now());
-    app.jobs_configured = false;
+    app.jobs.configured = false;
     app.ops = OpsState::new(ops.configured(), vec!["alertname".into()]);
     app.focus = PaneId::Health;
     app.zoomed = true;
@@ -96,42 +96,40 @@ async fn healthy_unhealthy_and_stopped_containers_are_shown_exactly() {
     }
 }
 
-#[tokio::test]
+// The ops tasks run while the test blocks on the docker CLI: they get worker threads of their own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_container_turning_unhealthy_arrives_through_the_events_stream() {
     let d = Dockerd::start();
     run_with_health(&d, "flip", "test -f /tmp/ok", "touch /tmp/ok; exec sleep 3600");
     assert!(eventually(Duration::from_secs(20), || d.health("flip") == "healthy"));
     let docker = Arc::new(DockerClient::new(&d.endpoint(), Duration::from_secs(2)));
-    let ops = OpsSource::Real(RealOps { docker: Some(docker), ..Default::default() });
+    let sources = Sources { ops: Arc::new(RealOps { docker: Some(docker), ..Default::default() }), ..Sources::none() };
     let (tx, mut rx) = tokio::sync::mpsc::channel(64);
-    // polling once a minute: only the events stream can bring the change in time
-    let opts = RuntimeOptions { interval: Duration::from_secs(60), ..Default::default() };
-    let _tasks = runtime::spawn_ops(ops, opts, tx);
+    // polling once an hour: within the test, only the events stream can bring the change
+    let opts = RuntimeOptions { interval: Duration::from_secs(3600), ..Default::default() };
+    let _runtime = runtime::start(&sources, opts, Default::default(), tx);
     let mut connected = false;
     let mut loaded = false;
     while !(connected && loaded) {
         match tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.expect("first load") {
-            Some(SourceMsg::ContainerEventsState { connected: true }) => connected = true,
+            Some(SourceMsg::PushState { connected: true, .. }) => connected = true,
             Some(SourceMsg::ContainersLoaded(c, _)) => loaded = c.iter().any(|c| c.health == Health::Healthy),
             _ => {}
         }
     }
-    let started = Instant::now();
     d.cli(&["exec", "flip", "rm", "/tmp/ok"]);
-    let seen_at = loop {
-        match tokio::time::timeout(Duration::from_secs(20), rx.recv()).await.expect("pushed in time") {
-            Some(SourceMsg::ContainersLoaded(c, _)) if c.iter().any(|c| c.health == Health::Unhealthy) => {
-                break Utc::now();
+    let unhealthy = async {
+        loop {
+            match rx.recv().await {
+                Some(SourceMsg::ContainersLoaded(c, _)) if c.iter().any(|c| c.health == Health::Unhealthy) => break,
+                Some(_) => {}
+                None => panic!("the ops tasks stopped"),
             }
-            _ => {}
         }
     };
-    assert!(started.elapsed() < Duration::from_secs(30), "well before the next poll");
-    // How long after Docker's own health_status event did it arrive?
-    let event_ns = d.event_time_ns("health_status: unhealthy", seen_at).expect("Docker's event");
-    let lag_ms = (seen_at.timestamp_nanos_opt().unwrap_or(0) - event_ns) / 1_000_000;
-    println!("health change to state: {lag_ms} ms");
-    assert!(lag_ms < 2000, "arrived {lag_ms} ms after Docker's event");
+    tokio::time::timeout(harness::HANG_GUARD, unhealthy)
+        .await
+        .expect("the container turned unhealthy, but the events stream never brought the change");
 }
 
 /// Podman's Docker-compatible API (1.41): the list never says "(healthy)" and has no Health,

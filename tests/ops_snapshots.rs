@@ -4,11 +4,11 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use mcptop::clients::SourceError;
 use mcptop::demo::DemoPlatform;
 use mcptop::domain::AlertsSnapshot;
-use mcptop::ops::OpsConfigured;
 use mcptop::runtime::{Feed, SourceMsg};
-use mcptop::source::SourceError;
+use mcptop::sources::{OpsConfigured, OpsSource};
 use mcptop::tui::app::{App, Msg, PaneId};
 use mcptop::tui::keymap::KeyMap;
 use mcptop::tui::ops_state::OpsState;
@@ -22,21 +22,26 @@ const ALL: OpsConfigured = OpsConfigured { containers: true, services: true, tar
 
 fn app(w: u16, h: u16) -> App {
     let mut app = App::new("production", "", KeyMap::default(), t0());
-    app.jobs_configured = false;
+    app.jobs.configured = false;
     app.ops = OpsState::new(ALL, vec!["alertname".into()]);
     app.update(Msg::Resized { width: w, height: h });
     app
+}
+
+/// The demo answers at once; its futures only need polling.
+fn now<T>(f: mcptop::sources::BoxFuture<'_, Result<T, SourceError>>) -> T {
+    futures_util::FutureExt::now_or_never(f).expect("the demo answers at once").expect("demo data")
 }
 
 fn load(app: &mut App) {
     let demo = DemoPlatform::new(7, t0() - Duration::seconds(30));
     demo.advance(t0());
     for msg in [
-        SourceMsg::ContainersLoaded(demo.containers(), t0()),
-        SourceMsg::ServicesLoaded(demo.services(), t0()),
-        SourceMsg::TargetsLoaded(demo.targets(), t0()),
-        SourceMsg::AlertsLoaded(demo.alerts()),
-        SourceMsg::ContainerEventsState { connected: true },
+        SourceMsg::ContainersLoaded(now(demo.containers()), t0()),
+        SourceMsg::ServicesLoaded(now(demo.services()), t0()),
+        SourceMsg::TargetsLoaded(now(demo.targets()), t0()),
+        SourceMsg::AlertsLoaded(now(demo.alerts())),
+        SourceMsg::PushState { feed: Feed::ContainerEvents, connected: true, error: None, at: t0() },
     ] {
         app.update(Msg::Source(msg));
     }

@@ -9,7 +9,9 @@ use std::time::Duration;
 use harness::{Prometheus, Redis, RedisExporter, eventually, mcptop_bin};
 use mcptop::clients::prometheus::PrometheusClient;
 
-#[tokio::test]
+// The client's connection lives on the runtime while the test blocks on `mcptop health`, the
+// exporter's stop and Prometheus: worker threads keep it served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_target_goes_down_with_its_last_error_when_the_exporter_stops() {
     let redis = Redis::start();
     let mut exporter = RedisExporter::start(redis.svc.port);

@@ -6,14 +6,15 @@
 mod harness;
 
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use harness::embeddings::{Api, Behaviour, EmbedStandIn};
 use harness::postgres::Postgres;
 use harness::{free_port, mcptop_bin};
+use mcptop::clients::RagError;
 use mcptop::config::{self, Overrides};
 use mcptop::demo::kb::toy_embedding;
-use mcptop::rag::{RagClient, RagError};
+use mcptop::sources::RagClient;
 use sqlx::Row;
 
 const KEY: &str = "sk-test-4f9a";
@@ -82,9 +83,20 @@ fn config_text(db_url: &str, litellm: Option<&str>, ollama: Option<&str>, extra:
 }
 
 fn client(text: &str) -> RagClient {
-    // SAFETY of the test: every test sets the same value, so concurrent tests agree.
-    unsafe { std::env::set_var("MCPTOP_TEST_LITELLM_KEY", KEY) };
-    let file = config::parse(text, std::path::Path::new("test.toml")).expect("config");
+    client_with_key(text, KEY)
+}
+
+/// The client of a config `text`, resolved in this process with `key` as the LiteLLM key. The
+/// config's `env:MCPTOP_TEST_LITELLM_KEY` becomes a `file:` reference to a file holding `key`:
+/// setting the variable would take `std::env::set_var`, unsound while the tests run in parallel
+/// threads reading the environment. (Runs of the binary get the variable through `Command::env`.)
+fn client_with_key(text: &str, key: &str) -> RagClient {
+    let dir = tempfile::tempdir().expect("dir");
+    let key_file = dir.path().join("litellm.key");
+    std::fs::write(&key_file, key).expect("key file");
+    let text = text.replace("env:MCPTOP_TEST_LITELLM_KEY", &format!("file:{}", key_file.display()));
+    let file = config::parse(&text, std::path::Path::new("test.toml")).expect("config");
+    // The key is read here, once: the file is not needed afterwards.
     let settings = config::resolve(file, &Overrides::default()).expect("settings");
     RagClient::from_settings(&settings).expect("client").expect("configured")
 }
@@ -243,13 +255,15 @@ fn mismatched_dimensions_missing_table_and_missing_extension_are_named() {
         let msg = rag.search("disk full", 5, 0.7).await.expect_err("no extension").to_string();
         assert!(msg.contains("pgvector extension is not installed in database \"noext\""), "{msg}");
 
-        // Nothing listening: a connection error, within the timeout.
+        // Nothing listening: a connection error, not a hang.
         let url = format!("postgres://postgres@127.0.0.1:{}/postgres", free_port());
         let rag = client(&config_text(&url, Some(&litellm.url), None, ""));
-        let started = Instant::now();
-        let msg = rag.kb.stats().await.expect_err("nothing there").to_string();
-        assert!(msg.contains("PostgreSQL"), "{msg}");
-        assert!(started.elapsed() < Duration::from_secs(5));
+        let msg = tokio::time::timeout(harness::HANG_GUARD, rag.kb.stats())
+            .await
+            .expect("stats with nothing listening never returned")
+            .expect_err("nothing there")
+            .to_string();
+        assert!(msg.contains("cannot connect to PostgreSQL"), "{msg}");
     });
 }
 
@@ -292,18 +306,8 @@ fn embeddings_errors_fallback_and_timeouts() {
     rt.block_on(async {
         // LiteLLM refuses the key: its message, no fallback, and never the key itself.
         let rag = client(&config_text(&pg.url(), Some(&litellm.url), Some(&ollama.url), ""));
-        unsafe { std::env::set_var("MCPTOP_TEST_LITELLM_KEY", KEY) };
-        let wrong = {
-            let file = config::parse(
-                &config_text(&pg.url(), Some(&litellm.url), Some(&ollama.url), "")
-                    .replace("MCPTOP_TEST_LITELLM_KEY", "MCPTOP_TEST_WRONG_KEY"),
-                std::path::Path::new("t.toml"),
-            )
-            .expect("config");
-            unsafe { std::env::set_var("MCPTOP_TEST_WRONG_KEY", "sk-wrong-0000") };
-            let settings = config::resolve(file, &Overrides::default()).expect("settings");
-            RagClient::from_settings(&settings).expect("client").expect("configured")
-        };
+        let wrong =
+            client_with_key(&config_text(&pg.url(), Some(&litellm.url), Some(&ollama.url), ""), "sk-wrong-0000");
         let msg = wrong.search("disk full", 5, 0.0).await.expect_err("401").to_string();
         assert!(msg.contains("litellm: HTTP 401: Authentication Error, Invalid proxy server token passed"), "{msg}");
         assert!(!msg.contains("sk-wrong-0000"), "{msg}");
@@ -322,13 +326,14 @@ fn embeddings_errors_fallback_and_timeouts() {
         assert_eq!(asked.last().map(|r| r.path.as_str()), Some("/api/embed"));
         assert_eq!(asked.last().map(|r| r.body["input"].clone()), Some(serde_json::json!("search_query: disk full")));
 
-        // LiteLLM hangs → Ollama after the embeddings timeout (1.5 s), not later.
+        // LiteLLM hangs → Ollama, once the embeddings timeout (1.5 s) has cut the hang off.
         litellm.set(Behaviour::Hang);
-        let started = Instant::now();
-        let s = rag.search("disk full", 5, 0.0).await.expect("fallback after a timeout");
+        let s = tokio::time::timeout(harness::HANG_GUARD, rag.search("disk full", 5, 0.0))
+            .await
+            .expect("a hanging LiteLLM is cut off by the embeddings timeout: the search never returned")
+            .expect("fallback after a timeout");
         assert_eq!(s.embedder.name(), "ollama");
-        assert!(s.fallback_reason.as_deref().unwrap_or_default().contains("timed out"), "{s:?}");
-        assert!(started.elapsed() < Duration::from_secs(4), "{:?}", started.elapsed());
+        assert!(s.fallback_reason.as_deref().unwrap_or_default().contains("litellm: timed out after 1500 ms"), "{s:?}");
 
         // LiteLLM not there at all → Ollama.
         let rag2 = client(&config_text(&pg.url(), Some(&closed), Some(&ollama.url), ""));
@@ -352,11 +357,13 @@ fn embeddings_errors_fallback_and_timeouts() {
 
         // Ollama hanging alone: the timeout, named.
         ollama.set(Behaviour::Hang);
-        let started = Instant::now();
         let rag4 = client(&config_text(&pg.url(), None, Some(&ollama.url), ""));
-        let msg = rag4.search("disk full", 5, 0.0).await.expect_err("hang").to_string();
+        let msg = tokio::time::timeout(harness::HANG_GUARD, rag4.search("disk full", 5, 0.0))
+            .await
+            .expect("a hanging Ollama is cut off by the embeddings timeout: the search never returned")
+            .expect_err("hang")
+            .to_string();
         assert!(msg.contains("ollama: timed out after 1500 ms"), "{msg}");
-        assert!(started.elapsed() < Duration::from_secs(4));
     });
 }
 
@@ -402,7 +409,7 @@ fn postgres_stopping_degrades_only_the_rag_pane() {
     t.keys(&["Enter"]);
     t.wait_for("search “cpu” · ✗ cannot connect to PostgreSQL", Duration::from_secs(10));
     t.keys(&["?"]);
-    t.wait_for("Help", Duration::from_secs(1));
+    t.wait_for("Help", harness::HANG_GUARD);
     t.keys(&["Escape", "q"]);
     t.exited(0);
 }

@@ -11,7 +11,6 @@ use mcptop::clients::RedisClient;
 use mcptop::clients::redis::RedisSettings;
 use mcptop::domain::{JobStatus, JobsQuery, Severity};
 use mcptop::runtime::SourceMsg;
-use mcptop::source::JobSource;
 use mcptop::tui::app::{App, Msg};
 use mcptop::tui::keymap::KeyMap;
 use mcptop::tui::theme::Theme;
@@ -62,7 +61,9 @@ async fn queue_stats_count_lengths_ages_and_statuses() {
     assert_eq!(snap.count(&JobStatus::Running), 0);
 }
 
-#[tokio::test]
+// The client's connection lives on the runtime while the test writes to Redis (blocking): worker
+// threads keep it served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn job_windows_are_newest_first_one_round_trip_and_filterable() {
     let redis = Redis::start();
     let mut c = redis.conn();
@@ -118,7 +119,9 @@ async fn job_windows_are_newest_first_one_round_trip_and_filterable() {
     assert_eq!(deep.scanned, Some(mcptop::clients::redis::FILTER_MAX_SCAN as u64));
 }
 
-#[tokio::test]
+// The client's connection lives on the runtime while the test writes to Redis (blocking): worker
+// threads keep it served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn details_hold_every_field_and_are_bounded() {
     let redis = Redis::start();
     let mut c = redis.conn();
@@ -225,8 +228,9 @@ async fn hostile_records_render_escaped_without_shifting_the_layout() {
             assert!(width <= w as usize, "row {i} is {width} wide at {w}x{h}: {line}");
         }
         // the Jobs pane's right border is intact on every row of the pane
-        let jobs =
-            mcptop::tui::layout::compute(buf.area, None, app.queue_slots).pane(mcptop::tui::app::PaneId::Jobs).unwrap();
+        let jobs = mcptop::tui::layout::compute(buf.area, None, app.jobs.queue_slots)
+            .pane(mcptop::tui::app::PaneId::Jobs)
+            .unwrap();
         for y in jobs.y..jobs.y + jobs.height {
             let sym = buf[(jobs.x + jobs.width - 1, y)].symbol();
             assert!(["┃", "┓", "┛"].contains(&sym), "border broken at row {y}: {sym:?}\n{text}");
@@ -236,7 +240,7 @@ async fn hostile_records_render_escaped_without_shifting_the_layout() {
     let detail = client.job_detail("ansi".into()).await.unwrap().unwrap();
     assert_eq!(detail.field("error"), Some("^[[2J^[[H cleared"));
     let mut app = App::new("test", "redis", KeyMap::default(), Utc::now());
-    app.detail = Some(mcptop::tui::app::DetailView { id: "ansi".into(), ..Default::default() });
+    app.jobs.detail = Some(mcptop::tui::jobs_state::DetailView { id: "ansi".into(), ..Default::default() });
     app.mode = mcptop::tui::app::Mode::Detail;
     app.update(Msg::Source(SourceMsg::DetailLoaded {
         id: "ansi".into(),

@@ -4,10 +4,11 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use mcptop::clients::SourceError;
 use mcptop::demo::DemoPlatform;
 use mcptop::domain::{JobStatus, JobsPage, QueueSnapshot};
 use mcptop::runtime::{Feed, SourceMsg};
-use mcptop::source::{JobSource, SourceError};
+use mcptop::sources::JobSource;
 use mcptop::tui::app::{App, Effect, Msg};
 use mcptop::tui::keymap::KeyMap;
 use mcptop::tui::theme::Theme;
@@ -20,7 +21,7 @@ fn t0() -> DateTime<Utc> {
 
 fn app(w: u16, h: u16) -> App {
     let mut app = App::new("production", "demo", KeyMap::default(), t0());
-    app.queue_slots = 2;
+    app.jobs.queue_slots = 2;
     app.update(Msg::Resized { width: w, height: h });
     app
 }
@@ -41,7 +42,7 @@ async fn ready(app: &mut App) -> DemoPlatform {
     let query = app.initial_query();
     let page = demo.jobs(query).await.expect("demo");
     app.rag = mcptop::tui::rag_state::RagState::new(true, 5, 0.7);
-    app.update(Msg::Source(SourceMsg::KbStatsLoaded(demo.kb_stats(), t0())));
+    app.update(Msg::Source(SourceMsg::KbStatsLoaded(mcptop::demo::kb::stats(), t0())));
     // The RAG pane follows the selected job: answer its detail request as the runtime would.
     for effect in app.update(Msg::Source(SourceMsg::JobsLoaded(page))) {
         if let Effect::FollowDetail(Some(id)) = effect {
@@ -49,7 +50,7 @@ async fn ready(app: &mut App) -> DemoPlatform {
             app.update(Msg::Source(SourceMsg::DetailLoaded { id, detail, at: t0() }));
         }
     }
-    app.update(Msg::Source(SourceMsg::EventsState { connected: true, error: None, at: t0() }));
+    app.update(Msg::Source(SourceMsg::PushState { feed: Feed::Events, connected: true, error: None, at: t0() }));
     demo
 }
 
@@ -58,7 +59,12 @@ fn fail(app: &mut App, at: DateTime<Utc>) {
         let error = SourceError::Connect("Connection refused (os error 111)".into());
         app.update(Msg::Source(SourceMsg::Failed { feed, error, at, retry_at: at + Duration::seconds(1) }));
     }
-    app.update(Msg::Source(SourceMsg::EventsState { connected: false, error: Some("subscription lost".into()), at }));
+    app.update(Msg::Source(SourceMsg::PushState {
+        feed: Feed::Events,
+        connected: false,
+        error: Some("subscription lost".into()),
+        at,
+    }));
 }
 
 #[tokio::test]
@@ -137,7 +143,7 @@ async fn detail_help_filter_and_zoom() {
 async fn rag_search() {
     let (w, h) = (160, 48);
     let mut a = app(w, h);
-    let demo = ready(&mut a).await;
+    ready(&mut a).await;
     key(&mut a, KeyCode::Char('K'));
     for c in "disk full on db-01".chars() {
         key(&mut a, KeyCode::Char(c));
@@ -145,7 +151,8 @@ async fn rag_search() {
     insta::assert_snapshot!("rag_typing_160x48", screen(&a, w, h));
     let effects = key(&mut a, KeyCode::Enter);
     let [Effect::RagSearch(request)] = effects.as_slice() else { panic!("a search: {effects:?}") };
-    let result = demo.kb_search(&request.query, request.top_k, request.threshold).map_err(|e| e.to_string());
+    let result =
+        mcptop::demo::kb::search(&request.query, request.top_k, request.threshold, t0()).map_err(|e| e.to_string());
     a.update(Msg::Source(SourceMsg::RagSearched { request: request.clone(), result, at: t0() }));
     insta::assert_snapshot!("rag_search_160x48", screen(&a, w, h));
     key(&mut a, KeyCode::Char('z'));

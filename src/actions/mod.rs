@@ -9,7 +9,9 @@ use std::sync::Arc;
 use chrono::Duration;
 use serde::Serialize;
 
-use crate::clients::alertmanager::{AlertsClient, Matcher};
+use crate::clients::alertmanager::Matcher;
+use crate::config::Settings;
+use crate::sources::OpsSource;
 
 /// Who acts: `user@host`, and the SSH client address when there is one.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -106,12 +108,24 @@ impl Audit for LogAudit {
 pub struct Actions {
     pub read_only: bool,
     pub actor: Actor,
-    pub alerts: Option<Arc<AlertsClient>>,
+    /// Where silences go: the real Alertmanagers or the demo's.
+    pub ops: Arc<dyn OpsSource>,
     pub ack_duration: Duration,
     pub audit: Arc<dyn Audit>,
 }
 
 impl Actions {
+    /// The actions of the context `settings` describe, acting through `ops`.
+    pub fn new(settings: &Settings, ops: Arc<dyn OpsSource>) -> Actions {
+        Actions {
+            read_only: settings.read_only,
+            actor: Actor::from_env(),
+            ops,
+            ack_duration: Duration::seconds(settings.context.ack_duration_s as i64),
+            audit: Arc::new(LogAudit),
+        }
+    }
+
     /// Run one action: refused in read-only mode, recorded before and after.
     pub async fn run(&self, request: ActionRequest) -> Result<String, ActionError> {
         if self.read_only {

@@ -4,7 +4,7 @@ use chrono::{Duration, Utc};
 use futures_util::future::join_all;
 
 use super::{ActionError, ActionRequest, Actions};
-use crate::clients::alertmanager::{Alertmanager, Matcher, NewSilence};
+use crate::clients::alertmanager::{Matcher, NewSilence};
 use crate::domain::Alert;
 
 /// `alertname="DiskFull"`, `instance=~"db-0[12].*"`, `env!="prod"`.
@@ -65,12 +65,13 @@ pub fn format_duration(secs: i64) -> String {
     }
 }
 
-fn targets<'a>(actions: &'a Actions, names: &[String]) -> Result<Vec<&'a Alertmanager>, ActionError> {
-    let all = actions.alerts.as_ref().map(|a| a.managers.as_slice()).unwrap_or_default();
+/// The Alertmanagers named (all when none is).
+fn targets(actions: &Actions, names: &[String]) -> Result<Vec<String>, ActionError> {
+    let all = actions.ops.alertmanagers();
     if all.is_empty() {
         return Err(ActionError::Invalid("no Alertmanager configured".into()));
     }
-    let chosen: Vec<&Alertmanager> = all.iter().filter(|m| names.is_empty() || names.contains(&m.name)).collect();
+    let chosen: Vec<String> = all.into_iter().filter(|m| names.is_empty() || names.contains(m)).collect();
     if chosen.is_empty() {
         return Err(ActionError::Invalid(format!("no configured Alertmanager named {}", names.join(", "))));
     }
@@ -91,14 +92,14 @@ pub(super) async fn run(actions: &Actions, request: &ActionRequest) -> Result<St
         }
         ActionRequest::SilenceExpire { id, alertmanagers } => {
             let ams = targets(actions, alertmanagers)?;
-            let results = join_all(ams.iter().map(|m| m.expire_silence(id))).await;
+            let results = join_all(ams.iter().map(|m| actions.ops.expire_silence(m, id))).await;
             let done: Vec<&str> =
-                ams.iter().zip(&results).filter(|(_, r)| r.is_ok()).map(|(m, _)| m.name.as_str()).collect();
+                ams.iter().zip(&results).filter(|(_, r)| r.is_ok()).map(|(m, _)| m.as_str()).collect();
             if done.is_empty() {
                 let errs: Vec<String> = ams
                     .iter()
                     .zip(&results)
-                    .filter_map(|(m, r)| r.as_ref().err().map(|e| format!("{}: {e}", m.name)))
+                    .filter_map(|(m, r)| r.as_ref().err().map(|e| format!("{m}: {e}")))
                     .collect();
                 return Err(ActionError::Failed(errs.join("; ")));
             }
@@ -126,13 +127,13 @@ async fn create(
         created_by: actions.actor.name(),
         comment: comment.to_string(),
     };
-    let results = join_all(ams.iter().map(|m| m.create_silence(&silence))).await;
+    let results = join_all(ams.iter().map(|m| actions.ops.create_silence(m, &silence))).await;
     let mut ok = Vec::new();
     let mut failed = Vec::new();
     for (m, r) in ams.iter().zip(results) {
         match r {
-            Ok(id) => ok.push(format!("{} ({id})", m.name)),
-            Err(e) => failed.push(format!("{}: {e}", m.name)),
+            Ok(id) => ok.push(format!("{m} ({id})")),
+            Err(e) => failed.push(format!("{m}: {e}")),
         }
     }
     match (ok.is_empty(), failed.is_empty()) {

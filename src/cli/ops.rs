@@ -8,11 +8,11 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::Output;
+use crate::clients::SourceError;
 use crate::config::Settings;
 use crate::domain::alert::group;
 use crate::domain::{Alert, ComponentStatus, Health};
-use crate::ops::OpsSource;
-use crate::source::SourceError;
+use crate::sources::OpsSource;
 
 #[derive(Serialize)]
 struct SourceReport {
@@ -61,7 +61,7 @@ struct HealthReport {
     targets: Vec<TargetReport>,
 }
 
-pub async fn health(ops: &OpsSource, output: Output) -> anyhow::Result<ExitCode> {
+pub async fn health(ops: &dyn OpsSource, output: Output) -> anyhow::Result<ExitCode> {
     let c = ops.configured();
     let (containers, services, targets) = tokio::join!(ops.containers(), ops.services(), ops.targets());
     let mut sources = Vec::new();
@@ -169,16 +169,13 @@ struct AlertsReport<'a> {
     groups: Vec<GroupReport<'a>>,
 }
 
-pub async fn alerts(ops: &OpsSource, settings: &Settings, output: Output) -> anyhow::Result<ExitCode> {
+pub async fn alerts(ops: &dyn OpsSource, settings: &Settings, output: Output) -> anyhow::Result<ExitCode> {
     if !ops.configured().alerts {
         eprintln!("mcptop: no alertmanagers configured for context {:?}", settings.context_name);
         return Ok(ExitCode::from(2));
     }
     let result = ops.alerts().await;
-    let names: Vec<String> = match ops {
-        OpsSource::Real(r) => r.alerts.iter().flat_map(|a| a.managers.iter().map(|m| m.name.clone())).collect(),
-        OpsSource::Demo(_) => vec!["demo".into()],
-    };
+    let names = ops.alertmanagers();
     let (alerts, failures, error) = match result {
         Ok(s) => (s.alerts, s.failures, None),
         Err(e) => (vec![], vec![], Some(e.to_string())),

@@ -8,7 +8,7 @@ use clap::Subcommand;
 use super::Output;
 use crate::domain::rag::{KbStats, RagSearch};
 use crate::domain::text::clean_line;
-use crate::rag::RagSource;
+use crate::sources::KnowledgeSource;
 
 #[derive(Debug, Subcommand)]
 pub enum RagCommand {
@@ -28,7 +28,7 @@ pub enum RagCommand {
 
 pub async fn run(
     command: &RagCommand,
-    rag: Option<&RagSource>,
+    rag: Option<&dyn KnowledgeSource>,
     context: &str,
     output: Output,
 ) -> anyhow::Result<ExitCode> {
@@ -62,7 +62,7 @@ pub async fn run(
 
 /// Print an answer as a table or JSON (exit 0), or the error (exit 1).
 fn print_result<T: serde::Serialize>(
-    result: Result<T, crate::rag::RagError>,
+    result: Result<T, crate::clients::RagError>,
     output: Output,
     table: fn(&T) -> String,
     failed: &str,

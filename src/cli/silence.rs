@@ -3,16 +3,13 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use clap::Subcommand;
 use serde::Serialize;
 
 use super::Output;
 use crate::actions::silence::{matchers_for, parse_duration, parse_matcher};
-use crate::actions::{ActionError, ActionRequest, Actions, Actor, LogAudit};
-use crate::config::Settings;
-use crate::ops::{OpsSource, RealOps};
+use crate::actions::{ActionError, ActionRequest, Actions};
 
 #[derive(Debug, Subcommand)]
 pub enum SilenceCommand {
@@ -57,23 +54,8 @@ struct Outcome<'a> {
     message: String,
 }
 
-pub async fn run(
-    cmd: &SilenceCommand,
-    ops: &OpsSource,
-    settings: &Settings,
-    read_only: bool,
-    output: Output,
-) -> anyhow::Result<ExitCode> {
-    let OpsSource::Real(RealOps { alerts, .. }) = ops else {
-        anyhow::bail!("silences need real Alertmanagers; the demo has none to change");
-    };
-    let actions = Actions {
-        read_only,
-        actor: Actor::from_env(),
-        alerts: alerts.clone(),
-        ack_duration: chrono::Duration::seconds(settings.context.ack_duration_s as i64),
-        audit: Arc::new(LogAudit),
-    };
+pub async fn run(cmd: &SilenceCommand, actions: &Actions, output: Output) -> anyhow::Result<ExitCode> {
+    let ops = &actions.ops;
     let (request, yes) = match cmd {
         SilenceCommand::Add { matchers, duration, comment, alertmanagers, yes } => {
             let matchers =

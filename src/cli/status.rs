@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::Output;
 use crate::config::Settings;
 use crate::domain::QueueSnapshot;
-use crate::source::JobSource;
+use crate::sources::JobSource;
 
 #[derive(Serialize)]
 struct StatusReport {
@@ -43,7 +43,7 @@ struct JobsReport {
     by_status: std::collections::BTreeMap<String, u64>,
 }
 
-pub async fn status<S: JobSource>(source: &S, settings: &Settings, output: Output) -> anyhow::Result<ExitCode> {
+pub async fn status(source: &dyn JobSource, settings: &Settings, output: Output) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let result = tokio::time::timeout(settings.context.timeout() * 2, source.queues()).await;
     let latency_ms = started.elapsed().as_millis() as u64;

@@ -8,10 +8,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tracing::instrument;
 
+use super::error::SourceError;
 use super::http;
 use crate::domain::alert::{self, Alert, AlertState, AlertsSnapshot};
 use crate::domain::job::parse_time;
-use crate::source::SourceError;
 
 /// One Alertmanager.
 #[derive(Debug, Clone)]

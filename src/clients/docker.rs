@@ -12,11 +12,12 @@ use bollard::query_parameters::{EventsOptions, InspectContainerOptions, ListCont
 use futures_util::{StreamExt, stream};
 use tokio::sync::Mutex;
 
+use super::error::SourceError;
+use super::liveness;
 use crate::domain::health::HealthCheckRun;
 use crate::domain::job::parse_time;
 use crate::domain::text::{clean_line, clean_text};
 use crate::domain::{Container, Health};
-use crate::source::SourceError;
 
 /// Inspect results are reused this long unless the container's list entry or an event says it
 /// changed; with 300 containers a refresh then costs one list call, not 300 inspects.
@@ -35,11 +36,18 @@ struct Inspected {
     checks: Vec<HealthCheckRun>,
 }
 
+/// The longest one refresh may take: the list, then the inspects it needs (in parallel).
+pub fn fetch_budget(timeout: Duration) -> Duration {
+    timeout * 2
+}
+
 pub struct DockerClient {
     endpoint: String,
     timeout: Duration,
     docker: Mutex<Option<Docker>>,
-    cache: Mutex<HashMap<String, Inspected>>,
+    /// What inspect said, by full id: shared by the refreshes' tasks and filled as each inspect
+    /// returns, so a refresh cut short by its budget still leaves what it learned.
+    cache: std::sync::Arc<std::sync::Mutex<HashMap<String, Inspected>>>,
 }
 
 fn err(e: bollard::errors::Error) -> SourceError {
@@ -58,7 +66,7 @@ fn err(e: bollard::errors::Error) -> SourceError {
 impl DockerClient {
     /// `endpoint`: `unix:///var/run/docker.sock`, a socket path, or `tcp://host:2375`.
     pub fn new(endpoint: &str, timeout: Duration) -> Self {
-        DockerClient { endpoint: endpoint.into(), timeout, docker: Mutex::new(None), cache: Mutex::new(HashMap::new()) }
+        DockerClient { endpoint: endpoint.into(), timeout, docker: Mutex::new(None), cache: Default::default() }
     }
 
     async fn docker(&self) -> Result<Docker, SourceError> {
@@ -89,9 +97,8 @@ impl DockerClient {
 
     /// Every container, running or not, sorted by name.
     pub async fn containers(&self) -> Result<Vec<Container>, SourceError> {
-        let result = tokio::time::timeout(self.timeout * 2, self.fetch())
-            .await
-            .unwrap_or(Err(SourceError::Timeout(self.timeout * 2)));
+        let budget = fetch_budget(self.timeout);
+        let result = tokio::time::timeout(budget, self.fetch()).await.unwrap_or(Err(SourceError::Timeout(budget)));
         if matches!(result, Err(SourceError::Connect(_) | SourceError::Timeout(_))) {
             self.forget_connection().await;
         }
@@ -104,20 +111,29 @@ impl DockerClient {
             .list_containers(Some(ListContainersOptions { all: true, ..Default::default() }))
             .await
             .map_err(err)?;
-        let cached = self.cache.lock().await.clone();
+        let listed_ids: std::collections::HashSet<String> = list.iter().filter_map(|c| c.id.clone()).collect();
+        self.cached().retain(|id, _| listed_ids.contains(id));
+        // Owned values only in the futures: they run inside a boxed (`Send + 'static`-bound)
+        // future, where borrows across `buffer_unordered` do not type-check.
         let jobs = list.into_iter().map(|c| {
             let docker = docker.clone();
-            let cached = cached.clone();
+            let cache = self.cache.clone();
             async move {
                 let (id, state, listed_health) = listed(&c);
                 let key = format!("{state}|{listed_health:?}");
-                let fresh = cached.get(&id).filter(|i| i.key == key && i.at.elapsed() < INSPECT_TTL).cloned();
+                let fresh = lock(&cache).get(&id).filter(|i| i.key == key && i.at.elapsed() < INSPECT_TTL).cloned();
                 let inspected = match fresh {
                     Some(i) => Some(i),
-                    None => inspect(&docker, &id, key).await,
+                    None => {
+                        let i = inspect(&docker, &id, key).await;
+                        if let Some(i) = &i {
+                            lock(&cache).insert(id.clone(), i.clone());
+                        }
+                        i
+                    }
                 };
                 let name = c.names.as_ref().and_then(|n| n.first()).map(|n| n.trim_start_matches('/').to_string());
-                let container = Container {
+                Container {
                     id: clean_line(&id.chars().take(12).collect::<String>()),
                     name: clean_line(&name.unwrap_or_else(|| id.chars().take(12).collect())),
                     image: clean_line(c.image.as_deref().unwrap_or("?")),
@@ -127,39 +143,54 @@ impl DockerClient {
                     started_at: inspected.as_ref().and_then(|i| i.started_at).filter(|_| state == "running"),
                     failing_streak: inspected.as_ref().and_then(|i| i.failing_streak),
                     checks: inspected.as_ref().map(|i| i.checks.clone()).unwrap_or_default(),
-                };
-                (id, inspected, container)
+                }
             }
         });
-        let results: Vec<_> = stream::iter(jobs).buffer_unordered(INSPECT_CONCURRENCY).collect().await;
-        let mut cache = HashMap::new();
-        let mut containers = Vec::with_capacity(results.len());
-        for (id, inspected, container) in results {
-            if let Some(i) = inspected {
-                cache.insert(id, i);
-            }
-            containers.push(container);
-        }
-        *self.cache.lock().await = cache;
+        let mut containers: Vec<Container> = stream::iter(jobs).buffer_unordered(INSPECT_CONCURRENCY).collect().await;
         containers.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(containers)
     }
 
-    /// Forget what inspect said about one container (an event says it changed).
-    pub async fn invalidate(&self, id: &str) {
-        self.cache.lock().await.remove(id);
+    fn cached(&self) -> std::sync::MutexGuard<'_, HashMap<String, Inspected>> {
+        lock(&self.cache)
     }
 
-    /// Container events (start, die, health_status, …) as the ids they concern; the stream
-    /// ends when the connection does.
-    pub async fn events(&self) -> Result<impl futures_util::Stream<Item = String> + Send + use<>, SourceError> {
+    /// Forget what inspect said about one container (an event says it changed).
+    pub fn invalidate(&self, id: &str) {
+        self.cached().remove(id);
+    }
+
+    /// Container events (start, die, health_status, …) as the ids they concern. Each event
+    /// first drops what inspect said about that container. The stream ends when the connection
+    /// does, or when the daemon stops answering a ping (checked every
+    /// [`liveness::CHECK_EVERY`]).
+    pub async fn events(
+        self: &std::sync::Arc<Self>,
+    ) -> Result<impl futures_util::Stream<Item = String> + Send + use<>, SourceError> {
         let docker = self.docker().await?;
         let filters = HashMap::from([("type".to_string(), vec!["container".to_string()])]);
         let stream = docker.events(Some(EventsOptions { filters: Some(filters), ..Default::default() }));
-        Ok(stream
-            .take_while(|e| std::future::ready(e.is_ok()))
-            .filter_map(|e| async move { e.ok().and_then(|m| m.actor.and_then(|a| a.id)) }))
+        let me = self.clone();
+        let ids = stream.take_while(|e| std::future::ready(e.is_ok())).filter_map(move |e| {
+            let me = me.clone();
+            async move {
+                let id = e.ok().and_then(|m| m.actor.and_then(|a| a.id))?;
+                me.invalidate(&id);
+                Some(id)
+            }
+        });
+        let timeout = self.timeout;
+        let check = move || {
+            let docker = docker.clone();
+            async move { matches!(tokio::time::timeout(timeout, docker.ping()).await, Ok(Ok(_))) }
+        };
+        Ok(liveness::until_dead(ids, liveness::CHECK_EVERY, check))
     }
+}
+
+/// The inspect cache; entries are whole values, so a poisoned lock holds nothing half-written.
+fn lock(cache: &std::sync::Mutex<HashMap<String, Inspected>>) -> std::sync::MutexGuard<'_, HashMap<String, Inspected>> {
+    cache.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// What a list entry says: id, state, and health when the list carries it — from `Health`

@@ -7,10 +7,9 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::json;
 
+use super::error::{RagError, SourceError};
 use super::http;
 use crate::domain::rag::Embedder;
-use crate::rag::RagError;
-use crate::source::SourceError;
 
 /// One embeddings API.
 #[derive(Debug, Clone)]

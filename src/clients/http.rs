@@ -6,8 +6,8 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 
+use super::error::SourceError;
 use crate::domain::text::clean_line;
-use crate::source::SourceError;
 
 /// Largest response body read from any HTTP service.
 pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;

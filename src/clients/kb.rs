@@ -14,10 +14,31 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{AssertSqlSafe, Row};
 use tokio::sync::Mutex;
 
-use crate::config::KbColumns;
 use crate::domain::rag::{KbStats, MAX_HIT_CHARS, RagHit};
 use crate::domain::text::clean_line;
-use crate::rag::RagError;
+
+/// The longest one database call may take: a little over the server's `statement_timeout`, so
+/// that its cleaner error wins when it fires.
+pub fn call_budget(timeout: Duration) -> Duration {
+    timeout + Duration::from_millis(250)
+}
+
+/// Column names of the knowledge-base table.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KbColumns {
+    pub id: String,
+    pub embedding: String,
+    pub text: String,
+    pub metadata: String,
+}
+
+impl Default for KbColumns {
+    fn default() -> Self {
+        KbColumns { id: "id".into(), embedding: "embedding".into(), text: "text".into(), metadata: "metadata".into() }
+    }
+}
+use super::error::RagError;
 
 /// Tables with at least this many rows (by the planner's estimate) are not counted exactly.
 const ESTIMATE_ABOVE: f64 = 100_000.0;
@@ -250,8 +271,7 @@ impl KnowledgeBase {
         what: &'static str,
         f: impl Future<Output = Result<T, RagError>>,
     ) -> Result<T, RagError> {
-        // A little over the server's statement_timeout, so its cleaner error wins when it fires.
-        let limit = self.settings.timeout + Duration::from_millis(250);
+        let limit = call_budget(self.settings.timeout);
         tokio::time::timeout(limit, f).await.map_err(|_| RagError::Timeout { what, ms: limit.as_millis() as u64 })?
     }
 

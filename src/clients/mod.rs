@@ -3,11 +3,14 @@
 pub mod alertmanager;
 pub mod docker;
 pub mod embed;
+pub mod error;
 pub mod http;
 pub mod kb;
+pub mod liveness;
 pub mod probe;
 pub mod prometheus;
 pub mod redis;
 mod scripts;
 
+pub use self::error::{RagError, SourceError};
 pub use self::redis::RedisClient;

@@ -4,11 +4,11 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use super::error::SourceError;
 use super::http;
 use crate::domain::Target;
 use crate::domain::job::parse_time;
 use crate::domain::text::clean_line;
-use crate::source::SourceError;
 
 #[derive(Debug, Clone)]
 pub struct PrometheusClient {

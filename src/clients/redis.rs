@@ -12,10 +12,12 @@ use redis::{AsyncConnectionConfig, IntoConnectionInfo, Script, Value};
 use tokio::sync::Mutex;
 use tracing::{debug, instrument};
 
+use super::error::SourceError;
+use super::liveness;
+use crate::domain::JobEvent;
 use crate::domain::job::{LIST_FIELDS, RawFields, parse_time};
 use crate::domain::text::{MAX_LINE_CHARS, clean_line, clean_line_bytes};
 use crate::domain::{Job, JobDetail, JobStatus, JobsPage, JobsQuery, QueueSnapshot, QueueStats};
-use crate::source::{EventStream, JobEvent, JobSource, SourceError};
 
 use super::scripts;
 
@@ -152,13 +154,11 @@ impl RedisClient {
     }
 }
 
-impl JobSource for RedisClient {
-    fn name(&self) -> &str {
-        "redis"
-    }
-
+/// Queue statistics, job windows, job details and pushed events (CONTRACT.md §1).
+impl RedisClient {
+    /// Queue lengths, oldest ages and counts by status, in one round trip.
     #[instrument(skip(self), level = "debug")]
-    async fn queues(&self) -> Result<QueueSnapshot, SourceError> {
+    pub async fn queues(&self) -> Result<QueueSnapshot, SourceError> {
         let mut inv = self.queues_script.prepare_invoke();
         inv.arg(&self.settings.prefix).arg(RECENT_CAP).arg(MAX_LINE_CHARS);
         for q in &self.settings.queues {
@@ -168,15 +168,17 @@ impl JobSource for RedisClient {
         parse_queues(value)
     }
 
+    /// One window of jobs, newest first. A text filter folds ASCII case only (Lua's
+    /// `string.lower`); the demo folds the same way.
     #[instrument(skip(self), level = "debug")]
-    async fn jobs(&self, query: JobsQuery) -> Result<JobsPage, SourceError> {
+    pub async fn jobs(&self, query: JobsQuery) -> Result<JobsPage, SourceError> {
         let index = if query.failures_only { self.key("jobs:failed") } else { self.key("jobs") };
         let mut inv = self.window_script.prepare_invoke();
         inv.key(index)
             .arg(&self.settings.prefix)
             .arg(query.offset)
             .arg(query.limit)
-            .arg(query.filter.trim().to_lowercase())
+            .arg(query.filter.trim().to_ascii_lowercase())
             .arg(FILTER_MAX_SCAN)
             .arg(LIST_FIELD_BYTES)
             .arg(query.filter.trim());
@@ -187,8 +189,9 @@ impl JobSource for RedisClient {
         parse_window(value, query)
     }
 
+    /// Every field of one job; `None` when it does not exist.
     #[instrument(skip(self), level = "debug")]
-    async fn job_detail(&self, id: String) -> Result<Option<JobDetail>, SourceError> {
+    pub async fn job_detail(&self, id: String) -> Result<Option<JobDetail>, SourceError> {
         let mut inv = self.detail_script.prepare_invoke();
         inv.key(self.key(&format!("job:{id}"))).arg(DETAIL_FIELD_BYTES).arg(DETAIL_MAX_FIELDS).arg(DETAIL_MAX_BYTES);
         let items = match self.invoke(inv).await? {
@@ -207,7 +210,9 @@ impl JobSource for RedisClient {
         Ok(Some(JobDetail::from_fields(&id, &fields, Utc::now())))
     }
 
-    async fn events(&self) -> Result<EventStream, SourceError> {
+    /// Status changes pushed on `{p}events`. The subscription's connection is pinged every
+    /// [`liveness::CHECK_EVERY`]; the stream ends when a ping fails or the connection drops.
+    pub async fn events(&self) -> Result<impl futures_util::Stream<Item = JobEvent> + Send + use<>, SourceError> {
         let channel = self.key("events");
         let subscribe = async {
             let mut pubsub = self.client.get_async_pubsub().await?;
@@ -219,7 +224,14 @@ impl JobSource for RedisClient {
             .map_err(|_| SourceError::Timeout(self.settings.timeout))?
             .map_err(|e| self.server_error(e))?;
         debug!(%channel, "subscribed");
-        Ok(Box::pin(pubsub.into_on_message().map(|msg| parse_event(msg.get_payload_bytes()))))
+        let (sink, messages) = pubsub.split();
+        let timeout = self.settings.timeout;
+        let check = move || {
+            let mut sink = sink.clone();
+            async move { matches!(tokio::time::timeout(timeout, sink.ping::<Value>()).await, Ok(Ok(_))) }
+        };
+        let events = messages.map(|msg| parse_event(msg.get_payload_bytes()));
+        Ok(liveness::until_dead(events, liveness::CHECK_EVERY, check))
     }
 }
 

@@ -5,8 +5,8 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
+use crate::clients::RagError;
 use crate::domain::rag::{Embedder, KbStats, RagHit, RagSearch};
-use crate::rag::RagError;
 
 /// Dimensions of the toy embedding (nomic-embed-text's).
 pub const DIMENSIONS: usize = 768;

@@ -1,21 +1,21 @@
-//! The simulated platform behind `--demo`: the same `JobSource` interface as the Redis client, in
-//! process, deterministic for a given seed and sequence of clock steps.
+//! The simulated platform behind `--demo`: the same source interfaces as the real clients
+//! (`sources.rs`), actions included, in process, deterministic for a given seed and sequence of clock steps.
 
 mod data;
 pub mod kb;
 mod ops;
 mod rng;
+mod sources;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Duration, Utc};
-use futures_util::stream;
 use tokio::sync::broadcast;
 
+use crate::domain::JobEvent;
 use crate::domain::job::RawFields;
-use crate::domain::{Job, JobDetail, JobStatus, JobsPage, JobsQuery, QueueSnapshot, QueueStats};
-use crate::source::{EventStream, JobEvent, JobSource, SourceError};
+use crate::domain::{Job, JobStatus, JobsPage, JobsQuery, QueueSnapshot, QueueStats};
 
 pub use rng::Rng;
 
@@ -42,6 +42,7 @@ struct SimState {
     workers: usize,
     ops: ops::OpsSim,
     ops_rng: Rng,
+    silences: Vec<sources::DemoSilence>,
 }
 
 /// The simulated platform. Cheap to share.
@@ -73,6 +74,7 @@ impl DemoPlatform {
             order: Vec::new(),
             queues: QUEUES.iter().map(|q| (q.to_string(), VecDeque::new())).collect(),
             workers: 2,
+            silences: Vec::new(),
         };
         let span = 7200.max(history as i64 * 2);
         for i in 0..history {
@@ -329,7 +331,7 @@ impl SimState {
     }
 
     fn page(&self, query: JobsQuery) -> JobsPage {
-        let needle = query.filter.trim().to_lowercase();
+        let needle = query.filter.trim().to_ascii_lowercase();
         let rows = self.order.iter().filter_map(|(c, id)| {
             let job = self.jobs.get(id)?;
             (!query.failures_only || job.status == JobStatus::Failed)
@@ -349,90 +351,14 @@ impl SimState {
     }
 }
 
-impl DemoPlatform {
-    pub fn containers(&self) -> Vec<crate::domain::Container> {
-        self.lock().ops.containers.clone()
-    }
-
-    pub fn services(&self) -> Vec<crate::domain::ServiceStatus> {
-        self.lock().ops.services()
-    }
-
-    pub fn targets(&self) -> Vec<crate::domain::Target> {
-        self.lock().ops.targets.clone()
-    }
-
-    pub fn kb_stats(&self) -> crate::domain::KbStats {
-        kb::stats()
-    }
-
-    pub fn kb_search(
-        &self,
-        query: &str,
-        top_k: usize,
-        threshold: f64,
-    ) -> Result<crate::domain::RagSearch, crate::rag::RagError> {
-        kb::search(query, top_k, threshold, self.lock().now)
-    }
-
-    pub fn alerts(&self) -> crate::domain::AlertsSnapshot {
-        let st = self.lock();
-        crate::domain::AlertsSnapshot { alerts: st.ops.alerts.clone(), failures: vec![], fetched_at: st.now }
-    }
-
-    /// Ids of containers whose state changed, pushed as Docker's events stream would.
-    pub fn container_events(&self) -> impl futures_util::Stream<Item = String> + Send + use<> {
-        stream::unfold(self.container_events.subscribe(), |mut rx| async move {
-            loop {
-                match rx.recv().await {
-                    Ok(id) => return Some((id, rx)),
-                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
-                    Err(broadcast::error::RecvError::Closed) => return None,
-                }
-            }
-        })
-    }
-}
-
 fn text(fields: &RawFields, name: &str) -> String {
     fields.get(name).map(|v| String::from_utf8_lossy(v).into_owned()).unwrap_or_default()
-}
-
-impl JobSource for DemoPlatform {
-    fn name(&self) -> &str {
-        "demo"
-    }
-
-    async fn queues(&self) -> Result<QueueSnapshot, SourceError> {
-        Ok(self.lock().snapshot())
-    }
-
-    async fn jobs(&self, query: JobsQuery) -> Result<JobsPage, SourceError> {
-        Ok(self.lock().page(query))
-    }
-
-    async fn job_detail(&self, id: String) -> Result<Option<JobDetail>, SourceError> {
-        let st = self.lock();
-        Ok(st.jobs.get(&id).map(|j| JobDetail::from_fields(&id, &j.fields, st.now)))
-    }
-
-    async fn events(&self) -> Result<EventStream, SourceError> {
-        let rx = self.events.subscribe();
-        Ok(Box::pin(stream::unfold(rx, |mut rx| async move {
-            loop {
-                match rx.recv().await {
-                    Ok(ev) => return Some((ev, rx)),
-                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
-                    Err(broadcast::error::RecvError::Closed) => return None,
-                }
-            }
-        })))
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sources::JobSource;
     use chrono::TimeZone;
 
     fn t0() -> DateTime<Utc> {

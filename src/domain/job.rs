@@ -86,6 +86,14 @@ impl fmt::Display for JobStatus {
     }
 }
 
+/// A status change pushed on `{p}events`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobEvent {
+    pub job_id: Option<String>,
+    pub status: Option<JobStatus>,
+    pub at: Option<DateTime<Utc>>,
+}
+
 /// Alert severity; the German labels the platform also sends mean the same.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -9,6 +9,6 @@ pub mod text;
 
 pub use alert::{Alert, AlertGroup, AlertState, AlertsSnapshot};
 pub use health::{ComponentStatus, Container, Health, HealthSummary, ServiceStatus, Target};
-pub use job::{Job, JobDetail, JobStatus, JobsPage, JobsQuery, Severity};
+pub use job::{Job, JobDetail, JobEvent, JobStatus, JobsPage, JobsQuery, Severity};
 pub use queue::{QueueSnapshot, QueueStats};
 pub use rag::{KbStats, RagHit, RagSearch};

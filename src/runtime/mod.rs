@@ -1,24 +1,28 @@
 //! Pollers and subscriptions: one task per source, a timeout on every call, backoff on failure,
 //! one fetch in flight per source. They send owned snapshots as messages; they never touch the UI.
+//! [`start`] starts everything a set of sources needs; [`Runtime::request`] is how the UI (and
+//! `--snapshot`) ask for something, without ever waiting.
 
 mod poller;
+mod subscribe;
+mod tasks;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use tokio::sync::{Notify, mpsc, watch};
-use tokio::task::JoinHandle;
 
+use crate::clients::SourceError;
 use crate::domain::{
     AlertsSnapshot, Container, JobDetail, JobsPage, JobsQuery, KbStats, QueueSnapshot, RagSearch, ServiceStatus, Target,
 };
-use crate::ops::OpsSource;
-use crate::rag::RagSource;
-use crate::source::{JobSource, SourceError};
+use crate::sources::{JobSource, KnowledgeSource, OpsSource, Sources};
 
 pub use poller::{Pace, backoff};
+pub use subscribe::Pushes;
+pub use tasks::TaskSet;
 
 /// Which feed a message is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -26,13 +30,18 @@ pub enum Feed {
     Queues,
     Jobs,
     Detail,
+    /// Job status changes pushed on `{p}events`.
     Events,
     Containers,
+    /// Docker's events stream.
+    ContainerEvents,
     Services,
     Targets,
     Alerts,
     /// The knowledge base's description (size, dimensions, index).
     Knowledge,
+    /// Knowledge-base searches.
+    Search,
 }
 
 /// What the runtime tells the UI.
@@ -52,8 +61,9 @@ pub enum SourceMsg {
         at: DateTime<Utc>,
         retry_at: DateTime<Utc>,
     },
-    /// The push subscription came up or went down.
-    EventsState {
+    /// A push subscription (`Events` or `ContainerEvents`) came up or went down.
+    PushState {
+        feed: Feed,
         connected: bool,
         error: Option<String>,
         at: DateTime<Utc>,
@@ -62,10 +72,6 @@ pub enum SourceMsg {
     ServicesLoaded(Vec<ServiceStatus>, DateTime<Utc>),
     TargetsLoaded(Vec<Target>, DateTime<Utc>),
     AlertsLoaded(AlertsSnapshot),
-    /// Docker's events stream came up or went down.
-    ContainerEventsState {
-        connected: bool,
-    },
     KbStatsLoaded(KbStats, DateTime<Utc>),
     /// The answer to a knowledge-base search request.
     RagSearched {
@@ -73,6 +79,24 @@ pub enum SourceMsg {
         result: Result<RagSearch, String>,
         at: DateTime<Utc>,
     },
+}
+
+impl SourceMsg {
+    /// The feed this message is about, which decides the state it goes to.
+    pub fn feed(&self) -> Feed {
+        match self {
+            SourceMsg::QueuesLoaded(_) => Feed::Queues,
+            SourceMsg::JobsLoaded(_) => Feed::Jobs,
+            SourceMsg::DetailLoaded { .. } => Feed::Detail,
+            SourceMsg::Failed { feed, .. } | SourceMsg::PushState { feed, .. } => *feed,
+            SourceMsg::ContainersLoaded(..) => Feed::Containers,
+            SourceMsg::ServicesLoaded(..) => Feed::Services,
+            SourceMsg::TargetsLoaded(..) => Feed::Targets,
+            SourceMsg::AlertsLoaded(_) => Feed::Alerts,
+            SourceMsg::KbStatsLoaded(..) => Feed::Knowledge,
+            SourceMsg::RagSearched { .. } => Feed::Search,
+        }
+    }
 }
 
 /// A knowledge-base search the UI asked for; `id` tells its answer from older ones.
@@ -84,12 +108,25 @@ pub struct RagRequest {
     pub threshold: f64,
 }
 
+/// What the UI can ask the runtime for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Request {
+    /// A different window of jobs; fetched at once.
+    FetchJobs(JobsQuery),
+    /// Follow one job's details (or stop with `None`).
+    FollowDetail(Option<String>),
+    /// Fetch alerts now (an action just changed them).
+    RefreshAlerts,
+    /// Search the knowledge base; the latest request wins.
+    Search(RagRequest),
+}
+
 /// Timing of the pollers.
 #[derive(Debug, Clone, Copy)]
 pub struct RuntimeOptions {
     /// Poll interval when nothing is pushed.
     pub interval: Duration,
-    /// Upper bound on one fetch, on top of the client's own timeouts.
+    /// The clients' timeout for one call; each feed's budget is derived from it by its client.
     pub timeout: Duration,
     /// Shortest gap between two fetches of one feed, so an event storm cannot flood Redis.
     pub min_gap: Duration,
@@ -115,285 +152,221 @@ impl RuntimeOptions {
     fn search_pace(&self) -> Pace {
         Pace { interval: self.interval * 5, min_gap: self.min_gap.max(Duration::from_secs(2)) }
     }
-}
 
-/// The UI's handle on the runtime: it only ever sends requests, never waits.
-pub struct RuntimeHandle {
-    jobs_query: watch::Sender<JobsQuery>,
-    detail: watch::Sender<Option<String>>,
-    tasks: Vec<JoinHandle<()>>,
-}
-
-impl RuntimeHandle {
-    /// Ask for a different window of jobs; the jobs poller fetches it at once.
-    pub fn set_jobs_query(&self, query: JobsQuery) {
-        self.jobs_query.send_if_modified(|q| {
-            let changed = *q != query;
-            *q = query;
-            changed
-        });
-    }
-
-    /// Follow one job's details (or stop with `None`).
-    pub fn set_detail(&self, id: Option<String>) {
-        self.detail.send_replace(id);
-    }
-}
-
-impl Drop for RuntimeHandle {
-    fn drop(&mut self) {
-        for t in &self.tasks {
-            t.abort();
-        }
-    }
-}
-
-/// Start the queue, jobs, detail and events tasks for one source.
-pub fn spawn<S: JobSource>(
-    source: Arc<S>,
-    opts: RuntimeOptions,
-    initial: JobsQuery,
-    tx: mpsc::Sender<SourceMsg>,
-) -> RuntimeHandle {
-    let (jobs_query, jobs_rx) = watch::channel(initial);
-    let (detail, detail_rx) = watch::channel(None::<String>);
-    let nudges: [Arc<Notify>; 3] = Default::default();
-    let [nq, nj, nd] = nudges.clone();
-
-    let queues = {
-        let source = source.clone();
-        let pace = move |_: Option<&()>| opts.pace();
-        poller::spawn(Feed::Queues, opts, nq, tx.clone(), None::<watch::Receiver<()>>, pace, move |_| {
-            let source = source.clone();
-            async move { source.queues().await.map(|s| Some(SourceMsg::QueuesLoaded(s))) }
-        })
-    };
-    let jobs = {
-        let source = source.clone();
-        let pace = move |q: Option<&JobsQuery>| match q {
-            Some(q) if !q.filter.trim().is_empty() => opts.search_pace(),
-            _ => opts.pace(),
+    /// The longest one fetch of `feed` may take: the budget its client enforces itself, plus a
+    /// little, so that the client's own (clearer) timeout error is the one reported.
+    pub fn budget(&self, feed: Feed) -> Duration {
+        let client = match feed {
+            Feed::Containers => crate::clients::docker::fetch_budget(self.timeout),
+            Feed::Knowledge => crate::clients::kb::call_budget(self.timeout),
+            _ => self.timeout,
         };
-        poller::spawn(Feed::Jobs, opts, nj, tx.clone(), Some(jobs_rx), pace, move |q: Option<JobsQuery>| {
-            let source = source.clone();
-            async move { source.jobs(q.unwrap_or_default()).await.map(|p| Some(SourceMsg::JobsLoaded(p))) }
-        })
-    };
-    let details = {
-        let source = source.clone();
-        let pace = move |_: Option<&Option<String>>| opts.pace();
-        poller::spawn(Feed::Detail, opts, nd, tx.clone(), Some(detail_rx), pace, move |id: Option<Option<String>>| {
-            let source = source.clone();
-            async move {
-                let Some(id) = id.flatten() else { return Ok(None) };
-                let detail = source.job_detail(id.clone()).await?;
-                Ok(Some(SourceMsg::DetailLoaded { id, detail: detail.map(Box::new), at: Utc::now() }))
-            }
-        })
-    };
-    let events = tokio::spawn(events_task(source, opts, nudges, tx));
-    RuntimeHandle { jobs_query, detail, tasks: vec![queues, jobs, details, events] }
-}
-
-/// The operations feeds' tasks, which stop when this is dropped.
-pub struct Tasks {
-    tasks: Vec<JoinHandle<()>>,
-    alerts_nudge: Arc<Notify>,
-}
-
-impl Tasks {
-    /// Fetch alerts now (an action just changed them).
-    pub fn refresh_alerts(&self) {
-        self.alerts_nudge.notify_one();
-    }
-}
-
-impl Drop for Tasks {
-    fn drop(&mut self) {
-        for t in &self.tasks {
-            t.abort();
-        }
-    }
-}
-
-/// Start a poller for each configured operations feed, and Docker's events stream, which makes
-/// the containers poller fetch at once.
-pub fn spawn_ops(ops: OpsSource, opts: RuntimeOptions, tx: mpsc::Sender<SourceMsg>) -> Tasks {
-    let configured = ops.configured();
-    let mut tasks = Vec::new();
-    let pace = move |_: Option<&()>| opts.pace();
-    let containers_nudge = Arc::new(Notify::new());
-    if configured.containers {
-        let o = ops.clone();
-        tasks.push(poller::spawn(
-            Feed::Containers,
-            opts,
-            containers_nudge.clone(),
-            tx.clone(),
-            None,
-            pace,
-            move |_| {
-                let o = o.clone();
-                async move { o.containers().await.map(|c| Some(SourceMsg::ContainersLoaded(c, Utc::now()))) }
-            },
-        ));
-        tasks.push(tokio::spawn(container_events_task(ops.clone(), opts, containers_nudge, tx.clone())));
-    }
-    if configured.services {
-        let o = ops.clone();
-        tasks.push(poller::spawn(Feed::Services, opts, Arc::new(Notify::new()), tx.clone(), None, pace, move |_| {
-            let o = o.clone();
-            async move { o.services().await.map(|s| Some(SourceMsg::ServicesLoaded(s, Utc::now()))) }
-        }));
-    }
-    if configured.targets {
-        let o = ops.clone();
-        tasks.push(poller::spawn(Feed::Targets, opts, Arc::new(Notify::new()), tx.clone(), None, pace, move |_| {
-            let o = o.clone();
-            async move { o.targets().await.map(|t| Some(SourceMsg::TargetsLoaded(t, Utc::now()))) }
-        }));
-    }
-    let alerts_nudge = Arc::new(Notify::new());
-    if configured.alerts {
-        let o = ops.clone();
-        tasks.push(poller::spawn(Feed::Alerts, opts, alerts_nudge.clone(), tx.clone(), None, pace, move |_| {
-            let o = o.clone();
-            async move { o.alerts().await.map(|a| Some(SourceMsg::AlertsLoaded(a))) }
-        }));
-    }
-    Tasks { tasks, alerts_nudge }
-}
-
-/// The knowledge base's tasks: its description, re-read every 5 s (so a database going away
-/// shows within seconds; the catalog query is cheap), and searches, the latest
-/// request winning. They stop when this is dropped.
-pub struct RagHandle {
-    search: watch::Sender<Option<RagRequest>>,
-    tasks: Vec<JoinHandle<()>>,
-}
-
-impl RagHandle {
-    /// Search now; an answer to an older request still running is dropped by the UI (by id).
-    pub fn search(&self, request: RagRequest) {
-        self.search.send_replace(Some(request));
-    }
-}
-
-impl Drop for RagHandle {
-    fn drop(&mut self) {
-        for t in &self.tasks {
-            t.abort();
-        }
+        client + Duration::from_millis(250)
     }
 }
 
 /// Longest a whole search may take: two embeddings calls (LiteLLM, then Ollama) and the query.
 const SEARCH_BUDGET: Duration = Duration::from_secs(30);
 
-pub fn spawn_rag(rag: RagSource, opts: RuntimeOptions, tx: mpsc::Sender<SourceMsg>) -> RagHandle {
-    let stats_opts = RuntimeOptions { timeout: opts.timeout * 2, ..opts };
+/// The running pollers and subscriptions of one set of sources; they stop when this is dropped.
+pub struct Runtime {
+    jobs_query: Option<watch::Sender<JobsQuery>>,
+    detail: Option<watch::Sender<Option<String>>>,
+    alerts_nudge: Arc<Notify>,
+    search: Option<watch::Sender<Option<RagRequest>>>,
+    _tasks: TaskSet,
+}
+
+impl Runtime {
+    /// Ask for something; never waits.
+    pub fn request(&self, request: Request) {
+        match request {
+            Request::FetchJobs(query) => {
+                if let Some(tx) = &self.jobs_query {
+                    tx.send_if_modified(|q| {
+                        let changed = *q != query;
+                        *q = query;
+                        changed
+                    });
+                }
+            }
+            Request::FollowDetail(id) => {
+                if let Some(tx) = &self.detail {
+                    tx.send_replace(id);
+                }
+            }
+            Request::RefreshAlerts => self.alerts_nudge.notify_one(),
+            Request::Search(r) => {
+                if let Some(tx) = &self.search {
+                    tx.send_replace(Some(r));
+                }
+            }
+        }
+    }
+}
+
+/// Start every poller and subscription the sources need, sending to `tx`. `initial` is the
+/// first window of jobs to fetch.
+pub fn start(sources: &Sources, opts: RuntimeOptions, initial: JobsQuery, tx: mpsc::Sender<SourceMsg>) -> Runtime {
+    let mut tasks = TaskSet::default();
+    let (jobs_query, detail) = match &sources.jobs {
+        Some(jobs) => {
+            let (q, d) = start_jobs(jobs.clone(), opts, initial, &tx, &mut tasks);
+            (Some(q), Some(d))
+        }
+        None => (None, None),
+    };
+    let alerts_nudge = start_ops(sources.ops.clone(), opts, &tx, &mut tasks);
+    let search = sources.knowledge.clone().map(|k| start_knowledge(k, opts, &tx, &mut tasks));
+    Runtime { jobs_query, detail, alerts_nudge, search, _tasks: tasks }
+}
+
+/// The queue, jobs, detail and events tasks.
+fn start_jobs(
+    source: Arc<dyn JobSource>,
+    opts: RuntimeOptions,
+    initial: JobsQuery,
+    tx: &mpsc::Sender<SourceMsg>,
+    tasks: &mut TaskSet,
+) -> (watch::Sender<JobsQuery>, watch::Sender<Option<String>>) {
+    let (jobs_query, jobs_rx) = watch::channel(initial);
+    let (detail, detail_rx) = watch::channel(None::<String>);
+    let nudges: [Arc<Notify>; 3] = Default::default();
+    let [nq, nj, nd] = nudges.clone();
+    let s = source.clone();
+    let pace = move |_: Option<&()>| opts.pace();
+    tasks.push(poller::spawn(Feed::Queues, opts, nq, tx.clone(), None::<watch::Receiver<()>>, pace, move |_| {
+        let s = s.clone();
+        async move { s.queues().await.map(|q| Some(SourceMsg::QueuesLoaded(q))) }
+    }));
+    let s = source.clone();
+    let pace = move |q: Option<&JobsQuery>| match q {
+        Some(q) if !q.filter.trim().is_empty() => opts.search_pace(),
+        _ => opts.pace(),
+    };
+    tasks.push(poller::spawn(Feed::Jobs, opts, nj, tx.clone(), Some(jobs_rx), pace, move |q: Option<JobsQuery>| {
+        let s = s.clone();
+        async move { s.jobs(q.unwrap_or_default()).await.map(|p| Some(SourceMsg::JobsLoaded(p))) }
+    }));
+    let s = source.clone();
+    let pace = move |_: Option<&Option<String>>| opts.pace();
+    tasks.push(poller::spawn(
+        Feed::Detail,
+        opts,
+        nd,
+        tx.clone(),
+        Some(detail_rx),
+        pace,
+        move |id: Option<Option<String>>| {
+            let s = s.clone();
+            async move {
+                let Some(id) = id.flatten() else { return Ok(None) };
+                let detail = s.job_detail(id.clone()).await?;
+                Ok(Some(SourceMsg::DetailLoaded { id, detail: detail.map(Box::new), at: Utc::now() }))
+            }
+        },
+    ));
+    let connect = move || {
+        let s = source.clone();
+        async move { s.events().await.map(|e| e.map(|_| ()).boxed() as Pushes) }.boxed()
+    };
+    let nudge_all = move || nudges.iter().for_each(|n| n.notify_one());
+    tasks.push(tokio::spawn(subscribe::keep_subscribed(Feed::Events, opts, connect, nudge_all, tx.clone())));
+    (jobs_query, detail)
+}
+
+/// A poller for each configured operations feed, and Docker's events stream, which makes the
+/// containers poller fetch at once. Returns the alerts poller's nudge.
+fn start_ops(
+    ops: Arc<dyn OpsSource>,
+    opts: RuntimeOptions,
+    tx: &mpsc::Sender<SourceMsg>,
+    tasks: &mut TaskSet,
+) -> Arc<Notify> {
+    let configured = ops.configured();
+    let pace = move |_: Option<&()>| opts.pace();
+    let alerts_nudge = Arc::new(Notify::new());
+    let poll = |feed: Feed, nudge: Arc<Notify>, tasks: &mut TaskSet| {
+        let o = ops.clone();
+        tasks.push(poller::spawn(feed, opts, nudge, tx.clone(), None, pace, move |_| {
+            let o = o.clone();
+            async move {
+                let now = Utc::now();
+                Ok(Some(match feed {
+                    Feed::Containers => SourceMsg::ContainersLoaded(o.containers().await?, now),
+                    Feed::Services => SourceMsg::ServicesLoaded(o.services().await?, now),
+                    Feed::Targets => SourceMsg::TargetsLoaded(o.targets().await?, now),
+                    _ => SourceMsg::AlertsLoaded(o.alerts().await?),
+                }))
+            }
+        }));
+    };
+    if configured.containers {
+        let nudge = Arc::new(Notify::new());
+        poll(Feed::Containers, nudge.clone(), tasks);
+        let o = ops.clone();
+        let connect = move || {
+            let o = o.clone();
+            async move { o.container_events().await.map(|e| e.map(|_| ()).boxed() as Pushes) }.boxed()
+        };
+        let nudge = move || nudge.notify_one();
+        tasks.push(tokio::spawn(subscribe::keep_subscribed(Feed::ContainerEvents, opts, connect, nudge, tx.clone())));
+    }
+    if configured.services {
+        poll(Feed::Services, Arc::new(Notify::new()), tasks);
+    }
+    if configured.targets {
+        poll(Feed::Targets, Arc::new(Notify::new()), tasks);
+    }
+    if configured.alerts {
+        poll(Feed::Alerts, alerts_nudge.clone(), tasks);
+    }
+    alerts_nudge
+}
+
+/// The knowledge base's description, re-read every 5 s (so a database going away shows within
+/// seconds; the catalog query is cheap), and searches, the latest request winning.
+fn start_knowledge(
+    kb: Arc<dyn KnowledgeSource>,
+    opts: RuntimeOptions,
+    tx: &mpsc::Sender<SourceMsg>,
+    tasks: &mut TaskSet,
+) -> watch::Sender<Option<RagRequest>> {
     let pace =
         move |_: Option<&()>| Pace { interval: Duration::from_secs(5).max(opts.interval), min_gap: opts.min_gap };
-    let r = rag.clone();
-    let stats =
-        poller::spawn(Feed::Knowledge, stats_opts, Arc::new(Notify::new()), tx.clone(), None, pace, move |_| {
-            let r = r.clone();
-            async move {
-                r.stats()
-                    .await
-                    .map(|s| Some(SourceMsg::KbStatsLoaded(s, Utc::now())))
-                    .map_err(|e| SourceError::Server(e.to_string()))
-            }
-        });
+    let k = kb.clone();
+    tasks.push(poller::spawn(Feed::Knowledge, opts, Arc::new(Notify::new()), tx.clone(), None, pace, move |_| {
+        let k = k.clone();
+        async move {
+            k.stats()
+                .await
+                .map(|s| Some(SourceMsg::KbStatsLoaded(s, Utc::now())))
+                .map_err(|e| SourceError::Server(e.to_string()))
+        }
+    }));
     let (search, mut requests) = watch::channel(None::<RagRequest>);
-    let searches = tokio::spawn(async move {
+    let tx = tx.clone();
+    tasks.push(tokio::spawn(async move {
         while requests.changed().await.is_ok() {
             let Some(request) = requests.borrow_and_update().clone() else { continue };
-            let result =
-                match tokio::time::timeout(SEARCH_BUDGET, rag.search(&request.query, request.top_k, request.threshold))
-                    .await
-                {
-                    Ok(r) => r.map_err(|e| e.to_string()),
-                    Err(_) => Err(format!("the search took longer than {} s", SEARCH_BUDGET.as_secs())),
-                };
+            let search = kb.search(&request.query, request.top_k, request.threshold);
+            let result = match tokio::time::timeout(SEARCH_BUDGET, search).await {
+                Ok(r) => r.map_err(|e| e.to_string()),
+                Err(_) => Err(format!("the search took longer than {} s", SEARCH_BUDGET.as_secs())),
+            };
             if tx.send(SourceMsg::RagSearched { request, result, at: Utc::now() }).await.is_err() {
                 return;
             }
         }
-    });
-    RagHandle { search, tasks: vec![stats, searches] }
-}
-
-async fn container_events_task(ops: OpsSource, opts: RuntimeOptions, nudge: Arc<Notify>, tx: mpsc::Sender<SourceMsg>) {
-    let mut failures = 0u32;
-    loop {
-        if let Ok(Ok(mut stream)) = tokio::time::timeout(opts.timeout, ops.container_events()).await {
-            failures = 0;
-            if tx.send(SourceMsg::ContainerEventsState { connected: true }).await.is_err() {
-                return;
-            }
-            nudge.notify_one();
-            while stream.next().await.is_some() {
-                nudge.notify_one();
-            }
-        }
-        failures += 1;
-        if tx.send(SourceMsg::ContainerEventsState { connected: false }).await.is_err() {
-            return;
-        }
-        tokio::time::sleep(backoff(failures, opts.interval)).await;
-    }
-}
-
-/// Keep a subscription to `{p}events`; every event nudges the pollers, and every (re)connect
-/// nudges them too, since events sent while disconnected are lost.
-async fn events_task<S: JobSource>(
-    source: Arc<S>,
-    opts: RuntimeOptions,
-    nudges: [Arc<Notify>; 3],
-    tx: mpsc::Sender<SourceMsg>,
-) {
-    let nudge_all = || nudges.iter().for_each(|n| n.notify_one());
-    let mut failures = 0u32;
-    loop {
-        let result = tokio::time::timeout(opts.timeout, source.events()).await;
-        match result {
-            Ok(Ok(mut stream)) => {
-                failures = 0;
-                if tx.send(SourceMsg::EventsState { connected: true, error: None, at: Utc::now() }).await.is_err() {
-                    return;
-                }
-                nudge_all();
-                while stream.next().await.is_some() {
-                    nudge_all();
-                }
-                let lost = SourceMsg::EventsState {
-                    connected: false,
-                    error: Some("subscription lost".into()),
-                    at: Utc::now(),
-                };
-                if tx.send(lost).await.is_err() {
-                    return;
-                }
-            }
-            Ok(Err(e)) => {
-                failures += 1;
-                let msg = SourceMsg::EventsState { connected: false, error: Some(e.to_string()), at: Utc::now() };
-                if tx.send(msg).await.is_err() {
-                    return;
-                }
-            }
-            Err(_) => failures += 1,
-        }
-        tokio::time::sleep(backoff(failures.max(1), opts.interval)).await;
-    }
+    }));
+    search
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::JobStatus;
-    use crate::source::{EventStream, JobEvent};
+    use crate::domain::{JobEvent, JobStatus};
+    use crate::sources::{BoxFuture, EventStream, Sources};
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -410,32 +383,35 @@ mod tests {
         fn name(&self) -> &str {
             "counting"
         }
-        async fn queues(&self) -> Result<QueueSnapshot, SourceError> {
-            Err(SourceError::Server("not in this test".into()))
+        fn queues(&self) -> BoxFuture<'_, Result<QueueSnapshot, SourceError>> {
+            async { Err(SourceError::Server("not in this test".into())) }.boxed()
         }
-        async fn jobs(&self, query: JobsQuery) -> Result<JobsPage, SourceError> {
-            if self.in_flight.fetch_add(1, Ordering::SeqCst) > 0 {
-                self.overlapped.fetch_add(1, Ordering::SeqCst);
-            }
-            tokio::time::sleep(Duration::from_millis(30)).await;
-            self.in_flight.fetch_sub(1, Ordering::SeqCst);
-            self.jobs.fetch_add(1, Ordering::SeqCst);
-            Ok(JobsPage { query, total: 0, scanned: None, jobs: vec![], fetched_at: Utc::now() })
-        }
-        async fn job_detail(&self, _: String) -> Result<Option<JobDetail>, SourceError> {
-            Ok(None)
-        }
-        async fn events(&self) -> Result<EventStream, SourceError> {
-            let rx = self.events.lock().ok().and_then(|mut g| g.take());
-            match rx {
-                Some(rx) => {
-                    Ok(Box::pin(futures_util::stream::unfold(
-                        rx,
-                        |mut rx| async move { rx.recv().await.map(|e| (e, rx)) },
-                    )))
+        fn jobs(&self, query: JobsQuery) -> BoxFuture<'_, Result<JobsPage, SourceError>> {
+            async move {
+                if self.in_flight.fetch_add(1, Ordering::SeqCst) > 0 {
+                    self.overlapped.fetch_add(1, Ordering::SeqCst);
                 }
-                None => Err(SourceError::Connect("gone".into())),
+                tokio::time::sleep(Duration::from_millis(30)).await;
+                self.in_flight.fetch_sub(1, Ordering::SeqCst);
+                self.jobs.fetch_add(1, Ordering::SeqCst);
+                Ok(JobsPage { query, total: 0, scanned: None, jobs: vec![], fetched_at: Utc::now() })
             }
+            .boxed()
+        }
+        fn job_detail(&self, _: String) -> BoxFuture<'_, Result<Option<JobDetail>, SourceError>> {
+            async { Ok(None) }.boxed()
+        }
+        fn events(&self) -> BoxFuture<'_, Result<EventStream, SourceError>> {
+            let rx = self.events.lock().ok().and_then(|mut g| g.take());
+            async move {
+                match rx {
+                    Some(rx) => Ok(Box::pin(futures_util::stream::unfold(rx, |mut rx| async move {
+                        rx.recv().await.map(|e| (e, rx))
+                    })) as EventStream),
+                    None => Err(SourceError::Connect("gone".into())),
+                }
+            }
+            .boxed()
         }
     }
 
@@ -446,7 +422,8 @@ mod tests {
         let (tx, mut rx) = mpsc::channel(1024);
         let opts = RuntimeOptions { interval: Duration::from_secs(60), ..Default::default() };
         let query = JobsQuery { filter: filter.into(), limit: 10, ..Default::default() };
-        let _handle = spawn(source.clone(), opts, query, tx);
+        let sources = Sources { jobs: Some(source.clone()), ..Sources::none() };
+        let _runtime = start(&sources, opts, query, tx);
         tokio::spawn(async move { while rx.recv().await.is_some() {} });
         tokio::time::sleep(Duration::from_millis(500)).await;
         let before = source.jobs.load(Ordering::SeqCst);

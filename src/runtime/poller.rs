@@ -10,7 +10,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::{Feed, RuntimeOptions, SourceMsg};
-use crate::source::SourceError;
+use crate::clients::SourceError;
 
 /// Retry delay after `failures` failures in a row: 250 ms doubling, never more than 1 s (so a
 /// source that comes back is seen within 2 s) nor more than the poll interval.
@@ -50,9 +50,10 @@ where
             let started = Instant::now();
             let request = requests.as_mut().map(|r| r.borrow_and_update().clone());
             let Pace { interval, min_gap } = pace(request.as_ref());
-            let result = match tokio::time::timeout(opts.timeout + Duration::from_millis(250), fetch(request)).await {
+            let budget = opts.budget(feed);
+            let result = match tokio::time::timeout(budget, fetch(request)).await {
                 Ok(r) => r,
-                Err(_) => Err(SourceError::Timeout(opts.timeout)),
+                Err(_) => Err(SourceError::Timeout(budget)),
             };
             let wait = match result {
                 Ok(msg) => {

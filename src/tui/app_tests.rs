@@ -1,9 +1,11 @@
 //! Update-function tests: a message in, the state and the effects out.
 use super::*;
+use crate::clients::SourceError;
 use crate::domain::job::RawFields;
-use crate::domain::{Job, QueueStats};
-use crate::source::SourceError;
-use chrono::TimeZone;
+use crate::domain::{Job, JobDetail, JobsPage, QueueSnapshot, QueueStats};
+use crate::tui::jobs_state::QueueHistory;
+use chrono::{Duration, TimeZone};
+use crossterm::event::{KeyCode, KeyModifiers};
 
 fn t(s: i64) -> DateTime<Utc> {
     Utc.timestamp_opt(1_800_000_000 + s, 0).single().unwrap_or_default()
@@ -49,7 +51,7 @@ fn enter_follows_the_selected_job_and_esc_stops() {
     // The detail view closes; the RAG pane still follows the selected job for its stored hits.
     assert_eq!(key(&mut app, KeyCode::Esc), vec![Effect::FollowDetail(Some("j1".into()))]);
     assert_eq!(app.mode, Mode::Normal);
-    assert!(app.detail.is_none());
+    assert!(app.jobs.detail.is_none());
 }
 
 #[test]
@@ -72,16 +74,18 @@ fn failures_toggle_zoom_and_resize_ask_for_the_right_window() {
     let mut app = app_with_jobs(100);
     let effects = key(&mut app, KeyCode::Char('f'));
     assert!(matches!(effects.as_slice(), [Effect::FetchJobs(q)] if q.failures_only));
-    let before = app.view.rows();
+    let before = app.jobs.view.rows();
     // zoomed, 19 rows fit inside the window already fetched (rows + 40): nothing more to read
     let effects = key(&mut app, KeyCode::Char('z'));
-    assert!(app.zoomed && app.view.rows() == 19 && before < 19);
+    assert!(app.zoomed && app.jobs.view.rows() == 19 && before < 19);
     assert_eq!(effects, vec![]);
     key(&mut app, KeyCode::Esc);
     assert!(!app.zoomed);
     // a taller terminal needs a bigger window
     let effects = app.update(Msg::Resized { width: 200, height: 80 });
-    assert!(matches!(effects.as_slice(), [Effect::FetchJobs(q)] if q.limit == app.view.rows() + 40 && q.failures_only));
+    assert!(
+        matches!(effects.as_slice(), [Effect::FetchJobs(q)] if q.limit == app.jobs.view.rows() + 40 && q.failures_only)
+    );
 }
 
 #[test]
@@ -89,14 +93,14 @@ fn a_failure_keeps_the_data_and_a_success_clears_the_error() {
     let mut app = app_with_jobs(5);
     let error = SourceError::Timeout(std::time::Duration::from_secs(2));
     app.update(Msg::Source(SourceMsg::Failed { feed: Feed::Jobs, error, at: t(5), retry_at: t(6) }));
-    assert!(app.jobs.data.is_some());
-    assert_eq!(app.jobs.error.as_ref().map(|e| e.message.as_str()), Some("timed out after 2000 ms"));
-    let page = app.jobs.data.clone().map(|p| JobsPage { fetched_at: t(7), ..p });
+    assert!(app.jobs.page.data.is_some());
+    assert_eq!(app.jobs.page.error.as_ref().map(|e| e.message.as_str()), Some("timed out after 2000 ms"));
+    let page = app.jobs.page.data.clone().map(|p| JobsPage { fetched_at: t(7), ..p });
     if let Some(p) = page {
         app.update(Msg::Source(SourceMsg::JobsLoaded(p)));
     }
-    assert!(app.jobs.error.is_none());
-    assert_eq!(app.jobs.updated_at, Some(t(7)));
+    assert!(app.jobs.page.error.is_none());
+    assert_eq!(app.jobs.page.updated_at, Some(t(7)));
 }
 
 #[test]
@@ -132,7 +136,7 @@ fn a_queue_is_stalled_only_when_nothing_leaves_it() {
 #[test]
 fn stalled_badge_reaches_the_queue_pane() {
     let mut app = App::new("ctx", "test", KeyMap::default(), t(0));
-    app.stall_after = Duration::seconds(60);
+    app.jobs.stall_after = Duration::seconds(60);
     app.update(Msg::Source(SourceMsg::QueuesLoaded(snapshot(t(0), 2, Some("a")))));
     app.update(Msg::Source(SourceMsg::QueuesLoaded(snapshot(t(59), 2, Some("a")))));
     let theme = crate::tui::theme::Theme::built_in("default");
@@ -147,7 +151,7 @@ fn stalled_badge_reaches_the_queue_pane() {
 mod alert_actions {
     use super::*;
     use crate::domain::{Alert, AlertState, AlertsSnapshot};
-    use crate::ops::OpsConfigured;
+    use crate::sources::OpsConfigured;
 
     fn app_with_alert(silenced: bool) -> App {
         let mut app = App::new("ctx", "", KeyMap::default(), Utc::now());
@@ -205,7 +209,7 @@ mod rag_pane {
     use super::*;
     use crate::domain::rag::{Embedder, KbStats, RagHit, RagSearch};
     use crate::domain::{Alert, AlertState, AlertsSnapshot};
-    use crate::ops::OpsConfigured;
+    use crate::sources::OpsConfigured;
 
     fn screen(app: &App) -> String {
         let theme = crate::tui::theme::Theme::built_in("default");
@@ -305,7 +309,7 @@ mod rag_pane {
         key(&mut app, KeyCode::Char('/'));
         assert_eq!(app.mode, Mode::RagQuery, "/ in the RAG pane searches the knowledge base");
         key(&mut app, KeyCode::Up);
-        assert_eq!(app.rag_input.lines(), ["disk"]);
+        assert_eq!(app.inputs.query.lines(), ["disk"]);
         key(&mut app, KeyCode::Esc);
         assert_eq!(app.mode, Mode::Normal);
     }

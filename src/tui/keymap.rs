@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     Quit,
+    /// Quit from anywhere, whatever is open (Ctrl-C).
+    ForceQuit,
     Help,
     Down,
     Up,
@@ -36,41 +38,94 @@ pub enum Action {
     Ack,
     Expire,
     SearchKb,
+    /// In a text input or form: accept what was typed.
+    Submit,
+    /// In a text input, form or confirmation: close without doing anything.
+    Cancel,
+    /// In a text input: the previous (older) entry of its history.
+    RecallOlder,
+    /// In a text input: the next (newer) entry of its history.
+    RecallNewer,
+    /// In a form: the next field.
+    NextField,
+    /// In a form: the previous field.
+    PrevField,
+    /// In a confirmation: do it.
+    Confirm,
 }
 
+/// Which keys are live: each mode has its own bindings; `Global` ones work in every mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum KeyMode {
+    Global,
+    /// The dashboard and the detail views.
+    Normal,
+    /// Typing a filter or a knowledge-base query; other keys edit the text.
+    Input,
+    /// A form (the silence form); other keys edit the focused field.
+    Form,
+    /// A confirmation: only `confirm` does it, any other key cancels.
+    Confirm,
+}
+
+impl KeyMode {
+    pub fn title(self) -> &'static str {
+        match self {
+            KeyMode::Global => "everywhere",
+            KeyMode::Normal => "dashboard and details",
+            KeyMode::Input => "typing a filter or query",
+            KeyMode::Form => "in a form",
+            KeyMode::Confirm => "in a confirmation (any other key cancels)",
+        }
+    }
+}
+
+/// One default binding: the mode, the action, its keys, and the help text.
+pub type Binding = (KeyMode, Action, &'static [&'static str], &'static str);
+
 impl Action {
-    /// Every action, with its default keys and the help text, in help-screen order.
-    pub const DEFAULTS: [(Action, &'static [&'static str], &'static str); 26] = [
-        (Action::Down, &["j", "down"], "move down"),
-        (Action::Up, &["k", "up"], "move up"),
-        (Action::PageDown, &["pgdown", "ctrl-d"], "page down"),
-        (Action::PageUp, &["pgup", "ctrl-u"], "page up"),
-        (Action::Top, &["g", "home"], "first row"),
-        (Action::Bottom, &["G", "end"], "last row"),
-        (Action::NextPane, &["tab"], "next pane"),
-        (Action::PrevPane, &["backtab"], "previous pane"),
-        (Action::FocusQueue, &["1"], "focus Queue"),
-        (Action::FocusJobs, &["2"], "focus Jobs"),
-        (Action::FocusHealth, &["3"], "focus Health"),
-        (Action::FocusAlerts, &["4"], "focus Alerts"),
-        (Action::FocusRag, &["5"], "focus RAG hits"),
-        (Action::FocusApprovals, &["6"], "focus Approvals"),
-        (Action::FocusBackups, &["7"], "focus Backups"),
-        (Action::Zoom, &["z", "+"], "zoom the focused pane"),
-        (Action::Filter, &["/"], "filter jobs or alerts; in RAG hits, search the knowledge base"),
-        (Action::ToggleFailures, &["f"], "failures only"),
-        (Action::Open, &["enter"], "open details"),
-        (Action::Back, &["esc"], "back / clear filter"),
-        (Action::Silence, &["s"], "silence the selected alert (form)"),
-        (Action::Ack, &["a"], "ack the selected alert (short silence)"),
-        (Action::Expire, &["x"], "expire the silence on the selected alert"),
-        (Action::SearchKb, &["K"], "search the knowledge base (↑/↓ recall recent queries)"),
-        (Action::Help, &["?"], "help"),
-        (Action::Quit, &["q"], "quit (Ctrl-C always quits)"),
+    /// Every binding, with its default keys and the help text, in help-screen order.
+    pub const DEFAULTS: [Binding; 36] = [
+        (KeyMode::Global, Action::ForceQuit, &["ctrl-c"], "quit at once"),
+        (KeyMode::Normal, Action::Down, &["j", "down"], "move down"),
+        (KeyMode::Normal, Action::Up, &["k", "up"], "move up"),
+        (KeyMode::Normal, Action::PageDown, &["pgdown", "ctrl-d"], "page down"),
+        (KeyMode::Normal, Action::PageUp, &["pgup", "ctrl-u"], "page up"),
+        (KeyMode::Normal, Action::Top, &["g", "home"], "first row"),
+        (KeyMode::Normal, Action::Bottom, &["G", "end"], "last row"),
+        (KeyMode::Normal, Action::NextPane, &["tab"], "next pane"),
+        (KeyMode::Normal, Action::PrevPane, &["backtab"], "previous pane"),
+        (KeyMode::Normal, Action::FocusQueue, &["1"], "focus Queue"),
+        (KeyMode::Normal, Action::FocusJobs, &["2"], "focus Jobs"),
+        (KeyMode::Normal, Action::FocusHealth, &["3"], "focus Health"),
+        (KeyMode::Normal, Action::FocusAlerts, &["4"], "focus Alerts"),
+        (KeyMode::Normal, Action::FocusRag, &["5"], "focus RAG hits"),
+        (KeyMode::Normal, Action::FocusApprovals, &["6"], "focus Approvals"),
+        (KeyMode::Normal, Action::FocusBackups, &["7"], "focus Backups"),
+        (KeyMode::Normal, Action::Zoom, &["z", "+"], "zoom the focused pane"),
+        (KeyMode::Normal, Action::Filter, &["/"], "filter jobs or alerts; in RAG hits, search the knowledge base"),
+        (KeyMode::Normal, Action::ToggleFailures, &["f"], "failures only"),
+        (KeyMode::Normal, Action::Open, &["enter"], "open details"),
+        (KeyMode::Normal, Action::Back, &["esc"], "back / clear filter"),
+        (KeyMode::Normal, Action::Silence, &["s"], "silence the selected alert (form)"),
+        (KeyMode::Normal, Action::Ack, &["a"], "ack the selected alert (short silence)"),
+        (KeyMode::Normal, Action::Expire, &["x"], "expire the silence on the selected alert"),
+        (KeyMode::Normal, Action::SearchKb, &["K"], "search the knowledge base"),
+        (KeyMode::Normal, Action::Help, &["?"], "help"),
+        (KeyMode::Normal, Action::Quit, &["q"], "quit"),
+        (KeyMode::Input, Action::Submit, &["enter"], "accept (a filter stays applied)"),
+        (KeyMode::Input, Action::Cancel, &["esc"], "cancel (a filter is cleared)"),
+        (KeyMode::Input, Action::RecallOlder, &["up"], "older recent query"),
+        (KeyMode::Input, Action::RecallNewer, &["down"], "newer recent query"),
+        (KeyMode::Form, Action::NextField, &["tab"], "next field"),
+        (KeyMode::Form, Action::PrevField, &["backtab"], "previous field"),
+        (KeyMode::Form, Action::Submit, &["ctrl-s", "enter"], "submit (enter adds a line in the matchers)"),
+        (KeyMode::Form, Action::Cancel, &["esc"], "cancel"),
+        (KeyMode::Confirm, Action::Confirm, &["y", "Y"], "do it"),
     ];
 
     pub fn description(self) -> &'static str {
-        Self::DEFAULTS.iter().find(|(a, ..)| *a == self).map(|(.., d)| *d).unwrap_or("")
+        Self::DEFAULTS.iter().find(|(_, a, ..)| *a == self).map(|(.., d)| *d).unwrap_or("")
     }
 }
 
@@ -117,10 +172,10 @@ impl Key {
     }
 }
 
-/// Keys → actions, plus the key names per action for the help screen and footer.
+/// Keys → actions per mode, plus the key names per action for the help screen and footer.
 #[derive(Debug, Clone)]
 pub struct KeyMap {
-    bindings: HashMap<Key, Action>,
+    bindings: HashMap<(KeyMode, Key), Action>,
     names: BTreeMap<Action, Vec<String>>,
 }
 
@@ -131,36 +186,48 @@ impl Default for KeyMap {
 }
 
 impl KeyMap {
-    /// The defaults, with each action named in `overrides` rebound to the keys given there.
-    /// Errors name the config key (`keys.<action>`).
+    /// The defaults, with each action named in `overrides` rebound to the keys given there (in
+    /// every mode it has). Errors name the config key (`keys.<action>`).
     pub fn new(overrides: &BTreeMap<String, Vec<String>>) -> Result<KeyMap, String> {
         let mut names: BTreeMap<Action, Vec<String>> =
-            Action::DEFAULTS.iter().map(|(a, keys, _)| (*a, keys.iter().map(|k| k.to_string()).collect())).collect();
+            Action::DEFAULTS.iter().map(|(_, a, keys, _)| (*a, keys.iter().map(|k| k.to_string()).collect())).collect();
         for (name, keys) in overrides {
             let action: Action = serde_json::from_value(serde_json::Value::String(name.clone()))
                 .map_err(|_| format!("keys.{name}: no such action"))?;
             names.insert(action, keys.clone());
         }
         let mut bindings = HashMap::new();
-        for (action, keys) in &names {
-            for k in keys {
+        for (mode, action, ..) in Action::DEFAULTS.iter() {
+            for k in names.get(action).into_iter().flatten() {
                 let key = Key::parse(k).map_err(|e| format!("keys.{}: {e}", action_name(*action)))?;
-                if let Some(other) = bindings.insert(key, *action)
-                    && other != *action
-                {
+                // A key bound in every mode must not also mean something in one of them.
+                let clashes = |m: KeyMode| bindings.get(&(m, key)).filter(|other| *other != action);
+                let other = match mode {
+                    KeyMode::Global => bindings.iter().find(|((_, k), a)| *k == key && *a != action).map(|(_, a)| a),
+                    m => clashes(*m).or_else(|| clashes(KeyMode::Global)),
+                };
+                if let Some(other) = other {
                     return Err(format!(
                         "keys.{}: {k:?} is also bound to {}",
                         action_name(*action),
-                        action_name(other)
+                        action_name(*other)
                     ));
                 }
+                bindings.insert((*mode, key), *action);
             }
         }
         Ok(KeyMap { bindings, names })
     }
 
+    /// What a key does on the dashboard.
     pub fn action(&self, ev: &KeyEvent) -> Option<Action> {
-        self.bindings.get(&Key::from_event(ev)).copied()
+        self.action_in(KeyMode::Normal, ev)
+    }
+
+    /// What a key does in `mode`: a global binding first, then the mode's own.
+    pub fn action_in(&self, mode: KeyMode, ev: &KeyEvent) -> Option<Action> {
+        let key = Key::from_event(ev);
+        self.bindings.get(&(KeyMode::Global, key)).or_else(|| self.bindings.get(&(mode, key))).copied()
     }
 
     /// The keys bound to an action, as written (`j/down`).
@@ -208,5 +275,22 @@ mod tests {
         let mut clash = BTreeMap::new();
         clash.insert("help".to_string(), vec!["j".to_string()]);
         assert!(KeyMap::new(&clash).err().is_some_and(|e| e.contains("also bound")));
+        let mut global = BTreeMap::new();
+        global.insert("force_quit".to_string(), vec!["q".to_string()]);
+        assert!(KeyMap::new(&global).err().is_some_and(|e| e.contains("also bound")), "global keys clash everywhere");
+    }
+
+    #[test]
+    fn each_mode_has_its_own_keys_and_ctrl_c_works_in_all() {
+        let km = KeyMap::default();
+        let enter = ev(KeyCode::Enter, KeyModifiers::NONE);
+        assert_eq!(km.action_in(KeyMode::Normal, &enter), Some(Action::Open));
+        assert_eq!(km.action_in(KeyMode::Input, &enter), Some(Action::Submit));
+        assert_eq!(km.action_in(KeyMode::Input, &ev(KeyCode::Char('q'), KeyModifiers::NONE)), None, "typed");
+        assert_eq!(km.action_in(KeyMode::Confirm, &ev(KeyCode::Char('y'), KeyModifiers::NONE)), Some(Action::Confirm));
+        let ctrl_c = ev(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        for mode in [KeyMode::Normal, KeyMode::Input, KeyMode::Form, KeyMode::Confirm] {
+            assert_eq!(km.action_in(mode, &ctrl_c), Some(Action::ForceQuit), "{mode:?}");
+        }
     }
 }

@@ -3,8 +3,12 @@
 
 pub mod app;
 pub mod cells;
+pub mod effects;
+pub mod input;
+pub mod jobs_state;
 pub mod jobs_view;
 pub mod keymap;
+mod keys;
 pub mod layout;
 pub mod loadable;
 pub mod ops_state;
@@ -12,10 +16,10 @@ pub mod panes;
 pub mod popup;
 pub mod rag_state;
 pub mod render;
+pub mod snapshot;
 pub mod svg;
 pub mod theme;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -24,10 +28,11 @@ use futures_util::StreamExt;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
-use crate::actions::{ActionError, ActionRequest, Actions};
-use crate::runtime::{self, RuntimeHandle, RuntimeOptions};
-use crate::source::JobSource;
-use app::{App, Effect, Msg};
+use crate::actions::Actions;
+use crate::runtime::{self, RuntimeOptions};
+use crate::sources::Sources;
+use app::{App, Msg};
+use effects::Executor;
 use panes::RenderCtx;
 use theme::Theme;
 
@@ -47,11 +52,9 @@ pub enum Exit {
 
 /// Run the dashboard until the user quits, the terminal goes away, or a signal arrives. The
 /// terminal is restored on every way out, panics included (`ratatui::init` installs that hook).
-pub async fn run<S: JobSource>(
-    source: Option<Arc<S>>,
-    ops: crate::ops::OpsSource,
-    rag: Option<crate::rag::RagSource>,
-    actions: Option<Actions>,
+pub async fn run(
+    sources: &Sources,
+    actions: Actions,
     mut app: App,
     theme: Theme,
     opts: RuntimeOptions,
@@ -65,19 +68,13 @@ pub async fn run<S: JobSource>(
         let size = terminal.size()?;
         app.update(Msg::Resized { width: size.width, height: size.height });
         let (tx, mut rx) = mpsc::channel(1024);
-        let (done_tx, mut done_rx) = mpsc::channel(16);
-        let effects = Effects {
-            jobs: source.map(|s| runtime::spawn(s, opts, app.initial_query(), tx.clone())),
-            ops: runtime::spawn_ops(ops, opts, tx.clone()),
-            rag: rag.map(|r| runtime::spawn_rag(r, opts, tx)),
-            actions,
-            done: done_tx,
-        };
+        let (done, mut done_rx) = mpsc::channel(16);
+        let exec = Executor { runtime: runtime::start(sources, opts, app.initial_query(), tx), actions, done };
         let mut input = EventStream::new();
         let mut dirty = true;
         loop {
             if dirty {
-                let ctx = RenderCtx { theme: &theme, now: app.now };
+                let ctx = RenderCtx::new(&theme, app.now, app.age_step);
                 terminal.draw(|f| render::draw(f, &app, &ctx))?;
                 dirty = false;
             }
@@ -95,12 +92,13 @@ pub async fn run<S: JobSource>(
                 _ = sigterm.recv() => return Ok(Exit::Signal(15)),
                 _ = sighup.recv() => return Ok(Exit::Signal(1)),
             };
-            dirty |= effects.apply(&mut app, msg);
+            exec.apply(&mut app, msg);
             // Fold everything already waiting into the same frame.
             for _ in 0..MAX_BATCH {
                 let Ok(m) = rx.try_recv() else { break };
-                dirty |= effects.apply(&mut app, Msg::Source(m));
+                exec.apply(&mut app, Msg::Source(m));
             }
+            dirty = true;
             if app.quit {
                 return Ok(Exit::Quit);
             }
@@ -109,46 +107,6 @@ pub async fn run<S: JobSource>(
     .await;
     ratatui::restore();
     result
-}
-
-/// What carries out the app's effects: the runtime's handles and the action layer.
-struct Effects {
-    jobs: Option<RuntimeHandle>,
-    ops: runtime::Tasks,
-    rag: Option<runtime::RagHandle>,
-    actions: Option<Actions>,
-    done: mpsc::Sender<Msg>,
-}
-
-impl Effects {
-    /// Update the app and carry out its effects, none of which waits. Returns whether a redraw
-    /// is needed.
-    fn apply(&self, app: &mut App, msg: Msg) -> bool {
-        for effect in app.update(msg) {
-            match effect {
-                Effect::FetchJobs(q) => self.jobs.iter().for_each(|h| h.set_jobs_query(q.clone())),
-                Effect::FollowDetail(id) => self.jobs.iter().for_each(|h| h.set_detail(id.clone())),
-                Effect::RefreshAlerts => self.ops.refresh_alerts(),
-                Effect::RagSearch(r) => self.rag.iter().for_each(|h| h.search(r.clone())),
-                Effect::RunAction(request) => self.run_action(request),
-                Effect::Quit => app.quit = true,
-            }
-        }
-        true
-    }
-
-    /// Run an action in its own task; its outcome comes back as a message.
-    fn run_action(&self, request: ActionRequest) {
-        let done = self.done.clone();
-        let actions = self.actions.clone();
-        tokio::spawn(async move {
-            let result = match actions {
-                Some(a) => a.run(request.clone()).await,
-                None => Err(ActionError::Invalid("nothing to act on here (the demo has no Alertmanager)".into())),
-            };
-            let _ = done.send(Msg::ActionDone { request, result }).await;
-        });
-    }
 }
 
 /// Sleep to just after the next whole second, so the clock changes once per second on time.
@@ -164,7 +122,7 @@ pub fn render_to_buffer(app: &App, theme: &Theme, width: u16, height: u16) -> ra
         Ok(t) => t,
         Err(never) => match never {},
     };
-    let ctx = RenderCtx { theme, now: app.now };
+    let ctx = RenderCtx::new(theme, app.now, app.age_step);
     let _ = terminal.draw(|f| render::draw(f, app, &ctx));
     terminal.backend().buffer().clone()
 }

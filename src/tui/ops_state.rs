@@ -3,8 +3,8 @@
 
 use crate::domain::alert::{self, AlertGroup};
 use crate::domain::{Alert, AlertsSnapshot, Container, Health, HealthSummary, ServiceStatus, Target};
-use crate::ops::OpsConfigured;
 use crate::runtime::{Feed, SourceMsg};
+use crate::sources::OpsConfigured;
 
 use super::loadable::Loadable;
 
@@ -98,7 +98,7 @@ impl OpsState {
                 self.alerts.loaded(a.clone(), a.fetched_at);
                 self.regroup();
             }
-            SourceMsg::ContainerEventsState { connected } => self.docker_events = *connected,
+            SourceMsg::PushState { connected, .. } => self.docker_events = *connected,
             SourceMsg::Failed { feed, error, at, retry_at } => {
                 let m = error.to_string();
                 match feed {

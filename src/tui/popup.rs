@@ -2,7 +2,7 @@
 //! target), and the silence form (matchers prefilled from the alert's labels, a duration, a
 //! required comment), built on ratatui-textarea.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -10,6 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use ratatui_textarea::TextArea;
 
+use super::keymap::{Action, KeyMap, KeyMode};
 use super::panes::{RenderCtx, centered};
 use crate::actions::ActionRequest;
 use crate::actions::silence::{matcher_text, parse_duration, parse_matcher};
@@ -80,20 +81,19 @@ impl SilenceForm {
         }
     }
 
-    fn on_key(&mut self, key: KeyEvent) -> PopupOutcome {
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        match key.code {
-            KeyCode::Esc => PopupOutcome::Close,
-            KeyCode::Tab => {
+    fn on_key(&mut self, key: KeyEvent, action: Option<Action>) -> PopupOutcome {
+        match action {
+            Some(Action::Cancel) => PopupOutcome::Close,
+            Some(Action::NextField) => {
                 self.focus = (self.focus + 1) % 3;
                 PopupOutcome::Stay
             }
-            KeyCode::BackTab => {
+            Some(Action::PrevField) => {
                 self.focus = (self.focus + 2) % 3;
                 PopupOutcome::Stay
             }
-            KeyCode::Char('s') if ctrl => self.submit(),
-            KeyCode::Enter if self.focus != 0 => self.submit(),
+            // Enter adds a line in the matchers field; everywhere else it submits.
+            Some(Action::Submit) if !(key.code == KeyCode::Enter && self.focus == 0) => self.submit(),
             _ => {
                 self.error = None;
                 self.fields[self.focus].input(key);
@@ -104,14 +104,23 @@ impl SilenceForm {
 }
 
 impl Popup {
-    pub fn on_key(&mut self, key: KeyEvent) -> PopupOutcome {
+    /// The key bindings that apply while this popup is open.
+    pub fn key_mode(&self) -> KeyMode {
         match self {
-            Popup::Confirm(req) => match key.code {
-                KeyCode::Char('y') | KeyCode::Char('Y') => PopupOutcome::Run(req.clone()),
+            Popup::Confirm(_) => KeyMode::Confirm,
+            Popup::Silence(_) => KeyMode::Form,
+        }
+    }
+
+    pub fn on_key(&mut self, key: KeyEvent, keymap: &KeyMap) -> PopupOutcome {
+        let action = keymap.action_in(self.key_mode(), &key);
+        match self {
+            Popup::Confirm(req) => match action {
+                Some(Action::Confirm) => PopupOutcome::Run(req.clone()),
                 // Anything else cancels: a stray key never confirms.
                 _ => PopupOutcome::Close,
             },
-            Popup::Silence(form) => form.on_key(key),
+            Popup::Silence(form) => form.on_key(key, action),
         }
     }
 
@@ -173,6 +182,7 @@ impl Popup {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crossterm::event::KeyModifiers;
 
     fn key(c: KeyCode) -> KeyEvent {
         KeyEvent::new(c, KeyModifiers::NONE)
@@ -181,13 +191,15 @@ mod tests {
     #[test]
     fn the_form_needs_a_comment_then_asks_for_confirmation() {
         let m = vec![Matcher { name: "alertname".into(), value: "DiskFull".into(), is_regex: false, is_equal: true }];
-        let mut form = SilenceForm::new(&m, vec!["am-a".into()], "DiskFull on db-01".into());
-        assert_eq!(form.on_key(key(KeyCode::Enter)), PopupOutcome::Stay);
+        let mut p = Popup::Silence(Box::new(SilenceForm::new(&m, vec!["am-a".into()], "DiskFull on db-01".into())));
+        let km = KeyMap::default();
+        assert_eq!(p.on_key(key(KeyCode::Enter), &km), PopupOutcome::Stay);
+        let Popup::Silence(form) = &p else { panic!("a form") };
         assert!(form.error.as_deref().is_some_and(|e| e.contains("comment")));
         for c in "resize".chars() {
-            form.on_key(key(KeyCode::Char(c)));
+            p.on_key(key(KeyCode::Char(c)), &km);
         }
-        match form.on_key(key(KeyCode::Enter)) {
+        match p.on_key(key(KeyCode::Enter), &km) {
             PopupOutcome::Confirm(ActionRequest::SilenceAdd { matchers, duration_s, comment, alertmanagers }) => {
                 assert_eq!((matchers, duration_s, comment.as_str()), (m, 7200, "resize"));
                 assert_eq!(alertmanagers, ["am-a"]);
@@ -200,7 +212,8 @@ mod tests {
     fn only_y_confirms() {
         let req = ActionRequest::SilenceExpire { id: "s1".into(), alertmanagers: vec![] };
         let mut p = Popup::Confirm(req.clone());
-        assert_eq!(p.on_key(key(KeyCode::Enter)), PopupOutcome::Close);
-        assert_eq!(p.on_key(key(KeyCode::Char('y'))), PopupOutcome::Run(req));
+        let km = KeyMap::default();
+        assert_eq!(p.on_key(key(KeyCode::Enter), &km), PopupOutcome::Close);
+        assert_eq!(p.on_key(key(KeyCode::Char('y')), &km), PopupOutcome::Run(req));
     }
 }

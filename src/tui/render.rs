@@ -8,23 +8,23 @@ use super::panes::{self, RenderCtx};
 
 pub fn draw(f: &mut Frame, app: &App, ctx: &RenderCtx<'_>) {
     let zoomed = app.zoomed.then_some(app.focus);
-    let areas = layout::compute(f.area(), zoomed, app.queue_slots);
+    let areas = layout::compute(f.area(), zoomed, app.jobs.queue_slots);
     panes::header::render(f, areas.header, ctx, app);
     panes::footer::render(f, areas.footer, ctx, app);
     let in_detail = matches!(app.mode, Mode::Detail | Mode::Help);
     if let (Some((detail, scroll)), true) = (&app.ops.detail, in_detail) {
         panes::ops_detail::render(f, areas.body, ctx, &app.ops, detail, *scroll);
-    } else if let (Some(view), true) = (&app.detail, in_detail) {
+    } else if let (Some(view), true) = (&app.jobs.detail, in_detail) {
         panes::detail::render(f, areas.body, ctx, view);
     } else {
         for (pane, area) in &areas.panes {
             let focused = *pane == app.focus;
             match pane {
-                PaneId::Queue if app.jobs_configured => panes::queue::render(f, *area, ctx, app, focused),
-                PaneId::Jobs if app.jobs_configured => panes::jobs::render(f, *area, ctx, app, focused),
+                PaneId::Queue if app.jobs.configured => panes::queue::render(f, *area, ctx, app, focused),
+                PaneId::Jobs if app.jobs.configured => panes::jobs::render(f, *area, ctx, app, focused),
                 PaneId::Health if health_configured(app) => panes::health::render(f, *area, ctx, app, focused),
                 PaneId::Alerts if app.ops.configured.alerts => panes::alerts::render(f, *area, ctx, app, focused),
-                PaneId::Rag if app.rag.searchable || app.jobs_configured => {
+                PaneId::Rag if app.rag.searchable || app.jobs.configured => {
                     panes::rag::render(f, *area, ctx, app, focused)
                 }
                 other => panes::placeholder::render(f, *area, ctx, *other, focused),

@@ -9,9 +9,78 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// A free TCP port on 127.0.0.1 (bind to port 0, read it, close).
+/// The longest a test waits for an outcome: a guard against a hang, never a measure of speed.
+/// How fast things happen is measured by the benchmarks.
+pub const HANG_GUARD: Duration = Duration::from_secs(60);
+
+/// A free TCP port on 127.0.0.1 for a server, outside the kernel's ephemeral port range.
+///
+/// Not port 0: the kernel answers that from its ephemeral range
+/// (`/proc/sys/net/ipv4/ip_local_port_range`), the same range it draws the local port of every
+/// outgoing connection from. A server stopped and started again on its port (`Redis::stop`, then
+/// `Redis::start_on`) would race every connection opened on the machine in between, any of which
+/// may be given that port; and a connection to an unused port in that range can even connect to
+/// itself. The kernel never hands out a port outside the range on its own, so one is picked at
+/// random outside it, and kept only if no socket on the machine uses it (`/proc/net/tcp`,
+/// `/proc/net/tcp6`) and it can be bound. This process never hands out a port twice, so tests
+/// running in parallel cannot both pick one before either server has bound it, nor start a server
+/// on the port another test uses as "nothing listening here".
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("no free loopback port")
+    use std::collections::BTreeSet;
+    use std::hash::BuildHasher;
+    use std::sync::Mutex;
+    static GIVEN: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
+
+    let range = outside_ephemeral_range();
+    let span = u64::from(range.end - range.start);
+    let start = std::collections::hash_map::RandomState::new().hash_one(std::process::id()) % span;
+    let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+    for i in 0..span {
+        let port = range.start + u16::try_from((start + i) % span).expect("within the range");
+        if given.contains(&port) || port_in_use(port) {
+            continue;
+        }
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            given.insert(port);
+            return port;
+        }
+    }
+    panic!("no free loopback port in {range:?}, outside the ephemeral range")
+}
+
+/// Ports the kernel never gives the local end of a connection: from 20000 up to the start of its
+/// ephemeral range (32768–60999 by default), or, should the range start lower, above its end.
+fn outside_ephemeral_range() -> std::ops::Range<u16> {
+    let text = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").unwrap_or_default();
+    let bounds: Vec<u16> = text.split_whitespace().filter_map(|n| n.parse().ok()).collect();
+    let (low, high) = match bounds.as_slice() {
+        &[low, high] => (low, high),
+        _ => (32768, 60999),
+    };
+    if low > 21000 {
+        20000..low
+    } else if high < 64000 {
+        high + 1..65535
+    } else {
+        panic!(
+            "the ephemeral port range {low}-{high} leaves no ports for test servers; \
+             narrow it: sysctl -w net.ipv4.ip_local_port_range=\"32768 60999\""
+        )
+    }
+}
+
+/// Whether any TCP socket on the machine (listening, connected or in TIME_WAIT, IPv4 or IPv6)
+/// has `port` as its local port.
+fn port_in_use(port: u16) -> bool {
+    ["/proc/net/tcp", "/proc/net/tcp6"].iter().any(|table| {
+        std::fs::read_to_string(table).unwrap_or_default().lines().skip(1).any(|line| {
+            line.split_whitespace()
+                .nth(1)
+                .and_then(|local| local.rsplit_once(':'))
+                .and_then(|(_, hex)| u16::from_str_radix(hex, 16).ok())
+                == Some(port)
+        })
+    })
 }
 
 /// The path of a binary, or a panic that says how to install it.
@@ -123,7 +192,9 @@ impl Redis {
         Self::start_on(free_port(), tempfile::tempdir().expect("temp dir"))
     }
 
-    /// Start on a given port and directory (to restart a stopped server where it was).
+    /// Start on a given port and directory (to restart a stopped server where it was). The port
+    /// should come from `free_port`, outside the ephemeral range, so that nothing else on the
+    /// machine can have been given it while the server was stopped.
     pub fn start_on(port: u16, dir: tempfile::TempDir) -> Redis {
         let bin = require("redis-server", "redis-server");
         let data = dir.path().join("redis");

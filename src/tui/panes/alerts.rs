@@ -91,7 +91,7 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App, focused
                     AlertState::Unknown => "?",
                 };
                 let state_style = if a.state == AlertState::Suppressed { t.muted } else { t.error };
-                let since = a.starts_at.map(|s| age((ctx.now - s).num_seconds())).unwrap_or_else(|| "?".into());
+                let since = a.starts_at.map(|s| age(ctx.age_of(s))).unwrap_or_else(|| "?".into());
                 let instance = a.labels.get("instance").map(String::as_str).unwrap_or("");
                 let mut x = inner.x + 2;
                 // The label as Alertmanager users write it ("warning"); the mapped level only

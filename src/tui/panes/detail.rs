@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use super::{RenderCtx, error_line, freshness, kv, section};
 use crate::domain::job::{json_scalar, parse_time};
 use crate::domain::{JobDetail, Severity};
-use crate::tui::app::DetailView;
+use crate::tui::jobs_state::DetailView;
 use crate::tui::loadable::age;
 
 /// Fields shown in their own sections rather than under "Other fields".
@@ -138,8 +138,7 @@ fn body<'a>(ctx: &RenderCtx<'_>, d: &JobDetail) -> Vec<Line<'a>> {
     l.push(section(ctx, "Timeline"));
     for k in ["created_at", "started_at", "finished_at", "decided_at", "updated_at"] {
         if let Some(v) = d.field(k) {
-            let rel =
-                parse_time(v).map(|at| format!("  ({} ago)", age((ctx.now - at).num_seconds()))).unwrap_or_default();
+            let rel = parse_time(v).map(|at| format!("  ({} ago)", age(ctx.age_of(at)))).unwrap_or_default();
             l.extend(kv(ctx, k, Some(&format!("{v}{rel}"))));
         }
     }

@@ -12,8 +12,8 @@ use crate::tui::keymap::Action;
 pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App) {
     let t = ctx.theme;
     let input = match app.mode {
-        Mode::Filter => Some((" filter: ", &app.filter_input)),
-        Mode::RagQuery => Some((" search KB: ", &app.rag_input)),
+        Mode::Filter => Some((" filter: ", &app.inputs.filter)),
+        Mode::RagQuery => Some((" search KB: ", &app.inputs.query)),
         _ => None,
     };
     if let Some((label, text)) = input {
@@ -70,10 +70,13 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App) {
         spans.push(Span::styled(format!(" {} ", app.keymap.first_key(*action)), t.key));
         spans.push(Span::styled(format!("{label} "), t.muted));
     }
-    if !app.view.filter().is_empty() {
-        spans.push(Span::styled(format!(" filter: {} ", crate::domain::text::clean_line(app.view.filter())), t.warn));
+    if !app.jobs.view.filter().is_empty() {
+        spans.push(Span::styled(
+            format!(" filter: {} ", crate::domain::text::clean_line(app.jobs.view.filter())),
+            t.warn,
+        ));
     }
-    if app.view.failures_only() {
+    if app.jobs.view.failures_only() {
         spans.push(Span::styled(" failures only ", t.warn));
     }
     f.render_widget(Paragraph::new(Line::from(spans)), area);

@@ -24,7 +24,8 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App) {
         left.push(Span::styled(" READ-ONLY ", t.badge));
         left.push(Span::styled(" ", t.header));
     }
-    let (mark, label, style) = if app.events.connected { ("●", "live", t.ok) } else { ("○", "polling", t.warn) };
+    let (mark, label, style) =
+        if app.jobs.events.connected { ("●", "live", t.ok) } else { ("○", "polling", t.warn) };
     left.push(Span::styled(format!("{mark} {label}"), style.patch(t.header).fg(style.fg.unwrap_or_default())));
     let clock = ctx.now.format("%Y-%m-%d %H:%M:%S UTC ").to_string();
     let used: usize = left.iter().map(|s| s.width()).sum();

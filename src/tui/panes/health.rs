@@ -94,7 +94,7 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App, focused
                 Health::None => t.muted,
             };
             let state_style = if cont.state == "running" { t.text } else { t.warn };
-            let up = uptime(cont.started_at, ctx.now);
+            let up = uptime(cont.started_at, ctx.ages_at);
             let restarts = cont.restarts.map(|r| format!("↻{r}")).unwrap_or_else(|| "↻?".into());
             let cols: [(&str, u16, Style); 6] = [
                 (&cont.name, 18, t.text),

@@ -1,29 +1,43 @@
-//! The help overlay, built from the live key map so it never disagrees with the keys.
+//! The help overlay, built from the live key map so it never disagrees with the keys: one
+//! section per key mode, in two columns when one does not fit the screen.
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use super::{RenderCtx, centered};
 use crate::tui::keymap::{Action, KeyMap};
 
+const COLUMN: u16 = 76;
+
 pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, keymap: &KeyMap) {
     let t = ctx.theme;
-    let mut lines: Vec<Line> = Action::DEFAULTS
-        .iter()
-        .map(|(action, _, desc)| {
-            Line::from(vec![
-                Span::styled(format!("{:>14}  ", keymap.keys(*action)), t.key),
-                Span::styled(*desc, t.text),
-            ])
-        })
-        .collect();
+    let mut lines: Vec<Line> = Vec::new();
+    let mut mode = None;
+    for (m, action, _, desc) in Action::DEFAULTS.iter() {
+        if mode != Some(*m) {
+            mode = Some(*m);
+            lines.push(Line::styled(format!("── {} ", m.title()), t.title));
+        }
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:>14}  ", keymap.keys(*action)), t.key),
+            Span::styled(*desc, t.text),
+        ]));
+    }
     lines.push(Line::raw(""));
     lines.push(Line::styled("Keys can be rebound in the config's [keys] table. Any key closes this.", t.muted));
-    let popup = centered(area, 76, lines.len() as u16 + 2);
+    let rows = area.height.saturating_sub(2).max(1) as usize;
+    let columns = if lines.len() <= rows { 1 } else { 2 };
+    let per_column = lines.len().div_ceil(columns);
+    let popup = centered(area, COLUMN * columns as u16, per_column as u16 + 2);
     f.render_widget(Clear, popup);
     let block =
         Block::default().borders(Borders::ALL).border_style(t.border_focused).title(Span::styled(" Help ", t.title));
-    f.render_widget(Paragraph::new(lines).block(block), popup);
+    let inner = block.inner(popup);
+    f.render_widget(block, popup);
+    let areas = Layout::horizontal(vec![Constraint::Ratio(1, columns as u32); columns]).split(inner);
+    for (chunk, area) in lines.chunks(per_column).zip(areas.iter()) {
+        f.render_widget(Paragraph::new(chunk.to_vec()), *area);
+    }
 }

@@ -18,18 +18,18 @@ use crate::tui::loadable::age;
 
 pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App, focused: bool) {
     let t = ctx.theme;
-    let view = &app.view;
-    let block = pane_block(ctx, PaneId::Jobs, focused, Some(&app.jobs), &summary(app));
+    let view = &app.jobs.view;
+    let block = pane_block(ctx, PaneId::Jobs, focused, Some(&app.jobs.page), &summary(app));
     let inner = block.inner(area);
     f.render_widget(block, area);
     let mut body = inner;
-    if let Some(line) = error_line(ctx, &app.jobs) {
+    if let Some(line) = error_line(ctx, &app.jobs.page) {
         f.render_widget(Paragraph::new(line), Rect { height: 1.min(body.height), ..body });
         body.y += 1.min(body.height);
         body.height = body.height.saturating_sub(1);
     }
-    let Some(page) = &app.jobs.data else {
-        if app.jobs.error.is_none() {
+    let Some(page) = &app.jobs.page.data else {
+        if app.jobs.page.error.is_none() {
             f.render_widget(Paragraph::new(Line::styled("loading…", t.muted)), body);
         }
         return;
@@ -63,7 +63,7 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App, focused
         }
         match view.job_at(page, i) {
             Some(job) => {
-                let age = job.created_at.map(|c| age((ctx.now - c).num_seconds())).unwrap_or_else(|| "?".into());
+                let age = job.created_at.map(|c| age(ctx.age_of(c))).unwrap_or_else(|| "?".into());
                 write_row(buf, body, y, cols, job_cells(ctx, job, wide, &age));
             }
             None => {
@@ -120,12 +120,12 @@ fn job_cells<'a>(ctx: &RenderCtx<'_>, job: &'a Job, wide: bool, age: &'a str) ->
 
 /// `1,234 jobs`, `12 failed`, `3 matches in newest 10,000`, with the row: `· 7/1,234`.
 fn summary(app: &App) -> String {
-    let v = &app.view;
-    if app.jobs.data.as_ref().is_none_or(|p| !v.accepts(&p.query)) {
+    let v = &app.jobs.view;
+    if app.jobs.page.data.as_ref().is_none_or(|p| !v.accepts(&p.query)) {
         return if v.failures_only() { "failed".into() } else { String::new() };
     }
     let noun = if v.failures_only() { "failed" } else { "jobs" };
-    let count = match (v.total(), app.jobs.data.as_ref().and_then(|p| p.scanned)) {
+    let count = match (v.total(), app.jobs.page.data.as_ref().and_then(|p| p.scanned)) {
         (Some(t), _) if v.filter().is_empty() => format!("{} {noun}", thousands(t as u64)),
         (Some(t), scanned) => format!(
             "{} matches{}",

@@ -1,5 +1,5 @@
-//! One file per pane. Panes render from `&App` and a `RenderCtx`; they never change state and
-//! never read the clock.
+//! One file per pane. Each renders from its own state and a `RenderCtx`; none changes state or
+//! reads the clock.
 
 pub mod alerts;
 pub mod detail;
@@ -25,7 +25,27 @@ use super::theme::Theme;
 /// Everything a frame needs besides the state.
 pub struct RenderCtx<'a> {
     pub theme: &'a Theme,
+    /// The clock in the header, and countdowns.
     pub now: DateTime<Utc>,
+    /// What ages ("4s ago", a job's age) are measured from: `now` rounded down to the age step,
+    /// so that a screen full of second-resolution ages is redrawn once per step, not once per
+    /// second (bandwidth on a slow SSH link). Data changes still show at once.
+    pub ages_at: DateTime<Utc>,
+}
+
+impl<'a> RenderCtx<'a> {
+    /// A context whose ages move in steps of `age_step` seconds (1 = every second).
+    pub fn new(theme: &'a Theme, now: DateTime<Utc>, age_step: u32) -> Self {
+        let step = i64::from(age_step.max(1));
+        let floored = now.timestamp() - now.timestamp().rem_euclid(step);
+        let ages_at = DateTime::from_timestamp(floored, 0).unwrap_or(now);
+        RenderCtx { theme, now, ages_at }
+    }
+
+    /// Seconds from `t` to the ages reference, never negative.
+    pub fn age_of(&self, t: DateTime<Utc>) -> i64 {
+        (self.ages_at - t).num_seconds().max(0)
+    }
 }
 
 /// A pane's frame: its number and title, how fresh its data is, focus shown by the border.
@@ -57,7 +77,7 @@ pub fn pane_block<'a, T>(
 /// `· 3s ago`, `· loading…` or `· stale 40s` for a pane title.
 pub fn freshness<'a, T>(ctx: &RenderCtx<'_>, l: &Loadable<T>) -> Span<'a> {
     let t = ctx.theme;
-    let since = |at: DateTime<Utc>| age((ctx.now - at).num_seconds());
+    let since = |at: DateTime<Utc>| age(ctx.age_of(at));
     match (&l.error, l.updated_at) {
         (None, None) => Span::styled("· loading…", t.muted),
         (None, Some(at)) => Span::styled(format!("· {} ago", since(at)), t.muted),
@@ -72,7 +92,7 @@ pub fn error_line<'a, T>(ctx: &RenderCtx<'_>, l: &Loadable<T>) -> Option<Line<'a
     let t = ctx.theme;
     let retry = (e.retry_at - ctx.now).num_milliseconds().max(0) as f64 / 1000.0;
     let mut spans = vec![Span::styled("✗ ", t.error), Span::styled(e.message.clone(), t.error)];
-    spans.push(Span::styled(format!(" · failing {}", age((ctx.now - e.since).num_seconds())), t.muted));
+    spans.push(Span::styled(format!(" · failing {}", age(ctx.age_of(e.since))), t.muted));
     spans.push(Span::styled(format!(" · retry in {retry:.0}s"), t.muted));
     if l.data.is_some() {
         spans.push(Span::styled(" · showing last good data", t.warn));

@@ -20,7 +20,7 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, ops: &OpsState, de
                 Some(a) => {
                     lines.extend(kv(ctx, "state", Some(&format!("{:?}", a.state).to_lowercase())));
                     lines.extend(kv(ctx, "severity", Some(a.severity().as_str())));
-                    let since = a.starts_at.map(|s| format!("{s} ({} ago)", age((ctx.now - s).num_seconds())));
+                    let since = a.starts_at.map(|s| format!("{s} ({} ago)", age(ctx.age_of(s))));
                     lines.extend(kv(ctx, "since", Some(since.as_deref().unwrap_or("unknown"))));
                     lines.extend(kv(ctx, "from", Some(&a.sources.join(", "))));
                     if !a.silenced_by.is_empty() {
@@ -84,15 +84,14 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, ops: &OpsState, de
                         "restarts",
                         Some(&c.restarts.map(|n| n.to_string()).unwrap_or_else(|| "unknown".into())),
                     ));
-                    let up = c.started_at.map(|s| format!("{s} (up {})", age((ctx.now - s).num_seconds())));
+                    let up = c.started_at.map(|s| format!("{s} (up {})", age(ctx.age_of(s))));
                     lines.extend(kv(ctx, "started", Some(up.as_deref().unwrap_or("-"))));
                     lines.push(section(ctx, "Last health checks (oldest first)"));
                     if c.checks.is_empty() {
                         lines.push(Line::styled("none recorded", t.muted));
                     }
                     for run in &c.checks {
-                        let at =
-                            run.at.map(|a| format!("{} ago", age((ctx.now - a).num_seconds()))).unwrap_or_default();
+                        let at = run.at.map(|a| format!("{} ago", age(ctx.age_of(a)))).unwrap_or_default();
                         let code = run.exit_code.map(|c| c.to_string()).unwrap_or_else(|| "?".into());
                         let style = if run.exit_code == Some(0) { t.ok } else { t.error };
                         lines.push(Line::from(vec![

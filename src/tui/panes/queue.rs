@@ -9,24 +9,25 @@ use ratatui::widgets::Paragraph;
 
 use super::{RenderCtx, error_line, pane_block};
 use crate::domain::{JobStatus, QueueSnapshot, QueueStats};
-use crate::tui::app::{App, PaneId, QueueHistory};
+use crate::tui::app::{App, PaneId};
+use crate::tui::jobs_state::QueueHistory;
 use crate::tui::loadable::age;
 
 const SPARKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
 pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App, focused: bool) {
     let t = ctx.theme;
-    let extra = app.queues.data.as_ref().map(|s| format!("{} jobs", thousands(s.total_jobs))).unwrap_or_default();
-    let block = pane_block(ctx, PaneId::Queue, focused, Some(&app.queues), &extra);
+    let extra = app.jobs.queues.data.as_ref().map(|s| format!("{} jobs", thousands(s.total_jobs))).unwrap_or_default();
+    let block = pane_block(ctx, PaneId::Queue, focused, Some(&app.jobs.queues), &extra);
     let inner_w = area.width.saturating_sub(2) as usize;
-    let mut lines: Vec<Line> = error_line(ctx, &app.queues).into_iter().collect();
-    match &app.queues.data {
-        None if app.queues.error.is_none() => lines.push(Line::styled("loading…", t.muted)),
+    let mut lines: Vec<Line> = error_line(ctx, &app.jobs.queues).into_iter().collect();
+    match &app.jobs.queues.data {
+        None if app.jobs.queues.error.is_none() => lines.push(Line::styled("loading…", t.muted)),
         None => {}
         Some(snap) => {
             for q in &snap.queues {
-                let hist = app.history.get(&q.name);
-                lines.push(queue_line(ctx, q, hist, snap.server_time, app.stall_after, inner_w));
+                let hist = app.jobs.history.get(&q.name);
+                lines.push(queue_line(ctx, q, hist, snap.server_time, app.jobs.stall_after, inner_w));
             }
             if snap.queues.is_empty() {
                 lines.push(Line::styled("no queues configured", t.muted));

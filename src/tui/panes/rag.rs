@@ -93,7 +93,7 @@ fn kb_lines(ctx: &RenderCtx<'_>, app: &App) -> Vec<(String, Style)> {
             let retry = (e.retry_at - ctx.now).num_seconds().max(0);
             let mut lines = vec![(format!("✗ KB: {} · retry in {retry}s", e.message), t.error)];
             if let (Some(s), Some(at)) = (last, rag.stats.updated_at) {
-                let ago = age((ctx.now - at).num_seconds());
+                let ago = age(ctx.age_of(at));
                 lines.push((format!("last seen {ago} ago: {}", describe(s)), t.warn));
             }
             lines
@@ -136,8 +136,13 @@ fn subject_line(ctx: &RenderCtx<'_>, app: &App) -> (String, Style) {
                 None if rag.job_hits.error.is_some() => "cannot read the job".into(),
                 None => "loading…".into(),
                 Some(None) => {
-                    let status =
-                        app.jobs.data.as_ref().and_then(|p| p.jobs.iter().find(|j| &j.id == id)).map(|j| &j.status);
+                    let status = app
+                        .jobs
+                        .page
+                        .data
+                        .as_ref()
+                        .and_then(|p| p.jobs.iter().find(|j| &j.id == id))
+                        .map(|j| &j.status);
                     match status {
                         Some(s @ (JobStatus::Queued | JobStatus::Running)) => format!("no hits yet ({})", s.as_str()),
                         _ => "no hits stored".into(),

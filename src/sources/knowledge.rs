@@ -1,40 +1,27 @@
-//! Knowledge-base search as the TUI and the CLI both use it: embed the query, run one pgvector
-//! query, keep the hits at or above the threshold. Real services or the demo platform.
+//! The knowledge base as the TUI and the CLI search it: embed the query, run one pgvector
+//! query, keep the hits at or above the threshold. The real services or the demo platform.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
+use futures_util::FutureExt;
 
+use super::BoxFuture;
+use crate::clients::RagError;
 use crate::clients::embed::{EmbedClient, EmbedEndpoint};
 use crate::clients::kb::{KbSettings, KnowledgeBase};
 use crate::config::Settings;
-use crate::demo::DemoPlatform;
-use crate::domain::rag::{KbStats, RagSearch};
+use crate::domain::rag::{Embedder, KbStats, RagSearch};
 
-/// Why a search or the knowledge base's description failed, naming what is wrong.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum RagError {
-    #[error("the query is empty")]
-    EmptyQuery,
-    #[error("embeddings: {0}")]
-    Embed(String),
-    #[error("dimension mismatch: the embedder returned {got} dimensions but {what}")]
-    DimensionMismatch { got: usize, want: usize, what: String },
-    #[error("the pgvector extension is not installed in database {database:?} (CREATE EXTENSION vector)")]
-    ExtensionMissing { database: String },
-    #[error("table {table} does not exist in database {database:?} (knowledge_base.table)")]
-    TableMissing { table: String, database: String },
-    #[error("column {column} does not exist in table {table} (knowledge_base.{key})")]
-    ColumnMissing { table: String, column: String, key: String },
-    #[error("column {column} is {found}, not a pgvector vector")]
-    NotAVector { column: String, found: String },
-    #[error("cannot connect to PostgreSQL: {0}")]
-    Connect(String),
-    #[error("PostgreSQL: {0}")]
-    Database(String),
-    #[error("{what} timed out after {ms} ms")]
-    Timeout { what: &'static str, ms: u64 },
+/// Searches and the knowledge base's description.
+pub trait KnowledgeSource: Send + Sync {
+    /// The configured search settings.
+    fn defaults(&self) -> SearchDefaults;
+    /// Size, dimensions and index of the knowledge base.
+    fn stats(&self) -> BoxFuture<'_, Result<KbStats, RagError>>;
+    /// Embed `query`, search, keep the hits at or above `threshold`.
+    fn search<'a>(&'a self, query: &'a str, top_k: usize, threshold: f64)
+    -> BoxFuture<'a, Result<RagSearch, RagError>>;
 }
 
 /// Search settings a caller may override per search.
@@ -124,7 +111,7 @@ impl RagClient {
             threshold,
             hits,
             candidates,
-            embedder: crate::domain::rag::Embedder::Demo,
+            embedder: Embedder::Demo,
             fallback_reason: None,
             embed_ms: 0,
             db_ms: started.elapsed().as_millis() as u64,
@@ -133,37 +120,19 @@ impl RagClient {
     }
 }
 
-/// Where searches go: the real services or the demo platform.
-#[derive(Clone)]
-pub enum RagSource {
-    Real(Arc<RagClient>),
-    Demo(DemoPlatform),
-}
-
-impl RagSource {
-    pub fn defaults(&self) -> SearchDefaults {
-        match self {
-            RagSource::Real(r) => r.defaults.clone(),
-            RagSource::Demo(_) => SearchDefaults {
-                top_k: 5,
-                threshold: 0.7,
-                query_prefix: "search_query: ".into(),
-                dimensions: crate::demo::kb::DIMENSIONS,
-            },
-        }
+impl KnowledgeSource for RagClient {
+    fn defaults(&self) -> SearchDefaults {
+        self.defaults.clone()
     }
-
-    pub async fn stats(&self) -> Result<KbStats, RagError> {
-        match self {
-            RagSource::Real(r) => r.kb.stats().await,
-            RagSource::Demo(d) => Ok(d.kb_stats()),
-        }
+    fn stats(&self) -> BoxFuture<'_, Result<KbStats, RagError>> {
+        self.kb.stats().boxed()
     }
-
-    pub async fn search(&self, query: &str, top_k: usize, threshold: f64) -> Result<RagSearch, RagError> {
-        match self {
-            RagSource::Real(r) => r.search(query, top_k, threshold).await,
-            RagSource::Demo(d) => d.kb_search(query, top_k, threshold),
-        }
+    fn search<'a>(
+        &'a self,
+        query: &'a str,
+        top_k: usize,
+        threshold: f64,
+    ) -> BoxFuture<'a, Result<RagSearch, RagError>> {
+        RagClient::search(self, query, top_k, threshold).boxed()
     }
 }

@@ -1,0 +1,181 @@
+//! The demo platform behind the same interfaces as the real clients: jobs, operations (silences
+//! included, so every alert action works in `--demo`) and the knowledge base.
+
+use futures_util::{FutureExt, StreamExt, stream};
+use tokio::sync::broadcast;
+
+use super::{DemoPlatform, kb};
+use crate::clients::alertmanager::{Matcher, NewSilence};
+use crate::clients::{RagError, SourceError};
+use crate::domain::{AlertState, AlertsSnapshot, Container, JobDetail, JobsPage, JobsQuery, KbStats, QueueSnapshot};
+use crate::domain::{RagSearch, ServiceStatus, Target};
+use crate::sources::SearchDefaults;
+use crate::sources::{BoxFuture, EventStream, IdStream, JobSource, KnowledgeSource, OpsConfigured, OpsSource};
+
+/// The demo's two Alertmanagers (an HA pair).
+const ALERTMANAGERS: [&str; 2] = ["am-a", "am-b"];
+
+/// A silence created in the demo.
+#[derive(Debug, Clone)]
+pub(super) struct DemoSilence {
+    pub id: String,
+    pub matchers: Vec<Matcher>,
+    pub ends_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl DemoSilence {
+    /// Whether the silence covers labels. Regular expressions are not evaluated in the demo: a
+    /// regex matcher matches its value literally, or anything for `.*` and `.+`.
+    fn covers(&self, labels: &std::collections::BTreeMap<String, String>) -> bool {
+        self.matchers.iter().all(|m| {
+            let value = labels.get(&m.name).map(String::as_str).unwrap_or("");
+            let hit = value == m.value || (m.is_regex && matches!(m.value.as_str(), ".*" | ".+"));
+            hit == m.is_equal
+        })
+    }
+}
+
+/// A broadcast channel as a stream that skips what it missed and ends when the sender goes.
+fn subscribe<T: Clone + Send + 'static>(rx: broadcast::Receiver<T>) -> impl futures_util::Stream<Item = T> + Send {
+    stream::unfold(rx, |mut rx| async move {
+        loop {
+            match rx.recv().await {
+                Ok(item) => return Some((item, rx)),
+                Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    })
+}
+
+impl JobSource for DemoPlatform {
+    fn name(&self) -> &str {
+        "demo"
+    }
+    fn queues(&self) -> BoxFuture<'_, Result<QueueSnapshot, SourceError>> {
+        let snap = self.lock().snapshot();
+        async move { Ok(snap) }.boxed()
+    }
+    fn jobs(&self, query: JobsQuery) -> BoxFuture<'_, Result<JobsPage, SourceError>> {
+        let page = self.lock().page(query);
+        async move { Ok(page) }.boxed()
+    }
+    fn job_detail(&self, id: String) -> BoxFuture<'_, Result<Option<JobDetail>, SourceError>> {
+        let detail = {
+            let st = self.lock();
+            st.jobs.get(&id).map(|j| JobDetail::from_fields(&id, &j.fields, st.now))
+        };
+        async move { Ok(detail) }.boxed()
+    }
+    fn events(&self) -> BoxFuture<'_, Result<EventStream, SourceError>> {
+        let events: EventStream = subscribe(self.events.subscribe()).boxed();
+        async move { Ok(events) }.boxed()
+    }
+}
+
+impl OpsSource for DemoPlatform {
+    fn configured(&self) -> OpsConfigured {
+        OpsConfigured { containers: true, services: true, targets: true, alerts: true }
+    }
+    fn containers(&self) -> BoxFuture<'_, Result<Vec<Container>, SourceError>> {
+        let c = self.lock().ops.containers.clone();
+        async move { Ok(c) }.boxed()
+    }
+    fn container_events(&self) -> BoxFuture<'_, Result<IdStream, SourceError>> {
+        let ids: IdStream = subscribe(self.container_events.subscribe()).boxed();
+        async move { Ok(ids) }.boxed()
+    }
+    fn services(&self) -> BoxFuture<'_, Result<Vec<ServiceStatus>, SourceError>> {
+        let s = self.lock().ops.services();
+        async move { Ok(s) }.boxed()
+    }
+    fn targets(&self) -> BoxFuture<'_, Result<Vec<Target>, SourceError>> {
+        let t = self.lock().ops.targets.clone();
+        async move { Ok(t) }.boxed()
+    }
+    fn alerts(&self) -> BoxFuture<'_, Result<AlertsSnapshot, SourceError>> {
+        let snap = self.alerts_now();
+        async move { Ok(snap) }.boxed()
+    }
+    fn alertmanagers(&self) -> Vec<String> {
+        ALERTMANAGERS.iter().map(|s| s.to_string()).collect()
+    }
+    fn create_silence<'a>(
+        &'a self,
+        am: &'a str,
+        silence: &'a NewSilence,
+    ) -> BoxFuture<'a, Result<String, SourceError>> {
+        let result = if ALERTMANAGERS.contains(&am) {
+            let mut st = self.lock();
+            // One silence serves the HA pair, as gossip would make it.
+            let existing = st.silences.iter().find(|s| s.matchers == silence.matchers && s.ends_at == silence.ends_at);
+            let id = match existing {
+                Some(s) => s.id.clone(),
+                None => {
+                    let id = format!("demo-silence-{}", st.silences.len() + 1);
+                    let ends_at = silence.ends_at;
+                    st.silences.push(DemoSilence { id: id.clone(), matchers: silence.matchers.clone(), ends_at });
+                    id
+                }
+            };
+            Ok(id)
+        } else {
+            Err(SourceError::Connect(format!("no Alertmanager named {am} in the demo")))
+        };
+        async move { result }.boxed()
+    }
+    fn expire_silence<'a>(&'a self, _am: &'a str, id: &'a str) -> BoxFuture<'a, Result<(), SourceError>> {
+        let result = {
+            let mut st = self.lock();
+            let before = st.silences.len();
+            st.silences.retain(|s| s.id != id);
+            if st.silences.len() < before || st.ops.alerts.iter().any(|a| a.silenced_by.iter().any(|s| s == id)) {
+                st.ops.alerts.iter_mut().filter(|a| a.silenced_by.iter().any(|s| s == id)).for_each(|a| {
+                    a.silenced_by.retain(|s| s != id);
+                    if a.silenced_by.is_empty() {
+                        a.state = AlertState::Active;
+                    }
+                });
+                Ok(())
+            } else {
+                Err(SourceError::Http { status: 404, message: format!("silence {id} not found") })
+            }
+        };
+        async move { result }.boxed()
+    }
+}
+
+impl DemoPlatform {
+    /// The alerts, with the demo's own silences applied.
+    fn alerts_now(&self) -> AlertsSnapshot {
+        let mut st = self.lock();
+        let now = st.now;
+        st.silences.retain(|s| s.ends_at > now);
+        let mut alerts = st.ops.alerts.clone();
+        for a in &mut alerts {
+            for s in st.silences.iter().filter(|s| s.covers(&a.labels)) {
+                a.state = AlertState::Suppressed;
+                a.silenced_by.push(s.id.clone());
+            }
+        }
+        AlertsSnapshot { alerts, failures: vec![], fetched_at: now }
+    }
+}
+
+impl KnowledgeSource for DemoPlatform {
+    fn defaults(&self) -> SearchDefaults {
+        SearchDefaults { top_k: 5, threshold: 0.7, query_prefix: "search_query: ".into(), dimensions: kb::DIMENSIONS }
+    }
+    fn stats(&self) -> BoxFuture<'_, Result<KbStats, RagError>> {
+        async move { Ok(kb::stats()) }.boxed()
+    }
+    fn search<'a>(
+        &'a self,
+        query: &'a str,
+        top_k: usize,
+        threshold: f64,
+    ) -> BoxFuture<'a, Result<RagSearch, RagError>> {
+        let now = self.lock().now;
+        async move { kb::search(query, top_k, threshold, now) }.boxed()
+    }
+}

@@ -1,0 +1,112 @@
+//! The interfaces the runtime and the CLI read through — jobs, operations, knowledge — and the
+//! one place that decides whether they are the real clients of a context or the demo platform.
+
+pub mod jobs;
+pub mod knowledge;
+pub mod ops;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use crate::clients::RedisClient;
+use crate::clients::alertmanager::{Alertmanager, AlertsClient};
+use crate::clients::docker::DockerClient;
+use crate::clients::probe::{Probe, ProbeClient};
+use crate::clients::prometheus::PrometheusClient;
+use crate::clients::redis::RedisSettings;
+use crate::config::Settings;
+use crate::demo::DemoPlatform;
+
+pub use jobs::{EventStream, JobSource};
+pub use knowledge::{KnowledgeSource, RagClient, SearchDefaults};
+pub use ops::{IdStream, OpsConfigured, OpsSource, RealOps};
+
+/// A boxed future, so the source traits can be used as `Arc<dyn …>`.
+pub type BoxFuture<'a, T> = futures_util::future::BoxFuture<'a, T>;
+
+/// Everything one context reads from and acts on.
+#[derive(Clone)]
+pub struct Sources {
+    /// The job queue, when one is configured.
+    pub jobs: Option<Arc<dyn JobSource>>,
+    pub ops: Arc<dyn OpsSource>,
+    /// The knowledge base, when one is configured.
+    pub knowledge: Option<Arc<dyn KnowledgeSource>>,
+    /// The simulated platform behind all three, in `--demo`.
+    pub demo: Option<DemoPlatform>,
+}
+
+impl Sources {
+    /// The real clients of everything the context configures. Connects to nothing yet, but must
+    /// be called inside a Tokio runtime (the database pool needs one).
+    pub fn from_context(settings: &Settings) -> anyhow::Result<Sources> {
+        let name = &settings.context_name;
+        let jobs = match redis_client(settings) {
+            Ok(Some(c)) => Some(Arc::new(c) as Arc<dyn JobSource>),
+            Ok(None) => None,
+            Err(e) => anyhow::bail!("contexts.{name}.redis_url: {e}"),
+        };
+        let knowledge = RagClient::from_settings(settings)
+            .map_err(|e| anyhow::anyhow!("contexts.{name}.knowledge_base: {e}"))?
+            .map(|c| Arc::new(c) as Arc<dyn KnowledgeSource>);
+        Ok(Sources { jobs, ops: Arc::new(real_ops(settings)?), knowledge, demo: None })
+    }
+
+    /// The simulated platform, seeded, starting at `now`.
+    pub fn demo(seed: u64, now: DateTime<Utc>) -> Sources {
+        let demo = DemoPlatform::new(seed, now);
+        Sources {
+            jobs: Some(Arc::new(demo.clone())),
+            ops: Arc::new(demo.clone()),
+            knowledge: Some(Arc::new(demo.clone())),
+            demo: Some(demo),
+        }
+    }
+
+    /// Nothing configured; start from this to build a partial set (`Sources { jobs, ..Sources::none() }`).
+    pub fn none() -> Sources {
+        Sources { jobs: None, ops: Arc::new(RealOps::default()), knowledge: None, demo: None }
+    }
+
+    /// Whether anything at all is configured.
+    pub fn any(&self) -> bool {
+        self.jobs.is_some() || self.knowledge.is_some() || self.ops.configured() != OpsConfigured::default()
+    }
+
+    /// "redis", "demo", or "" without a job queue.
+    pub fn name(&self) -> String {
+        self.jobs.as_ref().map(|j| j.name().to_string()).unwrap_or_default()
+    }
+}
+
+fn redis_client(settings: &Settings) -> Result<Option<RedisClient>, crate::clients::SourceError> {
+    let Some(url) = settings.context.redis_url.clone() else { return Ok(None) };
+    RedisClient::new(RedisSettings {
+        url,
+        password: settings.redis_password.clone(),
+        prefix: settings.context.key_prefix.clone(),
+        queues: settings.context.queues.clone(),
+        timeout: settings.context.timeout(),
+    })
+    .map(Some)
+}
+
+/// The real clients of the operations feeds the context configures.
+fn real_ops(settings: &Settings) -> anyhow::Result<RealOps> {
+    let c = &settings.context;
+    let timeout = c.timeout();
+    let probes: Vec<Probe> = c
+        .services
+        .iter()
+        .zip(settings.service_tokens.iter())
+        .map(|(s, token)| Probe { name: s.name.clone(), url: s.url.clone(), kind: s.kind, token: token.clone() })
+        .collect();
+    let managers = c.alertmanagers.iter().map(|a| Alertmanager::new(&a.name, &a.url, timeout)).collect::<Vec<_>>();
+    Ok(RealOps {
+        docker: c.docker.as_deref().map(|d| Arc::new(DockerClient::new(d, timeout))),
+        probes: (!probes.is_empty()).then(|| Arc::new(ProbeClient::new(probes, timeout))),
+        prometheus: c.prometheus_url.as_deref().map(|u| Arc::new(PrometheusClient::new(u, timeout))),
+        alerts: (!managers.is_empty()).then(|| Arc::new(AlertsClient { managers })),
+    })
+}

@@ -1,0 +1,148 @@
+//! The operations feeds besides the job queue — containers, services, Prometheus targets,
+//! alerts and silences — as the real clients or the demo platform provide them.
+
+use std::pin::Pin;
+use std::sync::Arc;
+
+use futures_util::{FutureExt, Stream, StreamExt};
+
+use super::BoxFuture;
+use crate::clients::SourceError;
+use crate::clients::alertmanager::{AlertsClient, NewSilence};
+use crate::clients::docker::DockerClient;
+use crate::clients::probe::ProbeClient;
+use crate::clients::prometheus::PrometheusClient;
+use crate::domain::{AlertsSnapshot, Container, ServiceStatus, Target};
+
+/// Ids of containers that changed, pushed; the stream ends when the connection does.
+pub type IdStream = Pin<Box<dyn Stream<Item = String> + Send>>;
+
+/// Which of the four feeds exist.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OpsConfigured {
+    pub containers: bool,
+    pub services: bool,
+    pub targets: bool,
+    pub alerts: bool,
+}
+
+/// Health and alerts, and the silences that act on alerts.
+pub trait OpsSource: Send + Sync {
+    fn configured(&self) -> OpsConfigured;
+    fn containers(&self) -> BoxFuture<'_, Result<Vec<Container>, SourceError>>;
+    fn container_events(&self) -> BoxFuture<'_, Result<IdStream, SourceError>>;
+    fn services(&self) -> BoxFuture<'_, Result<Vec<ServiceStatus>, SourceError>>;
+    fn targets(&self) -> BoxFuture<'_, Result<Vec<Target>, SourceError>>;
+    fn alerts(&self) -> BoxFuture<'_, Result<AlertsSnapshot, SourceError>>;
+    /// Names of the Alertmanagers that silences can be sent to.
+    fn alertmanagers(&self) -> Vec<String>;
+    /// Create a silence on one Alertmanager; its id.
+    fn create_silence<'a>(&'a self, am: &'a str, silence: &'a NewSilence)
+    -> BoxFuture<'a, Result<String, SourceError>>;
+    /// Expire a silence on one Alertmanager.
+    fn expire_silence<'a>(&'a self, am: &'a str, id: &'a str) -> BoxFuture<'a, Result<(), SourceError>>;
+}
+
+/// The real clients, each present only when configured.
+#[derive(Clone, Default)]
+pub struct RealOps {
+    pub docker: Option<Arc<DockerClient>>,
+    pub probes: Option<Arc<ProbeClient>>,
+    pub prometheus: Option<Arc<PrometheusClient>>,
+    pub alerts: Option<Arc<AlertsClient>>,
+}
+
+fn not_configured(what: &str) -> SourceError {
+    SourceError::Connect(format!("no {what} configured"))
+}
+
+impl OpsSource for RealOps {
+    fn configured(&self) -> OpsConfigured {
+        OpsConfigured {
+            containers: self.docker.is_some(),
+            services: self.probes.is_some(),
+            targets: self.prometheus.is_some(),
+            alerts: self.alerts.is_some(),
+        }
+    }
+
+    fn containers(&self) -> BoxFuture<'_, Result<Vec<Container>, SourceError>> {
+        async move {
+            match &self.docker {
+                Some(d) => d.containers().await,
+                None => Ok(vec![]),
+            }
+        }
+        .boxed()
+    }
+
+    fn container_events(&self) -> BoxFuture<'_, Result<IdStream, SourceError>> {
+        async move {
+            match &self.docker {
+                Some(d) => d.events().await.map(|s| s.boxed()),
+                None => Err(not_configured("Docker")),
+            }
+        }
+        .boxed()
+    }
+
+    fn services(&self) -> BoxFuture<'_, Result<Vec<ServiceStatus>, SourceError>> {
+        async move {
+            match &self.probes {
+                Some(p) => Ok(p.statuses().await),
+                None => Ok(vec![]),
+            }
+        }
+        .boxed()
+    }
+
+    fn targets(&self) -> BoxFuture<'_, Result<Vec<Target>, SourceError>> {
+        async move {
+            match &self.prometheus {
+                Some(p) => p.targets().await,
+                None => Ok(vec![]),
+            }
+        }
+        .boxed()
+    }
+
+    fn alerts(&self) -> BoxFuture<'_, Result<AlertsSnapshot, SourceError>> {
+        async move {
+            match &self.alerts {
+                Some(a) => a.snapshot().await,
+                None => Err(not_configured("Alertmanager")),
+            }
+        }
+        .boxed()
+    }
+
+    fn alertmanagers(&self) -> Vec<String> {
+        self.alerts.iter().flat_map(|a| a.managers.iter().map(|m| m.name.clone())).collect()
+    }
+
+    fn create_silence<'a>(
+        &'a self,
+        am: &'a str,
+        silence: &'a NewSilence,
+    ) -> BoxFuture<'a, Result<String, SourceError>> {
+        async move {
+            let m = self.alerts.iter().flat_map(|a| a.managers.iter()).find(|m| m.name == am);
+            match m {
+                Some(m) => m.create_silence(silence).await,
+                None => Err(not_configured(&format!("Alertmanager named {am}"))),
+            }
+        }
+        .boxed()
+    }
+
+    fn expire_silence<'a>(&'a self, am: &'a str, id: &'a str) -> BoxFuture<'a, Result<(), SourceError>> {
+        async move {
+            let m = self.alerts.iter().flat_map(|a| a.managers.iter()).find(|m| m.name == am);
+            match m {
+                Some(m) => m.expire_silence(id).await,
+                None => Err(not_configured(&format!("Alertmanager named {am}"))),
+            }
+        }
+        .boxed()
+    }
+}

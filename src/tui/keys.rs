@@ -1,0 +1,303 @@
+//! Keys: the key map of the current mode turns a key into an action, and the action changes the
+//! focused pane's state (or opens a popup, which every action passes through).
+
+use crossterm::event::KeyEvent;
+
+use super::app::{App, Effect, Mode, PaneId, Toast};
+use super::input::InputOutcome;
+use super::jobs_state::fetch;
+use super::keymap::{Action, KeyMode};
+use super::layout;
+use super::ops_state::OpsDetail;
+use super::popup::{Popup, PopupOutcome, SilenceForm};
+use super::rag_state::Follow;
+use crate::actions::ActionRequest;
+use crate::actions::silence::matchers_for;
+
+impl App {
+    /// The key bindings live now.
+    pub fn key_mode(&self) -> KeyMode {
+        match (&self.popup, self.mode) {
+            (Some(p), _) => p.key_mode(),
+            (None, Mode::Filter | Mode::RagQuery) => KeyMode::Input,
+            _ => KeyMode::Normal,
+        }
+    }
+
+    pub(super) fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let action = self.keymap.action_in(self.key_mode(), &key);
+        if action == Some(Action::ForceQuit) {
+            return self.quit();
+        }
+        if let Some(popup) = self.popup.as_mut() {
+            return match popup.on_key(key, &self.keymap) {
+                PopupOutcome::Stay => vec![],
+                PopupOutcome::Close => {
+                    self.popup = None;
+                    vec![]
+                }
+                PopupOutcome::Confirm(req) => {
+                    self.popup = Some(Popup::Confirm(req));
+                    vec![]
+                }
+                PopupOutcome::Run(req) => {
+                    self.popup = None;
+                    vec![Effect::RunAction(req)]
+                }
+            };
+        }
+        match self.mode {
+            Mode::Help => {
+                let detail_open = self.jobs.detail.is_some() || self.ops.detail.is_some();
+                self.mode = if detail_open { Mode::Detail } else { Mode::Normal };
+                vec![]
+            }
+            Mode::Filter => self.on_filter_key(key, action),
+            Mode::RagQuery => self.on_query_key(key, action),
+            Mode::Detail => action.map(|a| self.on_detail_action(a)).unwrap_or_default(),
+            Mode::Normal => action.map(|a| self.on_action(a)).unwrap_or_default(),
+        }
+    }
+
+    fn quit(&mut self) -> Vec<Effect> {
+        self.quit = true;
+        vec![Effect::Quit]
+    }
+
+    fn on_filter_key(&mut self, key: KeyEvent, action: Option<Action>) -> Vec<Effect> {
+        let text = match self.inputs.filter_key(key, action) {
+            InputOutcome::Edited(text) => text,
+            InputOutcome::Cancelled => String::new(),
+            _ => {
+                self.mode = Mode::Normal;
+                return vec![];
+            }
+        };
+        if action == Some(Action::Cancel) {
+            self.mode = Mode::Normal;
+        }
+        if self.inputs.filter_target == Some(PaneId::Alerts) {
+            self.ops.set_alert_filter(text);
+            return vec![];
+        }
+        fetch(self.jobs.view.set_filter(text))
+    }
+
+    fn on_query_key(&mut self, key: KeyEvent, action: Option<Action>) -> Vec<Effect> {
+        match self.inputs.query_key(key, action, &self.rag.history) {
+            InputOutcome::Submitted(text) => {
+                self.mode = Mode::Normal;
+                self.focus = PaneId::Rag;
+                self.rag.submit(&text, self.now).into_iter().map(Effect::RagSearch).collect()
+            }
+            InputOutcome::Cancelled => {
+                self.mode = Mode::Normal;
+                vec![]
+            }
+            _ => vec![],
+        }
+    }
+
+    /// Visible list rows of a pane at the current size.
+    fn pane_rows(&self, pane: PaneId) -> usize {
+        let area = ratatui::layout::Rect::new(0, 0, self.size.0, self.size.1);
+        let areas = layout::compute(area, self.zoomed.then_some(self.focus), self.jobs.queue_slots);
+        areas.pane(pane).map(|r| r.height.saturating_sub(3) as usize).unwrap_or(1).max(1)
+    }
+
+    /// A list key in the focused pane; `None` when it is not one for that pane.
+    fn on_pane_action(&mut self, action: Action) -> Option<Vec<Effect>> {
+        match self.focus {
+            PaneId::Jobs => self.jobs.on_list_action(action).inspect(|_| {
+                if self.jobs.detail.is_some() {
+                    self.mode = Mode::Detail;
+                }
+            }),
+            PaneId::Alerts | PaneId::Health | PaneId::Rag => {
+                // The RAG pane's first two lines describe the knowledge base and the subject.
+                let rows = self.pane_rows(self.focus).saturating_sub(if self.focus == PaneId::Rag { 2 } else { 0 });
+                if let Some(delta) = movement(action, rows.max(1)) {
+                    self.ops_move(delta, rows.max(1));
+                    return Some(vec![]);
+                }
+                let detail = match (self.focus, action) {
+                    (PaneId::Alerts, Action::Open) => {
+                        self.ops.selected_alert().map(|a| OpsDetail::Alert(a.fingerprint.clone()))
+                    }
+                    (PaneId::Rag, Action::Open) => self.rag.selected_hit().map(|h| OpsDetail::Hit(Box::new(h.clone()))),
+                    (PaneId::Health, Action::Open) => {
+                        self.ops.selected_container().map(|c| OpsDetail::Container(c.id.clone()))
+                    }
+                    (PaneId::Alerts, Action::Silence | Action::Ack | Action::Expire) => {
+                        self.alert_action(action);
+                        return Some(vec![]);
+                    }
+                    _ => return None,
+                };
+                if let Some(d) = detail {
+                    self.ops.detail = Some((d, 0));
+                    self.mode = Mode::Detail;
+                }
+                Some(vec![])
+            }
+            _ => None,
+        }
+    }
+
+    fn ops_move(&mut self, delta: isize, rows: usize) {
+        match self.focus {
+            PaneId::Alerts => self.ops.move_alerts(delta, rows),
+            PaneId::Health => self.ops.move_containers(delta, rows),
+            _ => self.rag.move_cursor(delta, rows),
+        }
+    }
+
+    fn on_action(&mut self, action: Action) -> Vec<Effect> {
+        if let Some(effects) = self.on_pane_action(action) {
+            return effects;
+        }
+        match action {
+            Action::Quit => self.quit(),
+            Action::Help => {
+                self.mode = Mode::Help;
+                vec![]
+            }
+            Action::NextPane | Action::PrevPane => {
+                let (i, n) = (self.focus.number() - 1, PaneId::ALL.len());
+                let next = if action == Action::NextPane { (i + 1) % n } else { (i + n - 1) % n };
+                self.focus(PaneId::ALL[next])
+            }
+            Action::FocusQueue | Action::FocusJobs | Action::FocusHealth | Action::FocusAlerts => {
+                self.focus(PaneId::ALL[action as usize - Action::FocusQueue as usize])
+            }
+            Action::FocusRag | Action::FocusApprovals | Action::FocusBackups => {
+                self.focus(PaneId::ALL[action as usize - Action::FocusQueue as usize])
+            }
+            Action::Zoom => {
+                self.zoomed = !self.zoomed;
+                self.relayout()
+            }
+            Action::Filter if self.focus == PaneId::Rag => self.open_query(),
+            Action::SearchKb => {
+                self.focus = PaneId::Rag;
+                self.open_query()
+            }
+            Action::Filter => {
+                if self.focus != PaneId::Alerts {
+                    self.focus = PaneId::Jobs;
+                }
+                let current =
+                    if self.focus == PaneId::Alerts { &self.ops.alert_filter } else { self.jobs.view.filter() };
+                self.inputs.open_filter(self.focus, current);
+                self.mode = Mode::Filter;
+                self.relayout()
+            }
+            Action::ToggleFailures => {
+                self.focus = PaneId::Jobs;
+                fetch(self.jobs.view.toggle_failures())
+            }
+            Action::Back => self.back(),
+            _ => vec![],
+        }
+    }
+
+    /// Esc on the dashboard: unzoom, else clear the focused pane's filter.
+    fn back(&mut self) -> Vec<Effect> {
+        self.inputs.clear_filter();
+        if self.zoomed {
+            self.zoomed = false;
+            return self.relayout();
+        }
+        if self.focus == PaneId::Alerts && !self.ops.alert_filter.is_empty() {
+            self.ops.set_alert_filter(String::new());
+            return vec![];
+        }
+        fetch(self.jobs.view.set_filter(String::new()))
+    }
+
+    fn open_query(&mut self) -> Vec<Effect> {
+        self.inputs.open_query();
+        self.mode = Mode::RagQuery;
+        vec![]
+    }
+
+    /// Open the form or the confirmation for an action on the selected alert. Nothing runs
+    /// without a confirmation that names the target.
+    fn alert_action(&mut self, action: Action) {
+        let Some(alert) = self.ops.selected_alert() else { return };
+        let target = format!("{} on {}", alert.name(), alert.labels.get("instance").map(String::as_str).unwrap_or("?"));
+        let ams = alert.sources.clone();
+        self.popup = match action {
+            Action::Silence => Some(Popup::Silence(Box::new(SilenceForm::new(&matchers_for(alert), ams, target)))),
+            Action::Ack => {
+                Some(Popup::Confirm(ActionRequest::Ack { matchers: matchers_for(alert), alertmanagers: ams, target }))
+            }
+            _ => match alert.silenced_by.first() {
+                Some(id) => Some(Popup::Confirm(ActionRequest::SilenceExpire { id: id.clone(), alertmanagers: ams })),
+                None => {
+                    self.toast = Some(Toast { text: format!("{target} is not silenced"), ok: false, at: self.now });
+                    None
+                }
+            },
+        };
+    }
+
+    fn on_detail_action(&mut self, action: Action) -> Vec<Effect> {
+        match action {
+            Action::Quit => return self.quit(),
+            Action::Help => {
+                self.mode = Mode::Help;
+                return vec![];
+            }
+            _ => {}
+        }
+        if let Some((_, scroll)) = self.ops.detail.as_mut() {
+            match action {
+                Action::Back | Action::Open => {
+                    self.ops.detail = None;
+                    self.mode = Mode::Normal;
+                }
+                Action::Down => *scroll = scroll.saturating_add(1),
+                Action::Up => *scroll = scroll.saturating_sub(1),
+                Action::Top => *scroll = 0,
+                _ => {}
+            }
+            return vec![];
+        }
+        match self.jobs.on_detail_action(action, self.size.1 / 2) {
+            Some(false) => vec![],
+            closed => {
+                self.mode = Mode::Normal;
+                // The RAG pane may still want the selected job's stored hits.
+                if closed.is_some() {
+                    vec![Effect::FollowDetail(self.rag.followed_job().map(String::from))]
+                } else {
+                    vec![]
+                }
+            }
+        }
+    }
+
+    fn focus(&mut self, pane: PaneId) -> Vec<Effect> {
+        self.focus = pane;
+        match pane {
+            PaneId::Jobs => self.rag.follow = Follow::Jobs,
+            PaneId::Alerts => self.rag.follow = Follow::Alerts,
+            _ => {}
+        }
+        if self.zoomed { self.relayout() } else { vec![] }
+    }
+}
+
+/// How far a movement key moves a cursor in a list showing `rows` rows.
+fn movement(action: Action, rows: usize) -> Option<isize> {
+    Some(match action {
+        Action::Down => 1,
+        Action::Up => -1,
+        Action::PageDown => rows as isize,
+        Action::PageUp => -(rows as isize),
+        Action::Top => isize::MIN / 2,
+        Action::Bottom => isize::MAX / 2,
+        _ => return None,
+    })
+}
