@@ -52,7 +52,7 @@ async fn an_ha_pair_shows_each_alert_once_with_both_sources() {
     assert_eq!(snap.alerts.len(), 2, "{:?}", snap.alerts);
     let disk = snap.alerts.iter().find(|a| a.name() == "DiskFull").unwrap();
     assert_eq!(disk.sources, ["am-a", "am-b"]);
-    assert_eq!(disk.summary(), "/var 97% full^[[31m", "escape sequences arrive escaped");
+    assert_eq!(disk.summary(), "/var 97% full\u{1b}[31m", "kept as sent; cleaned when drawn");
     assert!(snap.failures.is_empty());
 
     let dir = tempfile::tempdir().unwrap();
@@ -62,6 +62,8 @@ async fn an_ha_pair_shows_each_alert_once_with_both_sources() {
     assert_eq!(groups[0]["key"]["alertname"], "DiskFull", "critical first");
     assert_eq!(groups[0]["alerts"][0]["sources"], json!(["am-a", "am-b"]));
     assert_eq!(groups[1]["key"]["alertname"], "HighCPU");
+    let summary = &groups[0]["alerts"][0]["annotations"]["summary"];
+    assert_eq!(summary, "/var 97% full\u{1b}[31m", "JSON carries the raw value, JSON-escaped");
 }
 
 #[tokio::test]

@@ -140,3 +140,65 @@ fn acking_from_the_dashboard_silences_the_alert() {
     t.wait_for("silenced until", Duration::from_secs(5));
     drop(dir);
 }
+
+/// Labels as hostile as Alertmanager accepts: an escape sequence, a bidirectional override and a
+/// 400-character value. A silence built from the alert mcptop read — by the one-key ack, and by
+/// the silence form, whose text shows the values escaped — must suppress exactly that alert.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acks_and_silences_of_hostile_labels_suppress_exactly_that_alert() {
+    use mcptop::actions::silence::matchers_for;
+    use mcptop::actions::{ActionRequest, Actions};
+    use mcptop::clients::alertmanager::{Alertmanager as AmClient, AlertsClient};
+    use mcptop::sources::{OpsSource, RealOps};
+    use mcptop::tui::keymap::KeyMap;
+    use mcptop::tui::popup::{Popup, PopupOutcome, SilenceForm};
+    use std::sync::Arc;
+
+    let am = Alertmanager::start();
+    let long = "v".repeat(400);
+    let hostile = |n: &str| json!({"alertname": format!("Evil\u{1b}[2J{n}"), "instance": format!("db\u{202e}-01:{long}"), "job": "node\u{7}"});
+    // Two alerts that differ only after the escape sequence: a silence of one must not touch the other.
+    am.post_alerts(&json!([{"labels": hostile("A")}, {"labels": hostile("B")}]));
+    let client = AlertsClient { managers: vec![AmClient::new("am-a", &am.url(), Duration::from_secs(5))] };
+    let ops: Arc<dyn OpsSource> = Arc::new(RealOps { alerts: Some(Arc::new(client)), ..Default::default() });
+    let settings = mcptop::config::resolve(Default::default(), &Default::default()).expect("settings");
+    let actions = Actions::new(&settings, ops.clone());
+    let snap = ops.alerts().await.expect("alerts");
+    let find = |name: &str| snap.alerts.iter().find(|a| a.name().ends_with(name)).expect("the alert").clone();
+    let (a, b) = (find("A"), find("B"));
+    assert_eq!(a.labels["instance"], format!("db\u{202e}-01:{long}"), "labels kept exactly as sent");
+    let state_of = |am: &Alertmanager, fp: &str| {
+        am.alerts()
+            .as_array()
+            .and_then(|all| all.iter().find(|x| x["fingerprint"] == fp).map(|x| x["status"]["state"].clone()))
+            .and_then(|s| s.as_str().map(String::from))
+            .unwrap_or_default()
+    };
+
+    // The one-key ack.
+    let ack = ActionRequest::Ack { matchers: matchers_for(&a), alertmanagers: a.sources.clone(), target: "A".into() };
+    let done = actions.run(ack).await;
+    assert!(done.is_ok(), "{done:?}");
+    let (fa, fb) = (a.fingerprint.clone(), b.fingerprint.clone());
+    assert!(eventually(Duration::from_secs(10), || state_of(&am, &fa) == "suppressed"), "the acked alert is silenced");
+    assert_eq!(state_of(&am, &fb), "active", "its sibling is not");
+
+    // The form: what it shows is escaped, and what it submits matches the alert exactly.
+    let mut form = Popup::Silence(Box::new(SilenceForm::new(&matchers_for(&b), b.sources.clone(), "B".into())));
+    let Popup::Silence(f) = &form else { unreachable!() };
+    let shown = f.fields[0].lines().join("\n");
+    assert!(!shown.chars().any(|c| c != '\n' && (c.is_control() || c == '\u{202e}')), "escaped: {shown:?}");
+    let km = KeyMap::default();
+    let key = |c| crossterm::event::KeyEvent::new(c, crossterm::event::KeyModifiers::NONE);
+    // The form opens on the comment field.
+    for c in "hostile".chars() {
+        form.on_key(key(crossterm::event::KeyCode::Char(c)), &km);
+    }
+    let PopupOutcome::Confirm(request) = form.on_key(key(crossterm::event::KeyCode::Enter), &km) else {
+        panic!("the form asks for confirmation")
+    };
+    assert!(matches!(&request, ActionRequest::SilenceAdd { matchers, .. } if *matchers == matchers_for(&b)));
+    let done = actions.run(request).await;
+    assert!(done.is_ok(), "{done:?}");
+    assert!(eventually(Duration::from_secs(10), || state_of(&am, &fb) == "suppressed"), "the form's silence matches");
+}

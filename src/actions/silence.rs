@@ -28,8 +28,43 @@ pub fn parse_matcher(s: &str) -> Result<Matcher, String> {
     if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         return Err(format!("{name:?} is not a label name"));
     }
-    let value = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(value);
-    Ok(Matcher { name: name.into(), value: value.into(), is_regex: op.contains('~'), is_equal: !op.starts_with('!') })
+    let value = match value.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
+        Some(quoted) => unescape(quoted)?,
+        None => value.to_string(),
+    };
+    Ok(Matcher { name: name.into(), value, is_regex: op.contains('~'), is_equal: !op.starts_with('!') })
+}
+
+/// Undo the escapes of a quoted value as [`matcher_text`] writes it (Rust's `{:?}`: `\"`, `\\`,
+/// `\n`, `\t`, `\r`, `\0`, `\'`, `\u{…}`), so a value holding control characters, shown escaped
+/// in the form, comes back exactly as the alert has it.
+fn unescape(s: &str) -> Result<String, String> {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        let escaped = match chars.next() {
+            Some('n') => '\n',
+            Some('t') => '\t',
+            Some('r') => '\r',
+            Some('0') => '\0',
+            Some(c @ ('\\' | '"' | '\'')) => c,
+            Some('u') => {
+                let rest: String = chars.by_ref().take_while(|c| *c != '}').collect();
+                let hex = rest.strip_prefix('{').ok_or_else(|| format!("bad escape \\u{rest} in {s:?}"))?;
+                u32::from_str_radix(hex, 16)
+                    .ok()
+                    .and_then(char::from_u32)
+                    .ok_or_else(|| format!("bad escape \\u{{{hex}}} in {s:?}"))?
+            }
+            other => return Err(format!("unknown escape \\{} in a quoted value", other.unwrap_or(' '))),
+        };
+        out.push(escaped);
+    }
+    Ok(out)
 }
 
 /// Matchers that select exactly one alert: every one of its labels, by equality.
@@ -46,14 +81,17 @@ pub fn parse_duration(s: &str) -> Result<i64, String> {
     let s = s.trim();
     let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
     let n: i64 = num.parse().map_err(|_| format!("{s:?} is not a duration like 90m, 2h or 1d"))?;
-    let secs = match unit {
-        "" | "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        "d" => n * 86_400,
+    let unit_s: i64 = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
         _ => return Err(format!("{s:?} is not a duration like 90m, 2h or 1d")),
     };
-    if secs <= 0 || secs > 366 * 86_400 { Err("a silence lasts between 1 s and a year".into()) } else { Ok(secs) }
+    match n.checked_mul(unit_s) {
+        Some(secs) if (1..=366 * 86_400).contains(&secs) => Ok(secs),
+        _ => Err("a silence lasts between 1 s and a year".into()),
+    }
 }
 
 pub fn format_duration(secs: i64) -> String {
@@ -156,6 +194,16 @@ mod tests {
         let m = parse_matcher("env != prod").unwrap_or_else(|e| panic!("{e}"));
         assert!(!m.is_regex && !m.is_equal && m.name == "env" && m.value == "prod");
         assert!(parse_matcher("no operator").is_err());
+        // What the form shows for a hostile value parses back to exactly that value.
+        let hostile = Matcher {
+            name: "instance".into(),
+            value: format!("db\x1b[2J{}\"q\"\\{}", '\u{202e}', "x".repeat(400)),
+            is_regex: false,
+            is_equal: true,
+        };
+        let shown = matcher_text(&hostile);
+        assert!(!shown.contains('\x1b') && !shown.contains('\u{202e}'), "{shown}");
+        assert_eq!(parse_matcher(&shown), Ok(hostile));
         assert!(parse_matcher("bad name=x").is_err());
     }
 
@@ -166,6 +214,8 @@ mod tests {
         assert_eq!(parse_duration("1d"), Ok(86_400));
         assert!(parse_duration("0s").is_err());
         assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("99999999999999999d").is_err(), "no overflow");
+        assert!(parse_duration("9999999999999999999999").is_err(), "no overflow");
         assert_eq!(format_duration(7200), "2h");
         assert_eq!(format_duration(90), "90s");
     }

@@ -2,6 +2,7 @@
 //! The TUI and the subcommands use the same sources and the same snapshot types.
 
 mod ops;
+pub mod output;
 mod rag;
 mod silence;
 mod status;

@@ -108,8 +108,8 @@ pub async fn health(ops: &dyn OpsSource, output: Output) -> anyhow::Result<ExitC
     };
     let ok = !r.sources.is_empty() && r.sources.iter().all(|s| s.ok);
     match output {
-        Output::Json => println!("{}", serde_json::to_string_pretty(&r)?),
-        Output::Table => print!("{}", health_table(&r)),
+        Output::Json => println!("{}", super::output::json(&r)?),
+        Output::Table => print!("{}", super::output::table(&health_table(&r))),
     }
     if r.sources.is_empty() {
         eprintln!("mcptop: no docker, services or prometheus_url configured for this context");
@@ -200,7 +200,7 @@ pub async fn alerts(ops: &dyn OpsSource, settings: &Settings, output: Output) ->
         sources,
     };
     match output {
-        Output::Json => println!("{}", serde_json::to_string_pretty(&r)?),
+        Output::Json => println!("{}", super::output::json(&r)?),
         Output::Table => {
             let mut s = String::new();
             for src in r.sources.iter().filter(|s| !s.ok) {
@@ -221,7 +221,7 @@ pub async fn alerts(ops: &dyn OpsSource, settings: &Settings, output: Output) ->
                     );
                 }
             }
-            print!("{s}");
+            print!("{}", super::output::table(&s));
         }
     }
     Ok(if r.sources.iter().all(|s| s.ok) { ExitCode::SUCCESS } else { ExitCode::from(1) })

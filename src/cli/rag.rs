@@ -70,8 +70,8 @@ fn print_result<T: serde::Serialize>(
     match result {
         Ok(v) => {
             match output {
-                Output::Table => print!("{}", table(&v)),
-                Output::Json => println!("{}", serde_json::to_string_pretty(&v)?),
+                Output::Table => print!("{}", super::output::table(&table(&v))),
+                Output::Json => println!("{}", super::output::json(&v)?),
             }
             Ok(ExitCode::SUCCESS)
         }

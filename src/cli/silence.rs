@@ -97,9 +97,9 @@ pub async fn run(cmd: &SilenceCommand, actions: &Actions, output: Output) -> any
         Err(e) => (false, e.to_string()),
     };
     match output {
-        Output::Json => println!("{}", serde_json::to_string_pretty(&Outcome { ok, action: &request, message })?),
-        Output::Table if ok => println!("{message}"),
-        Output::Table => eprintln!("mcptop: {message}"),
+        Output::Json => println!("{}", super::output::json(&Outcome { ok, action: &request, message })?),
+        Output::Table if ok => println!("{}", super::output::table(&message)),
+        Output::Table => eprintln!("mcptop: {}", super::output::table(&message)),
     }
     Ok(match result {
         Ok(_) => ExitCode::SUCCESS,
@@ -113,7 +113,7 @@ fn confirm(what: &str) -> anyhow::Result<bool> {
     if !std::io::stdin().is_terminal() {
         anyhow::bail!("{what}: confirm with --yes when not on a terminal");
     }
-    eprint!("{what}? [y/N] ");
+    eprint!("{}? [y/N] ", super::output::table(what));
     std::io::stderr().flush()?;
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;

@@ -73,8 +73,8 @@ pub async fn status(source: &dyn JobSource, settings: &Settings, output: Output)
         },
     };
     match output {
-        Output::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-        Output::Table => print!("{}", status_table(&report)),
+        Output::Json => println!("{}", super::output::json(&report)?),
+        Output::Table => print!("{}", super::output::table(&status_table(&report))),
     }
     let ok = report.sources.iter().all(|s| s.ok);
     Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })

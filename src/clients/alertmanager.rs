@@ -172,7 +172,7 @@ mod tests {
         let a = a.as_ref();
         assert_eq!(a.map(|a| a.name()), Some("DiskFull"));
         assert_eq!(a.map(|a| a.state), Some(AlertState::Suppressed));
-        assert_eq!(a.map(|a| a.summary()), Some("/var 97% full^[]0;x^G"));
+        assert_eq!(a.map(|a| a.summary()), Some("/var 97% full\x1b]0;x\x07"), "raw; cleaned when drawn");
         assert_eq!(a.and_then(|a| a.labels.get("n")).map(String::as_str), Some("7"));
         assert_eq!(parse_alert(&serde_json::json!({"labels": 5}), "am"), None, "no fingerprint: skipped");
     }

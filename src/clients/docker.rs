@@ -16,7 +16,7 @@ use super::error::SourceError;
 use super::liveness;
 use crate::domain::health::HealthCheckRun;
 use crate::domain::job::parse_time;
-use crate::domain::text::{clean_line, clean_text};
+use crate::domain::text::{clean_line, cut};
 use crate::domain::{Container, Health};
 
 /// Inspect results are reused this long unless the container's list entry or an event says it
@@ -134,10 +134,10 @@ impl DockerClient {
                 };
                 let name = c.names.as_ref().and_then(|n| n.first()).map(|n| n.trim_start_matches('/').to_string());
                 Container {
-                    id: clean_line(&id.chars().take(12).collect::<String>()),
-                    name: clean_line(&name.unwrap_or_else(|| id.chars().take(12).collect())),
-                    image: clean_line(c.image.as_deref().unwrap_or("?")),
-                    state: clean_line(&state),
+                    id: id.chars().take(12).collect::<String>(),
+                    name: name.unwrap_or_else(|| id.chars().take(12).collect()),
+                    image: c.image.clone().unwrap_or_else(|| "?".into()),
+                    state: state.clone(),
                     health: listed_health.or(inspected.as_ref().and_then(|i| i.health)).unwrap_or(Health::None),
                     restarts: inspected.as_ref().and_then(|i| i.restarts),
                     started_at: inspected.as_ref().and_then(|i| i.started_at).filter(|_| state == "running"),
@@ -218,7 +218,7 @@ fn from_inspect(i: &ContainerInspectResponse, key: String) -> Inspected {
                 .map(|r| HealthCheckRun {
                     at: r.end.as_deref().or(r.start.as_deref()).and_then(parse_time),
                     exit_code: r.exit_code,
-                    output: clean_text(r.output.as_deref().unwrap_or(""), 4096),
+                    output: cut(r.output.as_deref().unwrap_or(""), 4096),
                 })
                 .collect()
         })
@@ -262,7 +262,7 @@ mod tests {
         assert_eq!(got.health, Some(Health::Unhealthy));
         assert_eq!((got.restarts, got.failing_streak), (Some(2), Some(3)));
         assert_eq!(got.checks.len(), 1);
-        assert_eq!(got.checks[0].output, "curl: (7) Failed to connect^[[31m", "check output is hostile text too");
+        assert_eq!(got.checks[0].output, "curl: (7) Failed to connect\x1b[31m", "raw; cleaned when drawn");
         assert!(got.started_at.is_some());
     }
 

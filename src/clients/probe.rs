@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::http;
-use crate::domain::text::clean_line;
 use crate::domain::{ComponentStatus, ServiceStatus};
 
 /// How a service's health URL is read.
@@ -53,13 +52,8 @@ impl ProbeClient {
         let started = Instant::now();
         let result = http::send(req, self.timeout).await;
         let latency_ms = Some(started.elapsed().as_millis() as u64);
-        let mut s = ServiceStatus {
-            name: clean_line(&p.name),
-            ok: false,
-            latency_ms,
-            detail: String::new(),
-            components: vec![],
-        };
+        let mut s =
+            ServiceStatus { name: p.name.clone(), ok: false, latency_ms, detail: String::new(), components: vec![] };
         match (result, p.kind) {
             (Err(e), _) => s.detail = e.to_string(),
             (Ok(_), ProbeKind::Http) => {
@@ -68,7 +62,7 @@ impl ProbeClient {
             }
             (Ok(body), ProbeKind::Gateway) => {
                 let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-                let overall = v.get("status").and_then(Value::as_str).map(clean_line);
+                let overall = v.get("status").and_then(Value::as_str).map(String::from);
                 s.ok = overall.as_deref() == Some("healthy");
                 s.detail = overall.unwrap_or_else(|| "no status in reply".into());
                 s.components = components(&v);
@@ -82,10 +76,10 @@ fn components(v: &Value) -> Vec<ComponentStatus> {
     let Some(map) = v.get("components").and_then(Value::as_object) else { return vec![] };
     map.iter()
         .map(|(name, c)| ComponentStatus {
-            name: clean_line(name),
-            status: c.get("status").and_then(Value::as_str).map(clean_line).unwrap_or_else(|| "unknown".into()),
+            name: name.to_string(),
+            status: c.get("status").and_then(Value::as_str).map(String::from).unwrap_or_else(|| "unknown".into()),
             latency_ms: c.get("latency_ms").and_then(Value::as_f64).filter(|f| f.is_finite()),
-            error: c.get("error").and_then(Value::as_str).map(clean_line),
+            error: c.get("error").and_then(Value::as_str).map(String::from),
         })
         .collect()
 }
@@ -104,7 +98,11 @@ mod tests {
         let c = components(&v);
         assert_eq!(c.len(), 3);
         let ollama = c.iter().find(|c| c.name == "ollama");
-        assert_eq!(ollama.and_then(|c| c.error.as_deref()), Some("connection refused^[[2J"));
+        assert_eq!(
+            ollama.and_then(|c| c.error.as_deref()),
+            Some("connection refused\x1b[2J"),
+            "raw; cleaned when drawn"
+        );
         assert!(c.iter().any(|c| c.name == "zammad" && c.status == "unknown"));
     }
 }

@@ -39,7 +39,7 @@ impl PrometheusClient {
             .pointer("/data/activeTargets")
             .and_then(Value::as_array)
             .ok_or_else(|| SourceError::Decode("no data.activeTargets".into()))?;
-        let text = |t: &Value, p: &str| t.pointer(p).and_then(Value::as_str).map(clean_line);
+        let text = |t: &Value, p: &str| t.pointer(p).and_then(Value::as_str).map(String::from);
         let mut out: Vec<Target> = targets
             .iter()
             .map(|t| Target {

@@ -16,7 +16,7 @@ use super::error::SourceError;
 use super::liveness;
 use crate::domain::JobEvent;
 use crate::domain::job::{LIST_FIELDS, RawFields, parse_time};
-use crate::domain::text::{MAX_LINE_CHARS, clean_line, clean_line_bytes};
+use crate::domain::text::MAX_LINE_CHARS;
 use crate::domain::{Job, JobDetail, JobStatus, JobsPage, JobsQuery, QueueSnapshot, QueueStats};
 
 use super::scripts;
@@ -289,10 +289,11 @@ fn parse_queues(value: Value) -> Result<QueueSnapshot, SourceError> {
         .iter()
         .filter_map(|q| match q {
             Value::Array(f) if f.len() == 6 => Some(QueueStats {
-                name: clean_line_bytes(&bytes(&f[0])),
+                name: String::from_utf8_lossy(&bytes(&f[0])).into_owned(),
                 length: count(&f[1]),
                 processing: count(&f[2]),
-                oldest_id: matches!(f[3], Value::BulkString(_)).then(|| clean_line_bytes(&bytes(&f[3]))),
+                oldest_id: matches!(f[3], Value::BulkString(_))
+                    .then(|| String::from_utf8_lossy(&bytes(&f[3])).into_owned()),
                 oldest_age_s: float(&f[4]).map(|ms| ((now_ms as f64 - ms) / 1000.0).max(0.0)),
                 enqueued_last_min: count(&f[5]),
             }),
@@ -341,7 +342,7 @@ fn parse_event(payload: &[u8]) -> JobEvent {
         serde_json::from_slice(payload).unwrap_or(serde_json::Value::Null)
     };
     JobEvent {
-        job_id: v.get("job_id").and_then(|s| s.as_str()).map(clean_line),
+        job_id: v.get("job_id").and_then(|s| s.as_str()).map(String::from),
         status: v.get("status").and_then(|s| s.as_str()).map(JobStatus::parse),
         at: v.get("at").and_then(|s| s.as_str()).and_then(parse_time),
     }

@@ -1,13 +1,16 @@
-//! Alertmanager alerts (APIS.md §1), cleaned, de-duplicated across an HA pair, grouped and sorted.
+//! Alertmanager alerts (APIS.md §1), de-duplicated across an HA pair, grouped and sorted. Labels
+//! are kept exactly as Alertmanager sent them: a silence built from them must match the alert.
+//! Cleaning for the screen happens when drawn.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::text::{clean_line, clean_text};
+use super::text::cut;
 
-/// Longest annotation kept, in characters (a description may be a megabyte).
+/// Longest annotation kept, in characters (a description may be a megabyte). Annotations are
+/// only shown, never matched on, so a bound here changes no action.
 pub const MAX_ANNOTATION_CHARS: usize = 8 * 1024;
 
 /// What Alertmanager says about an alert.
@@ -47,7 +50,7 @@ pub struct Alert {
 }
 
 impl Alert {
-    /// Build from raw strings, cleaning every one of them.
+    /// Build from the strings as Alertmanager sent them (annotations bounded).
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         fingerprint: &str,
@@ -61,18 +64,15 @@ impl Alert {
         source: &str,
     ) -> Alert {
         Alert {
-            fingerprint: clean_line(fingerprint),
-            labels: labels.into_iter().map(|(k, v)| (clean_line(&k), clean_line(&v))).collect(),
-            annotations: annotations
-                .into_iter()
-                .map(|(k, v)| (clean_line(&k), clean_text(&v, MAX_ANNOTATION_CHARS)))
-                .collect(),
+            fingerprint: fingerprint.to_string(),
+            labels: labels.into_iter().collect(),
+            annotations: annotations.into_iter().map(|(k, v)| (k, cut(&v, MAX_ANNOTATION_CHARS))).collect(),
             state,
-            silenced_by: silenced_by.iter().map(|s| clean_line(s)).collect(),
-            inhibited_by: inhibited_by.iter().map(|s| clean_line(s)).collect(),
+            silenced_by,
+            inhibited_by,
             starts_at,
-            generator_url: generator_url.map(clean_line),
-            sources: vec![clean_line(source)],
+            generator_url: generator_url.map(String::from),
+            sources: vec![source.to_string()],
         }
     }
 
@@ -100,11 +100,12 @@ impl Alert {
             .unwrap_or("")
     }
 
+    /// Whether the alert matches a filter typed in `/`: a label name or value, or the summary,
+    /// folding ASCII case only (as the jobs filter does).
     pub fn matches(&self, needle: &str) -> bool {
-        let needle = needle.to_lowercase();
-        needle.is_empty()
-            || self.labels.iter().any(|(k, v)| k.to_lowercase().contains(&needle) || v.to_lowercase().contains(&needle))
-            || self.summary().to_lowercase().contains(&needle)
+        let needle = needle.to_ascii_lowercase();
+        let has = |s: &str| s.to_ascii_lowercase().contains(&needle);
+        needle.is_empty() || self.labels.iter().any(|(k, v)| has(k) || has(v)) || has(self.summary())
     }
 }
 
@@ -200,7 +201,7 @@ mod tests {
         assert_eq!(merged.len(), 2);
         assert_eq!(merged[0].sources, ["am-a", "am-b"]);
         assert_eq!(merged[0].state, AlertState::Suppressed);
-        assert_eq!(merged[0].summary(), "DiskFull^[[31m!");
+        assert_eq!(merged[0].summary(), "DiskFull\x1b[31m!", "kept raw; cleaned when drawn");
     }
 
     #[test]

@@ -1,4 +1,6 @@
 //! Job records of CONTRACT.md §1, parsed leniently: anything missing or malformed becomes unknown.
+//! Values are kept as Redis holds them (bytes that are not UTF-8 replaced): actions use them, and
+//! the screen cleans them when drawn.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -7,7 +9,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use serde::Serialize;
 
 use super::rag::RagHit;
-use super::text::{clean_line, clean_line_bytes, clean_text};
+use super::text::clean_line;
 
 /// Longest multi-line field kept for the detail view, in characters.
 pub const MAX_TEXT_CHARS: usize = 64 * 1024;
@@ -50,7 +52,7 @@ impl JobStatus {
             "done" => Self::Done,
             "failed" => Self::Failed,
             "cancelled" => Self::Cancelled,
-            other => Self::Unknown(clean_line(other)),
+            other => Self::Unknown(other.to_string()),
         }
     }
 
@@ -127,7 +129,7 @@ impl Severity {
     }
 }
 
-/// One row of the jobs list: the small fields of a job hash, cleaned.
+/// One row of the jobs list: the small fields of a job hash, as stored.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Job {
     pub id: String,
@@ -165,10 +167,11 @@ impl Job {
     /// Build a row from raw fields. `id` comes from the index; `score_ms` (the index score, epoch
     /// ms) stands in for `created_at` when the hash lacks it.
     pub fn from_fields(id: &str, score_ms: Option<f64>, fields: &RawFields) -> Self {
-        let line = |name: &str| fields.get(name).map(|v| clean_line_bytes(v)).filter(|s| !s.is_empty());
+        let line =
+            |name: &str| fields.get(name).map(|v| String::from_utf8_lossy(v).into_owned()).filter(|s| !s.is_empty());
         let time = |name: &str| fields.get(name).and_then(|v| parse_time(&String::from_utf8_lossy(v)));
         Job {
-            id: clean_line(id),
+            id: id.to_string(),
             queue: line("queue"),
             status: fields
                 .get("status")
@@ -188,16 +191,18 @@ impl Job {
         }
     }
 
-    /// Whether the row matches a filter typed in `/` (id, host, alert type or text; any case).
+    /// Whether the row matches a filter typed in `/` (id, host, alert type or text). Case is
+    /// folded for ASCII letters only, exactly as Redis's Lua `string.lower` does, so the demo and
+    /// a real platform match the same jobs.
     pub fn matches(&self, needle: &str) -> bool {
         if needle.is_empty() {
             return true;
         }
-        let needle = needle.to_lowercase();
+        let needle = needle.to_ascii_lowercase();
         [Some(&self.id), self.hostname.as_ref(), self.alert_type.as_ref(), self.summary.as_ref()]
             .into_iter()
             .flatten()
-            .any(|s| s.to_lowercase().contains(&needle))
+            .any(|s| s.to_ascii_lowercase().contains(&needle))
     }
 }
 
@@ -243,7 +248,7 @@ pub struct JobsPage {
 #[derive(Debug, Clone, PartialEq)]
 pub struct JobDetail {
     pub job: Job,
-    /// Every field as cleaned text, in name order, including ones mcptop does not know.
+    /// Every field as text, in name order, including ones mcptop does not know.
     pub fields: Vec<(String, String)>,
     pub analysis: Option<Analysis>,
     pub rag_hits: Option<Result<Vec<RagHit>, String>>,
@@ -278,15 +283,11 @@ impl JobDetail {
     /// Build the detail from every raw field of the hash.
     pub fn from_fields(id: &str, fields: &RawFields, fetched_at: DateTime<Utc>) -> Self {
         let text = |name: &str| fields.get(name).map(|v| String::from_utf8_lossy(v).into_owned());
-        let analysis = text("analysis").and_then(|s| serde_json::from_str::<Analysis>(&s).ok()).map(Analysis::cleaned);
-        let ticket_draft =
-            text("ticket_draft").and_then(|s| serde_json::from_str::<TicketDraft>(&s).ok()).map(TicketDraft::cleaned);
+        let analysis = text("analysis").and_then(|s| serde_json::from_str::<Analysis>(&s).ok()).map(Analysis::checked);
+        let ticket_draft = text("ticket_draft").and_then(|s| serde_json::from_str::<TicketDraft>(&s).ok());
         JobDetail {
             job: Job::from_fields(id, None, fields),
-            fields: fields
-                .iter()
-                .map(|(k, v)| (clean_line(k), clean_text(&String::from_utf8_lossy(v), MAX_TEXT_CHARS)))
-                .collect(),
+            fields: fields.iter().map(|(k, v)| (k.clone(), String::from_utf8_lossy(v).into_owned())).collect(),
             analysis,
             rag_hits: text("rag_hits").map(|s| super::rag::parse_job_hits(&s)),
             ticket_draft,
@@ -294,38 +295,16 @@ impl JobDetail {
         }
     }
 
-    /// A field's cleaned text, if present.
+    /// A field's text, if present.
     pub fn field(&self, name: &str) -> Option<&str> {
         self.fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 }
 
-fn clean_opt(s: Option<String>) -> Option<String> {
-    s.map(|s| clean_text(&s, MAX_TEXT_CHARS))
-}
-
 impl Analysis {
-    fn cleaned(self) -> Self {
-        Analysis {
-            summary: clean_opt(self.summary),
-            root_cause: clean_opt(self.root_cause),
-            impact: clean_opt(self.impact),
-            immediate_action: clean_opt(self.immediate_action),
-            model: self.model.map(|m| clean_line(&m)),
-            confidence: self.confidence.filter(|c| c.is_finite()),
-            priority: self.priority,
-        }
-    }
-}
-
-impl TicketDraft {
-    fn cleaned(self) -> Self {
-        TicketDraft {
-            title: self.title.map(|t| clean_line(&t)),
-            group: self.group.map(|t| clean_line(&t)),
-            body: clean_opt(self.body),
-            priority: self.priority,
-        }
+    /// A confidence that is not a finite number is unknown.
+    fn checked(self) -> Self {
+        Analysis { confidence: self.confidence.filter(|c| c.is_finite()), ..self }
     }
 }
 
@@ -364,10 +343,10 @@ mod tests {
     fn missing_and_malformed_fields_are_unknown() {
         let f = raw(&[("status", b"\xff\x1b[2J"), ("severity", b"7"), ("created_at", b"yesterday")]);
         let job = Job::from_fields("j\x1b]0;x\x07", Some(f64::NAN), &f);
-        assert!(matches!(job.status, JobStatus::Unknown(ref s) if s == "\u{fffd}^[[2J"));
+        assert!(matches!(job.status, JobStatus::Unknown(ref s) if s == "\u{fffd}\x1b[2J"), "kept; cleaned when drawn");
         assert_eq!(job.severity, Severity::Unknown);
         assert_eq!(job.created_at, None);
-        assert_eq!(job.id, "j^[]0;x^G");
+        assert_eq!(job.id, "j\x1b]0;x\x07", "the id as stored: actions use it");
         assert_eq!(Job::from_fields("x", None, &RawFields::new()).hostname, None);
     }
 
@@ -386,7 +365,7 @@ mod tests {
         ]);
         let d = JobDetail::from_fields("j", &f, Utc::now());
         let a = d.analysis.as_ref().map(|a| a.summary.clone());
-        assert_eq!(a, Some(Some("disk^[[31m full".into())));
+        assert_eq!(a, Some(Some("disk\x1b[31m full".into())));
         let hits = d.rag_hits.clone().and_then(|r| r.ok()).unwrap_or_default();
         assert_eq!(hits.len(), 2);
         assert_eq!(hits[0].id_label(), "7");

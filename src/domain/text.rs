@@ -25,6 +25,13 @@ pub fn clean_line(s: &str) -> String {
     out
 }
 
+/// A string from outside → a printable single line of any length (table output).
+pub fn escape_line(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    s.chars().for_each(|c| push_escaped(&mut out, c, false));
+    out
+}
+
 /// Multi-line text from outside (descriptions, analysis, logs): newlines are kept, tabs become
 /// spaces, every other control character is escaped; at most `max_chars` characters are kept.
 pub fn clean_text(s: &str, max_chars: usize) -> String {
@@ -41,7 +48,7 @@ pub fn clean_text(s: &str, max_chars: usize) -> String {
 
 /// Whether a character could move the cursor, change colours, reorder text or hide itself on a
 /// terminal: C0/C1 controls, DEL, bidirectional overrides, and invisible formatting characters.
-fn is_unsafe(c: char) -> bool {
+pub fn is_unsafe(c: char) -> bool {
     c.is_control()
         || matches!(c, '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{206F}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}')
 }
@@ -59,6 +66,20 @@ fn push_escaped(out: &mut String, c: char, keep_newlines: bool) {
         '\u{7f}' => out.push_str("^?"),
         c => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
     }
+}
+
+/// Keep at most `max_chars` characters of a raw value, unchanged otherwise: a bound on memory,
+/// not a cleaning (that happens when the value is drawn).
+pub fn cut(s: &str, max_chars: usize) -> String {
+    match s.char_indices().nth(max_chars) {
+        Some((at, _)) => s[..at].to_string(),
+        None => s.to_string(),
+    }
+}
+
+/// Whether a string has nothing a terminal could act on (see [`clean_line`]).
+pub fn is_clean_line(s: &str) -> bool {
+    !s.chars().any(is_unsafe)
 }
 
 /// Cut a string that is already clean to `max` characters, adding `…` when it was longer.

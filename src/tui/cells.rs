@@ -5,12 +5,22 @@
 use ratatui::buffer::Buffer;
 use ratatui::style::Style;
 
+use crate::domain::text::{clean_line, is_clean_line};
+
 /// Write `text` at (`x`, `y`) in at most `max` columns; a cut string ends in `…`. Returns the
-/// columns used. The text must already be clean (no control characters).
+/// columns used. Text from outside is cleaned here (control characters and escape sequences
+/// become visible escapes), so every list row is safe whatever it holds.
 pub fn put(buf: &mut Buffer, x: u16, y: u16, text: &str, max: u16, style: Style) -> u16 {
     if max == 0 {
         return 0;
     }
+    let text: std::borrow::Cow<str> =
+        if text.bytes().any(|b| b < 0x20 || b == 0x7f) || !text.is_ascii() && !is_clean_line(text) {
+            std::borrow::Cow::Owned(clean_line(text))
+        } else {
+            std::borrow::Cow::Borrowed(text)
+        };
+    let text = text.as_ref();
     if text.is_ascii() {
         let bytes = text.as_bytes();
         let cut = bytes.len() > max as usize;

@@ -129,7 +129,7 @@ impl Popup {
         match self {
             Popup::Confirm(req) => {
                 let text = vec![
-                    Line::styled(req.describe(), t.text),
+                    Line::styled(crate::domain::text::clean_line(&req.describe()), t.text),
                     Line::raw(""),
                     Line::from(vec![
                         Span::styled(" y ", t.key),
@@ -149,10 +149,10 @@ impl Popup {
             Popup::Silence(form) => {
                 let popup = centered(area, 76.min(area.width), 18.min(area.height));
                 f.render_widget(Clear, popup);
-                let block = Block::default()
-                    .borders(Borders::ALL)
-                    .border_style(t.border_focused)
-                    .title(Span::styled(format!(" Silence {} ", form.target), t.title));
+                let block = Block::default().borders(Borders::ALL).border_style(t.border_focused).title(Span::styled(
+                    format!(" Silence {} ", crate::domain::text::clean_line(&form.target)),
+                    t.title,
+                ));
                 let inner = block.inner(popup);
                 f.render_widget(block, popup);
                 let [m, d, c, hint] = Layout::vertical([

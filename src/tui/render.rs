@@ -37,6 +37,7 @@ pub fn draw(f: &mut Frame, app: &App, ctx: &RenderCtx<'_>) {
     if let Some(popup) = &app.popup {
         popup.render(f, areas.body, ctx);
     }
+    panes::scrub(f.buffer_mut());
 }
 
 fn health_configured(app: &App) -> bool {

@@ -8,6 +8,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::{RenderCtx, error_line, freshness, kv, section};
 use crate::domain::job::{json_scalar, parse_time};
+use crate::domain::text::clean_line;
 use crate::domain::{JobDetail, Severity};
 use crate::tui::jobs_state::DetailView;
 use crate::tui::loadable::age;
@@ -44,7 +45,7 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, view: &DetailView)
     let t = ctx.theme;
     let title = Line::from(vec![
         Span::styled(" Job ", t.title),
-        Span::styled(view.id.clone(), t.title),
+        Span::styled(clean_line(&view.id), t.title),
         Span::raw(" "),
         freshness(ctx, &view.data),
         Span::raw(" "),
@@ -68,7 +69,7 @@ fn body<'a>(ctx: &RenderCtx<'_>, d: &JobDetail) -> Vec<Line<'a>> {
         Span::raw("  "),
         Span::styled(j.severity.as_str().to_string(), t.severity(j.severity)),
         Span::raw("  "),
-        Span::styled(j.hostname.clone().unwrap_or_else(|| "unknown host".into()), t.text),
+        Span::styled(j.hostname.as_deref().map(clean_line).unwrap_or_else(|| "unknown host".into()), t.text),
     ])];
     if j.severity == Severity::Unknown
         && let Some(raw) = d.field("severity")

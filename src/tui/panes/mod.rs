@@ -21,6 +21,8 @@ use ratatui::widgets::{Block, BorderType, Borders};
 use super::app::PaneId;
 use super::loadable::{Loadable, age};
 use super::theme::Theme;
+use crate::domain::job::MAX_TEXT_CHARS;
+use crate::domain::text::{clean_line, clean_text};
 
 /// Everything a frame needs besides the state.
 pub struct RenderCtx<'a> {
@@ -106,16 +108,36 @@ pub fn section<'a>(ctx: &RenderCtx<'_>, name: &str) -> Line<'a> {
 }
 
 /// `label: value` lines in a detail view, the label right-aligned, continuation lines indented;
-/// a missing value reads "unknown".
+/// a missing value reads "unknown". Both come from outside and are cleaned here.
 pub fn kv<'a>(ctx: &RenderCtx<'_>, k: &str, v: Option<&str>) -> Vec<Line<'a>> {
     let t = ctx.theme;
-    let v = v.unwrap_or("unknown");
+    let k = clean_line(k);
+    let v = v.map(|v| clean_text(v, MAX_TEXT_CHARS)).unwrap_or_else(|| "unknown".into());
     let mut out = Vec::new();
     for (i, part) in v.split('\n').enumerate() {
         let label = if i == 0 { format!("{k:>16}: ") } else { " ".repeat(18) };
         out.push(Line::from(vec![Span::styled(label, t.muted), Span::styled(part.to_string(), t.text)]));
     }
     out
+}
+
+/// A span of text from outside, cleaned for the terminal.
+pub fn data_span<'a>(text: &str, style: ratatui::style::Style) -> Span<'a> {
+    Span::styled(clean_line(text), style)
+}
+
+/// The last line of defence: any cell of a drawn frame still holding a control character or
+/// an invisible or reordering one (a pane that forgot to clean) shows `?` instead. Panes clean
+/// what they draw, so this changes nothing on a correct frame.
+pub fn scrub(buf: &mut ratatui::buffer::Buffer) {
+    for cell in buf.content.iter_mut() {
+        let symbol = cell.symbol();
+        if !symbol.is_ascii() && !crate::domain::text::is_clean_line(symbol)
+            || symbol.bytes().any(|b| b < 0x20 || b == 0x7f)
+        {
+            cell.set_symbol("?");
+        }
+    }
 }
 
 /// A rectangle of `w`×`h` centred in `area`, clipped to it.

@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::{RenderCtx, kv, section};
+use crate::domain::text::clean_line;
 use crate::tui::loadable::age;
 use crate::tui::ops_state::{OpsDetail, OpsState};
 
@@ -48,7 +49,7 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, ops: &OpsState, de
                     }
                 }
             }
-            format!(" Alert {fp} ")
+            format!(" Alert {} ", clean_line(fp))
         }
         OpsDetail::Hit(h) => {
             let score = h.score.map(|s| format!("{s:.3}")).unwrap_or_else(|| "unknown".into());
@@ -99,12 +100,12 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, ops: &OpsState, de
                             Span::styled(at, t.muted),
                         ]));
                         for l in run.output.lines().take(20) {
-                            lines.push(Line::styled(format!("    {l}"), t.text));
+                            lines.push(Line::styled(format!("    {}", clean_line(l)), t.text));
                         }
                     }
                 }
             }
-            format!(" Container {id} ")
+            format!(" Container {} ", clean_line(id))
         }
     };
     let block =

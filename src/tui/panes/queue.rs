@@ -54,7 +54,7 @@ fn queue_line<'a>(
         .and_then(|h| h.length_a_minute_before(server_now))
         .map(|before| (q.enqueued_last_min as i64 - (q.length as i64 - before as i64)).max(0).to_string());
     let mut spans = vec![
-        Span::styled(format!("{:<12.12}", q.name), t.title),
+        Span::styled(format!("{:<12.12}", crate::domain::text::clean_line(&q.name)), t.title),
         Span::styled(format!("{:>7}", thousands(q.length)), if q.length > 0 { t.text } else { t.muted }),
         Span::styled(" waiting", t.muted),
         Span::styled(format!("  oldest {oldest:>4}"), t.text),
