@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use redis::IntoConnectionInfo;
+
+use crate::domain::Secret;
 use serde::Deserialize;
 
 /// A configuration problem, always naming the key or file at fault.
@@ -269,13 +271,13 @@ impl fmt::Debug for SecretRef {
 
 impl SecretRef {
     /// Read the secret. The error names the reference, never the value.
-    pub fn resolve(&self, key: &str) -> Result<String, ConfigError> {
+    pub fn resolve(&self, key: &str) -> Result<Secret, ConfigError> {
         match self {
-            SecretRef::Env(name) => {
-                std::env::var(name).map_err(|_| invalid(key, format!("environment variable {name} is not set")))
-            }
+            SecretRef::Env(name) => std::env::var(name)
+                .map(Secret::new)
+                .map_err(|_| invalid(key, format!("environment variable {name} is not set"))),
             SecretRef::File(path) => std::fs::read_to_string(path)
-                .map(|s| s.trim_end_matches(['\n', '\r']).to_string())
+                .map(|s| Secret::new(s.trim_end_matches(['\n', '\r'])))
                 .map_err(|e| invalid(key, format!("cannot read {}: {}", path.display(), e.kind()))),
         }
     }
@@ -297,12 +299,12 @@ pub struct Overrides {
 pub struct Settings {
     pub context_name: String,
     pub context: ContextConfig,
-    pub redis_password: Option<String>,
+    pub redis_password: Option<Secret>,
     /// Resolved tokens of `context.services`, in the same order.
-    pub service_tokens: Vec<Option<String>>,
+    pub service_tokens: Vec<Option<Secret>>,
     /// Resolved `knowledge_base.database_password` and `knowledge_base.embeddings.litellm_key`.
-    pub kb_password: Option<String>,
-    pub litellm_key: Option<String>,
+    pub kb_password: Option<Secret>,
+    pub litellm_key: Option<Secret>,
     pub context_names: Vec<String>,
     pub theme: String,
     pub log_level: String,
@@ -382,7 +384,8 @@ pub fn resolve(file: FileConfig, ov: &Overrides) -> Result<Settings, ConfigError
     }
     let key = |k: &str| format!("contexts.{name}.{k}");
     if let Some(url) = &context.redis_url {
-        check_redis_url(url).map_err(|m| invalid(key("redis_url"), m))?;
+        let from = if ov.redis_url.is_some() { "--redis-url".to_string() } else { key("redis_url") };
+        check_redis_url(url).map_err(|m| invalid(from, m))?;
     }
     if context.queues.is_empty() || context.queues.iter().any(|q| q.trim().is_empty()) {
         return Err(invalid(key("queues"), "list at least one queue name, none empty"));
@@ -516,19 +519,28 @@ fn is_identifier(s: &str) -> bool {
         && s.len() <= 63
 }
 
-/// A Redis URL must parse and use a Redis scheme. The message never repeats the URL.
+/// A Redis URL must parse, use a Redis scheme and hold no password (that goes in
+/// `redis_password`, by reference). The message never repeats the URL.
 fn check_redis_url(url: &str) -> Result<(), String> {
     let scheme = url.split("://").next().unwrap_or_default();
     if !matches!(scheme, "redis" | "rediss" | "unix" | "redis+unix") || !url.contains("://") {
         return Err("not a Redis URL: it must start with redis://, rediss:// or unix://".into());
     }
-    url.into_connection_info().map(|_| ()).map_err(|e| format!("invalid URL: {:?}", e.kind()))
+    let info = url.into_connection_info().map_err(|e| format!("invalid URL: {:?}", e.kind()))?;
+    if info.redis_settings().password().is_some() {
+        return Err("holds a password: put it in redis_password = \"env:NAME\" or \"file:/path\"".into());
+    }
+    Ok(())
 }
 
-/// An HTTP(S) URL; the message never repeats it (it may hold credentials).
+/// An HTTP(S) URL with no credentials in it (a token goes in a `token`/`…_key` setting, by
+/// reference). The message never repeats the URL.
 fn check_http_url(url: &str) -> Result<(), String> {
     let rest = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://"));
     match rest {
+        Some(r) if r.split(['/', '?', '#']).next().unwrap_or_default().contains('@') => {
+            Err("holds credentials (user:password@): give a token by reference in its own setting instead".into())
+        }
         Some(r) if !r.is_empty() && !r.starts_with('/') && !r.contains(char::is_whitespace) => Ok(()),
         _ => Err("not an http:// or https:// URL".into()),
     }
@@ -581,7 +593,9 @@ mod tests {
         std::fs::write(&path, "s3cret\n").ok();
         let text = format!("[contexts.a]\nredis_password = \"file:{}\"\n", path.display());
         let settings = parse_str(&text).and_then(|f| resolve(f, &Overrides::default()));
-        assert_eq!(settings.ok().and_then(|s| s.redis_password).as_deref(), Some("s3cret"));
+        let pw = settings.ok().and_then(|s| s.redis_password);
+        assert_eq!(pw.as_ref().map(Secret::expose), Some("s3cret"));
+        assert_eq!(format!("{pw:?}"), "Some(Secret(***))");
     }
 
     #[test]
@@ -629,6 +643,27 @@ mod tests {
             .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(err.contains("knowledge_base.embeddings"), "{err}");
+    }
+
+    #[test]
+    fn a_password_in_any_url_is_refused_naming_the_key() {
+        let check = |toml: &str| {
+            parse_str(toml).and_then(|f| resolve(f, &Overrides::default())).err().map(|e| e.to_string()).unwrap_or_default()
+        };
+        for (toml, key) in [
+            ("[contexts.p]\nredis_url = \"redis://:hunter2@h:6379/0\"\n", "contexts.p.redis_url"),
+            ("[contexts.p]\nredis_url = \"redis://u:hunter2@h:6379/0\"\n", "contexts.p.redis_url"),
+            ("[contexts.p]\nprometheus_url = \"http://u:hunter2@h:9090\"\n", "contexts.p.prometheus_url"),
+            ("[[contexts.p.alertmanagers]]\nname = \"a\"\nurl = \"https://hunter2@h\"\n", "alertmanagers[0].url"),
+            ("[[contexts.p.services]]\nname = \"g\"\nurl = \"http://x:hunter2@h/health\"\n", "services[0].url"),
+        ] {
+            let err = check(toml);
+            assert!(err.contains(key) && !err.contains("hunter2"), "{err}");
+        }
+        let ov = Overrides { redis_url: Some("redis://:hunter2@h".into()), ..Default::default() };
+        let err = resolve(FileConfig::default(), &ov).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("--redis-url") && !err.contains("hunter2"), "{err}");
+        assert_eq!(check("[contexts.p]\nredis_url = \"redis://user@h:6379/0\"\n"), "", "a user name alone is fine");
     }
 
     #[test]

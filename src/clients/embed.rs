@@ -9,6 +9,8 @@ use serde_json::json;
 
 use super::error::{RagError, SourceError};
 use super::http;
+use crate::domain::Secret;
+use crate::domain::secret::scrub_all;
 use crate::domain::rag::Embedder;
 
 /// One embeddings API.
@@ -17,7 +19,7 @@ pub struct EmbedEndpoint {
     pub url: String,
     pub model: String,
     /// A bearer token (LiteLLM master or virtual key).
-    pub key: Option<String>,
+    pub key: Option<Secret>,
 }
 
 /// A query's vector and which API made it.
@@ -53,10 +55,7 @@ impl EmbedClient {
     }
 
     fn scrub(&self, message: String) -> String {
-        match self.litellm.as_ref().and_then(|ep| ep.key.as_deref()).filter(|k| k.len() >= 4) {
-            Some(key) => message.replace(key, "***"),
-            None => message,
-        }
+        scrub_all(&message, self.litellm.iter().chain(&self.ollama).flat_map(|ep| &ep.key))
     }
 
     async fn embed_inner(&self, text: &str) -> Result<Embedding, RagError> {
@@ -84,7 +83,7 @@ impl EmbedClient {
         let body = json!({"model": ep.model, "input": [text], "encoding_format": "float"});
         let mut req = self.http.post(http::join(&ep.url, "/v1/embeddings")).json(&body);
         if let Some(key) = &ep.key {
-            req = req.bearer_auth(key);
+            req = req.bearer_auth(key.expose());
         }
         let mut resp: OpenAiEmbeddings = http::json(req, self.timeout).await?;
         resp.data.sort_by_key(|d| d.index);
@@ -171,7 +170,7 @@ mod tests {
 
     #[test]
     fn a_key_quoted_back_is_scrubbed() {
-        let ep = EmbedEndpoint { url: "http://x".into(), model: "m".into(), key: Some("sk-secret-1234".into()) };
+        let ep = EmbedEndpoint { url: "http://x".into(), model: "m".into(), key: Some(Secret::new("sk-secret-1234")) };
         let c = EmbedClient::new(Some(ep), None, Duration::from_secs(1));
         assert_eq!(c.scrub("bad key sk-secret-1234 given".into()), "bad key *** given");
     }

@@ -15,6 +15,7 @@ use sqlx::{AssertSqlSafe, Row};
 use tokio::sync::Mutex;
 
 use crate::domain::rag::{KbStats, MAX_HIT_CHARS, RagHit};
+use crate::domain::Secret;
 use crate::domain::text::clean_line;
 
 /// The longest one database call may take: a little over the server's `statement_timeout`, so
@@ -50,7 +51,7 @@ const DEFAULT_EF_SEARCH: u32 = 40;
 #[derive(Debug, Clone)]
 pub struct KbSettings {
     pub url: String,
-    pub password: Option<String>,
+    pub password: Option<Secret>,
     pub table: String,
     pub columns: KbColumns,
     /// Upper bound on one database call; also the server's `statement_timeout`.
@@ -100,7 +101,7 @@ impl KnowledgeBase {
             .application_name("mcptop")
             .options([("statement_timeout", settings.timeout.as_millis().max(1))]);
         if let Some(pw) = &settings.password {
-            opts = opts.password(pw);
+            opts = opts.password(pw.expose());
         }
         let pool = PgPoolOptions::new()
             .max_connections(2)

@@ -6,6 +6,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::http;
+use crate::domain::Secret;
+use crate::domain::secret::scrub_all;
 use crate::domain::{ComponentStatus, ServiceStatus};
 
 /// How a service's health URL is read.
@@ -24,7 +26,7 @@ pub struct Probe {
     pub url: String,
     pub kind: ProbeKind,
     /// A bearer token, from a secret reference.
-    pub token: Option<String>,
+    pub token: Option<Secret>,
 }
 
 #[derive(Debug, Clone)]
@@ -47,7 +49,7 @@ impl ProbeClient {
     async fn probe(&self, p: &Probe) -> ServiceStatus {
         let mut req = self.http.get(&p.url);
         if let Some(t) = &p.token {
-            req = req.bearer_auth(t);
+            req = req.bearer_auth(t.expose());
         }
         let started = Instant::now();
         let result = http::send(req, self.timeout).await;
@@ -55,7 +57,8 @@ impl ProbeClient {
         let mut s =
             ServiceStatus { name: p.name.clone(), ok: false, latency_ms, detail: String::new(), components: vec![] };
         match (result, p.kind) {
-            (Err(e), _) => s.detail = e.to_string(),
+            // A service may quote the token back in its error body.
+            (Err(e), _) => s.detail = scrub_all(&e.to_string(), &p.token),
             (Ok(_), ProbeKind::Http) => {
                 s.ok = true;
                 s.detail = "ok".into();

@@ -16,6 +16,8 @@ use super::error::SourceError;
 use super::liveness;
 use crate::domain::JobEvent;
 use crate::domain::job::{LIST_FIELDS, RawFields, parse_time};
+use crate::domain::Secret;
+use crate::domain::secret::scrub_all;
 use crate::domain::text::MAX_LINE_CHARS;
 use crate::domain::{Job, JobDetail, JobStatus, JobsPage, JobsQuery, QueueSnapshot, QueueStats};
 
@@ -40,7 +42,7 @@ const RECENT_CAP: usize = 2_000;
 pub struct RedisSettings {
     pub url: String,
     /// A password from a secret reference; overrides one in the URL.
-    pub password: Option<String>,
+    pub password: Option<Secret>,
     pub prefix: String,
     pub queues: Vec<String>,
     pub timeout: Duration,
@@ -51,7 +53,7 @@ pub struct RedisClient {
     client: redis::Client,
     conn: Mutex<Option<MultiplexedConnection>>,
     settings: RedisSettings,
-    secrets: Vec<String>,
+    secrets: Vec<Secret>,
     round_trips: AtomicU64,
     queues_script: Script,
     window_script: Script,
@@ -68,10 +70,10 @@ impl RedisClient {
             .map_err(|e| SourceError::Connect(format!("invalid Redis URL: {:?}", e.kind())))?;
         let mut secrets = Vec::new();
         if let Some(pw) = info.redis_settings().password() {
-            secrets.push(pw.to_string());
+            secrets.push(Secret::new(pw));
         }
         if let Some(pw) = &settings.password {
-            info = info.clone().set_redis_settings(info.redis_settings().clone().set_password(pw));
+            info = info.clone().set_redis_settings(info.redis_settings().clone().set_password(pw.expose()));
             secrets.push(pw.clone());
         }
         let client =
@@ -103,7 +105,7 @@ impl RedisClient {
 
     /// An error message with every known secret removed.
     fn redact(&self, msg: String) -> String {
-        self.secrets.iter().filter(|s| !s.is_empty()).fold(msg, |m, s| m.replace(s.as_str(), "***"))
+        scrub_all(&msg, &self.secrets)
     }
 
     fn server_error(&self, e: redis::RedisError) -> SourceError {

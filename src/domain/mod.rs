@@ -5,6 +5,7 @@ pub mod health;
 pub mod job;
 pub mod queue;
 pub mod rag;
+pub mod secret;
 pub mod text;
 
 pub use alert::{Alert, AlertGroup, AlertState, AlertsSnapshot};
@@ -12,3 +13,4 @@ pub use health::{ComponentStatus, Container, Health, HealthSummary, ServiceStatu
 pub use job::{Job, JobDetail, JobEvent, JobStatus, JobsPage, JobsQuery, Severity};
 pub use queue::{QueueSnapshot, QueueStats};
 pub use rag::{KbStats, RagHit, RagSearch};
+pub use secret::Secret;
