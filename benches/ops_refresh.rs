@@ -51,8 +51,8 @@ fn main() {
     b.post_alerts(&serde_json::Value::Array(batch));
     let client = AlertsClient {
         managers: vec![
-            Alertmanager::new("am-a", &a.url(), Duration::from_secs(5)),
-            Alertmanager::new("am-b", &b.url(), Duration::from_secs(5)),
+            Alertmanager::new("am-a", &a.url(), Duration::from_secs(5)).expect("client"),
+            Alertmanager::new("am-b", &b.url(), Duration::from_secs(5)).expect("client"),
         ],
     };
     let n = rt.block_on(client.snapshot()).map(|s| s.alerts.len()).unwrap_or(0);

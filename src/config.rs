@@ -390,11 +390,16 @@ pub fn resolve(file: FileConfig, ov: &Overrides) -> Result<Settings, ConfigError
     if context.queues.is_empty() || context.queues.iter().any(|q| q.trim().is_empty()) {
         return Err(invalid(key("queues"), "list at least one queue name, none empty"));
     }
-    if context.poll_interval_ms < 100 {
-        return Err(invalid(key("poll_interval_ms"), "must be at least 100"));
-    }
-    if context.timeout_ms == 0 {
-        return Err(invalid(key("timeout_ms"), "must be more than 0"));
+    // Every number is bounded, so none can overflow a duration or a timestamp later.
+    for (name, value, range) in [
+        ("poll_interval_ms", context.poll_interval_ms, 100..=3_600_000),
+        ("timeout_ms", context.timeout_ms, 1..=600_000),
+        ("stall_after_s", context.stall_after_s, 1..=7 * 86_400),
+        ("ack_duration_s", context.ack_duration_s, 60..=366 * 86_400),
+    ] {
+        if !range.contains(&value) {
+            return Err(invalid(key(name), format!("must be between {} and {}", range.start(), range.end())));
+        }
     }
     if let Some(url) = &context.prometheus_url {
         check_http_url(url).map_err(|m| invalid(key("prometheus_url"), m))?;
@@ -505,8 +510,11 @@ fn check_knowledge_base(kb: &KnowledgeBaseConfig, key: &dyn Fn(&str) -> String) 
             check_http_url(u).map_err(|m| invalid(key(&format!("embeddings.{name}")), m))?;
         }
     }
-    if e.timeout_ms == 0 {
-        return Err(invalid(key("embeddings.timeout_ms"), "must be more than 0"));
+    if !(1..=600_000).contains(&e.timeout_ms) {
+        return Err(invalid(key("embeddings.timeout_ms"), "must be between 1 and 600000"));
+    }
+    if kb.ef_search.is_some_and(|ef| !(1..=1000).contains(&ef)) {
+        return Err(invalid(key("ef_search"), "must be between 1 and 1000 (pgvector's limit)"));
     }
     Ok(())
 }
@@ -646,9 +654,33 @@ mod tests {
     }
 
     #[test]
+    fn numbers_out_of_range_name_their_key() {
+        for (line, key) in [
+            ("ack_duration_s = 18446744073709551615", "contexts.p.ack_duration_s"),
+            ("timeout_ms = 0", "contexts.p.timeout_ms"),
+            ("timeout_ms = 18446744073709551615", "contexts.p.timeout_ms"),
+            ("poll_interval_ms = 10", "contexts.p.poll_interval_ms"),
+            ("stall_after_s = 0", "contexts.p.stall_after_s"),
+        ] {
+            let err = parse_str(&format!("[contexts.p]\n{line}\n"))
+                .and_then(|f| resolve(f, &Overrides::default()))
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(err.contains(key) && err.contains("between"), "{line}: {err}");
+        }
+        let err = parse_str("age_refresh_s = 0\n").and_then(|f| resolve(f, &Overrides::default())).err();
+        assert!(err.is_some_and(|e| e.to_string().contains("age_refresh_s")));
+    }
+
+    #[test]
     fn a_password_in_any_url_is_refused_naming_the_key() {
         let check = |toml: &str| {
-            parse_str(toml).and_then(|f| resolve(f, &Overrides::default())).err().map(|e| e.to_string()).unwrap_or_default()
+            parse_str(toml)
+                .and_then(|f| resolve(f, &Overrides::default()))
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
         };
         for (toml, key) in [
             ("[contexts.p]\nredis_url = \"redis://:hunter2@h:6379/0\"\n", "contexts.p.redis_url"),

@@ -10,12 +10,22 @@ pub fn log_dir() -> Option<PathBuf> {
     dirs::state_dir().or_else(dirs::data_local_dir).map(|d| d.join("mcptop"))
 }
 
-/// Start logging at `level` to `mcptop.log`. Keep the guard alive until exit so lines are
-/// flushed. Logging that cannot start is not fatal: the dashboard matters more than its log.
+/// Log files kept: one a day, the newest few.
+const KEEP_FILES: usize = 5;
+
+/// Start logging at `level` to `mcptop.YYYY-MM-DD.log`, a new file each day, the oldest removed
+/// past [`KEEP_FILES`]. Keep the guard alive until exit so lines are flushed. Logging that
+/// cannot start is not fatal: the dashboard matters more than its log.
 pub fn init(level: &str) -> Option<WorkerGuard> {
     let dir = log_dir()?;
     std::fs::create_dir_all(&dir).ok()?;
-    let appender = tracing_appender::rolling::never(&dir, "mcptop.log");
+    let appender = tracing_appender::rolling::RollingFileAppender::builder()
+        .rotation(tracing_appender::rolling::Rotation::DAILY)
+        .filename_prefix("mcptop")
+        .filename_suffix("log")
+        .max_log_files(KEEP_FILES)
+        .build(&dir)
+        .ok()?;
     let (writer, guard) = tracing_appender::non_blocking(appender);
     let filter = EnvFilter::try_new(format!("mcptop={level},warn")).unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::fmt().with_writer(writer).with_ansi(false).with_env_filter(filter).try_init().ok()?;

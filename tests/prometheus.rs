@@ -18,7 +18,7 @@ async fn a_target_goes_down_with_its_last_error_when_the_exporter_stops() {
     let prom = Prometheus::start("redis", &[exporter.svc.port]);
     // targets read "unknown" until the first scrape (SERVICES.md)
     assert!(eventually(Duration::from_secs(20), || prom.target_health() == ["up"]), "first scrape");
-    let client = PrometheusClient::new(&prom.url(), Duration::from_secs(2));
+    let client = PrometheusClient::new(&prom.url(), Duration::from_secs(2)).expect("client");
     let targets = client.targets().await.expect("targets");
     assert_eq!(targets.len(), 1);
     assert_eq!((targets[0].job.as_str(), targets[0].health.as_str()), ("redis", "up"));
@@ -55,7 +55,12 @@ async fn a_target_goes_down_with_its_last_error_when_the_exporter_stops() {
 #[tokio::test]
 async fn prometheus_down_is_an_error_and_health_exits_1() {
     let url = format!("http://127.0.0.1:{}", harness::free_port());
-    let err = PrometheusClient::new(&url, Duration::from_secs(1)).targets().await.err().map(|e| e.to_string());
+    let err = PrometheusClient::new(&url, Duration::from_secs(1))
+        .expect("client")
+        .targets()
+        .await
+        .err()
+        .map(|e| e.to_string());
     assert!(err.as_deref().is_some_and(|e| e.contains("connect")), "{err:?}");
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("config.toml");

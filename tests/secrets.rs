@@ -86,7 +86,10 @@ fn a_planted_secret_appears_in_no_output_error_or_log() {
             .output()
             .expect("mcptop runs");
         let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-        assert!(!stdout.contains(SECRET) && !stderr.contains(SECRET), "{args:?} printed the secret:\n{stdout}\n{stderr}");
+        assert!(
+            !stdout.contains(SECRET) && !stderr.contains(SECRET),
+            "{args:?} printed the secret:\n{stdout}\n{stderr}"
+        );
         assert!(!stdout.is_empty() || !stderr.is_empty(), "{args:?} said nothing");
     }
     let requests = seen.lock().expect("log").join("\n");

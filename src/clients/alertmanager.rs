@@ -56,8 +56,8 @@ struct Created {
 }
 
 impl Alertmanager {
-    pub fn new(name: &str, url: &str, timeout: Duration) -> Alertmanager {
-        Alertmanager { name: name.into(), url: url.into(), http: http::client(timeout), timeout }
+    pub fn new(name: &str, url: &str, timeout: Duration) -> Result<Alertmanager, SourceError> {
+        Ok(Alertmanager { name: name.into(), url: url.into(), http: http::client(timeout)?, timeout })
     }
 
     /// Every alert this Alertmanager has (active, silenced, inhibited, unprocessed).

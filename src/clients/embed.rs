@@ -10,8 +10,8 @@ use serde_json::json;
 use super::error::{RagError, SourceError};
 use super::http;
 use crate::domain::Secret;
-use crate::domain::secret::scrub_all;
 use crate::domain::rag::Embedder;
+use crate::domain::secret::scrub_all;
 
 /// One embeddings API.
 #[derive(Debug, Clone)]
@@ -40,8 +40,12 @@ pub struct EmbedClient {
 }
 
 impl EmbedClient {
-    pub fn new(litellm: Option<EmbedEndpoint>, ollama: Option<EmbedEndpoint>, timeout: Duration) -> Self {
-        EmbedClient { http: http::client(timeout), timeout, litellm, ollama }
+    pub fn new(
+        litellm: Option<EmbedEndpoint>,
+        ollama: Option<EmbedEndpoint>,
+        timeout: Duration,
+    ) -> Result<Self, SourceError> {
+        Ok(EmbedClient { http: http::client(timeout)?, timeout, litellm, ollama })
     }
 
     /// Embed one text. LiteLLM's own refusals (a bad key, an unknown model) are errors, not a
@@ -171,7 +175,7 @@ mod tests {
     #[test]
     fn a_key_quoted_back_is_scrubbed() {
         let ep = EmbedEndpoint { url: "http://x".into(), model: "m".into(), key: Some(Secret::new("sk-secret-1234")) };
-        let c = EmbedClient::new(Some(ep), None, Duration::from_secs(1));
+        let c = EmbedClient::new(Some(ep), None, Duration::from_secs(1)).expect("client");
         assert_eq!(c.scrub("bad key sk-secret-1234 given".into()), "bad key *** given");
     }
 

@@ -13,15 +13,16 @@ use crate::domain::text::clean_line;
 pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 
 /// A client with connect and overall timeouts. Redirects are not followed: a health endpoint
-/// that redirects is misconfigured, and following it could leak a token to another host.
-pub fn client(timeout: Duration) -> reqwest::Client {
+/// that redirects is misconfigured, and following it could leak a token to another host. A
+/// client that cannot be built is an error: never a fallback without those settings.
+pub fn client(timeout: Duration) -> Result<reqwest::Client, SourceError> {
     reqwest::Client::builder()
         .timeout(timeout)
         .connect_timeout(timeout)
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("mcptop/", env!("CARGO_PKG_VERSION")))
         .build()
-        .unwrap_or_default()
+        .map_err(|e| SourceError::Connect(format!("cannot set up an HTTP client: {}", clean_line(&e.to_string()))))
 }
 
 /// A transport error, without the URL.

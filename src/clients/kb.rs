@@ -14,8 +14,8 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{AssertSqlSafe, Row};
 use tokio::sync::Mutex;
 
-use crate::domain::rag::{KbStats, MAX_HIT_CHARS, RagHit};
 use crate::domain::Secret;
+use crate::domain::rag::{KbStats, MAX_HIT_CHARS, RagHit};
 use crate::domain::text::clean_line;
 
 /// The longest one database call may take: a little over the server's `statement_timeout`, so

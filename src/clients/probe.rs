@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use super::error::SourceError;
 use super::http;
 use crate::domain::Secret;
 use crate::domain::secret::scrub_all;
@@ -37,8 +38,8 @@ pub struct ProbeClient {
 }
 
 impl ProbeClient {
-    pub fn new(probes: Vec<Probe>, timeout: Duration) -> Self {
-        ProbeClient { probes, http: http::client(timeout), timeout }
+    pub fn new(probes: Vec<Probe>, timeout: Duration) -> Result<Self, SourceError> {
+        Ok(ProbeClient { probes, http: http::client(timeout)?, timeout })
     }
 
     /// Probe every service at once.

@@ -18,8 +18,8 @@ pub struct PrometheusClient {
 }
 
 impl PrometheusClient {
-    pub fn new(url: &str, timeout: Duration) -> Self {
-        PrometheusClient { url: url.into(), http: http::client(timeout), timeout }
+    pub fn new(url: &str, timeout: Duration) -> Result<Self, SourceError> {
+        Ok(PrometheusClient { url: url.into(), http: http::client(timeout)?, timeout })
     }
 
     /// Active targets, each up, down or unknown with its last error.

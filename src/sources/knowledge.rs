@@ -66,7 +66,8 @@ impl RagClient {
             dimensions: kb.dimensions,
         })?;
         Ok(Some(RagClient {
-            embed: EmbedClient::new(litellm, ollama, Duration::from_millis(e.timeout_ms)),
+            embed: EmbedClient::new(litellm, ollama, Duration::from_millis(e.timeout_ms))
+                .map_err(|e| RagError::Embed(e.to_string()))?,
             kb: db,
             defaults: SearchDefaults {
                 top_k: kb.top_k,

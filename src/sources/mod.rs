@@ -102,11 +102,17 @@ fn real_ops(settings: &Settings) -> anyhow::Result<RealOps> {
         .zip(settings.service_tokens.iter())
         .map(|(s, token)| Probe { name: s.name.clone(), url: s.url.clone(), kind: s.kind, token: token.clone() })
         .collect();
-    let managers = c.alertmanagers.iter().map(|a| Alertmanager::new(&a.name, &a.url, timeout)).collect::<Vec<_>>();
+    let managers =
+        c.alertmanagers.iter().map(|a| Alertmanager::new(&a.name, &a.url, timeout)).collect::<Result<Vec<_>, _>>()?;
+    let probes = if probes.is_empty() { None } else { Some(Arc::new(ProbeClient::new(probes, timeout)?)) };
+    let prometheus = match c.prometheus_url.as_deref() {
+        Some(u) => Some(Arc::new(PrometheusClient::new(u, timeout)?)),
+        None => None,
+    };
     Ok(RealOps {
         docker: c.docker.as_deref().map(|d| Arc::new(DockerClient::new(d, timeout))),
-        probes: (!probes.is_empty()).then(|| Arc::new(ProbeClient::new(probes, timeout))),
-        prometheus: c.prometheus_url.as_deref().map(|u| Arc::new(PrometheusClient::new(u, timeout))),
+        probes,
+        prometheus,
         alerts: (!managers.is_empty()).then(|| Arc::new(AlertsClient { managers })),
     })
 }

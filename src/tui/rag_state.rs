@@ -15,6 +15,8 @@ use crate::runtime::{Feed, RagRequest, SourceMsg};
 const HISTORY_MAX: usize = 50;
 /// A live search for an alert is reused this long when the alert is selected again.
 const ALERT_CACHE_SECS: i64 = 120;
+/// Most alert searches kept (a storm of thousands of alerts must not grow memory without end).
+const ALERT_CACHE_MAX: usize = 256;
 
 /// What the pane follows: the last place the operator looked, or what they typed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -131,6 +133,20 @@ impl RagState {
         Some(request)
     }
 
+    /// Keep an alert's search for reuse; past the limit the oldest goes.
+    fn cache_alert_search(&mut self, fingerprint: String, search: RagSearch) {
+        if self.alert_cache.len() >= ALERT_CACHE_MAX && !self.alert_cache.contains_key(&fingerprint) {
+            let oldest = self.alert_cache.iter().min_by_key(|(_, s)| s.at).map(|(k, _)| k.clone());
+            oldest.map(|k| self.alert_cache.remove(&k));
+        }
+        self.alert_cache.insert(fingerprint, search);
+    }
+
+    /// How many alert searches are kept.
+    pub fn cached_alert_searches(&self) -> usize {
+        self.alert_cache.len()
+    }
+
     /// Search for a typed query, remembering it for ↑/↓.
     pub fn submit(&mut self, query: &str, now: DateTime<Utc>) -> Option<RagRequest> {
         let query = query.trim().to_string();
@@ -187,7 +203,7 @@ impl RagState {
                 match result {
                     Ok(s) => {
                         if let Some(Subject::Alert { fingerprint, .. }) = &self.subject {
-                            self.alert_cache.insert(fingerprint.clone(), s.clone());
+                            self.cache_alert_search(fingerprint.clone(), s.clone());
                         }
                         self.search.loaded(s.clone(), *at);
                         self.cursor = Cursor::default();
@@ -270,5 +286,17 @@ mod tests {
         assert_eq!(s.hits().len(), 1);
         s.subject = None;
         assert!(s.set_subject(subject("a"), now + Duration::seconds(600)).is_some(), "an old answer is not");
+    }
+
+    #[test]
+    fn the_alert_cache_is_bounded() {
+        let now = Utc::now();
+        let mut s = RagState::new(true, 5, 0.7);
+        for i in 0..ALERT_CACHE_MAX + 50 {
+            let subject = Subject::Alert { fingerprint: format!("f{i}"), name: "X".into(), query: "x".into() };
+            let r = s.set_subject(subject, now + Duration::seconds(i as i64)).unwrap_or_else(|| unreachable!());
+            s.on_source(&answer(&r, 1, now + Duration::seconds(i as i64)));
+        }
+        assert_eq!(s.cached_alert_searches(), ALERT_CACHE_MAX);
     }
 }
