@@ -161,3 +161,51 @@ async fn rag_search() {
     key(&mut a, KeyCode::Enter);
     insta::assert_snapshot!("rag_hit_160x48", screen(&a, w, h));
 }
+
+/// Every count on screen, at every size and zoom, against the state: a number shows whole,
+/// abbreviated (`141k`), or not at all — never cut into a different number — and "matches"
+/// only with a filter.
+#[tokio::test]
+async fn counts_on_screen_match_the_state_at_every_size() {
+    use mcptop::tui::app::PaneId;
+    use mcptop::tui::panes::queue::{compact, thousands};
+    let counts = [0, 1, 43_210, 25, 8, 141_000, 41, 1_234_567];
+    for (w, h) in [(60, 20), (80, 24), (100, 30), (120, 36), (160, 48), (200, 60), (240, 70)] {
+        for (focus, zoomed) in [(PaneId::Jobs, false), (PaneId::Queue, true), (PaneId::Jobs, true)] {
+            let mut a = app(w, h);
+            ready(&mut a).await;
+            if let Some(snap) = a.jobs.queues.data.clone() {
+                let mut snap = QueueSnapshot { ..snap };
+                snap.by_status = JobStatus::ALL.iter().cloned().zip(counts).collect();
+                snap.total_jobs = counts.iter().sum();
+                a.update(Msg::Source(SourceMsg::QueuesLoaded(snap)));
+            }
+            a.focus = focus;
+            a.zoomed = zoomed;
+            let text = screen(&a, w, h);
+            let at = format!("{w}x{h} {focus:?} zoomed={zoomed}");
+            let mut seen = 0;
+            for chunk in text.split("■ ").skip(1) {
+                let mut words = chunk.split_whitespace();
+                let (Some(label), Some(number)) = (words.next(), words.next()) else { continue };
+                let number = number.trim_end_matches(['│', '┃', '…']);
+                let i = JobStatus::ALL.iter().position(|s| s.short() == label).expect("a status label");
+                assert_eq!(number, compact(counts[i]), "{label} at {at}:\n{text}");
+                seen += 1;
+            }
+            assert!(seen > 0 || (zoomed && focus == PaneId::Jobs), "the legend shows at {at}:\n{text}");
+            let page = a.jobs.page.data.clone().expect("jobs");
+            for line in text.lines() {
+                if let Some(rest) = line.split("Queue ").nth(1).filter(|r| r.contains(" jobs")) {
+                    let n = rest.split_whitespace().next().unwrap_or("");
+                    assert_eq!(n, thousands(counts.iter().sum()), "queue total at {at}: {line}");
+                }
+                if let Some(rest) = line.split("Jobs ").nth(1).filter(|r| r.contains(" jobs")) {
+                    let n = rest.split_whitespace().next().unwrap_or("");
+                    assert_eq!(n, thousands(page.total), "jobs total at {at}: {line}");
+                }
+                assert!(!line.contains("matches"), "no filter, no matches, at {at}: {line}");
+            }
+        }
+    }
+}

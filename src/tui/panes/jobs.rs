@@ -132,6 +132,10 @@ fn summary(app: &App) -> String {
             thousands(t as u64),
             scanned.map(|s| format!(" in newest {}", thousands(s))).unwrap_or_default()
         ),
+        // The index's size, until the window says where the list ends.
+        (None, _) if v.filter().is_empty() => {
+            app.jobs.page.data.as_ref().map(|p| format!("{} {noun}", thousands(p.total))).unwrap_or_default()
+        }
         (None, _) => format!("{}+ matches", thousands(v.selected() as u64 + 1)),
     };
     match v.total() {

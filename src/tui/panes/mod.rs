@@ -59,8 +59,12 @@ pub fn pane_block<'a, T>(
     extra: &str,
 ) -> Block<'a> {
     let t = ctx.theme;
-    let mut title =
-        vec![Span::styled(format!(" {} ", pane.number()), t.key), Span::styled(pane.title().to_string(), t.title)];
+    let mut title = vec![Span::styled(format!(" {} ", pane.number()), t.key)];
+    // A failing source shows before the name, so it is seen in the smallest box.
+    if data.is_some_and(|l| l.error.is_some()) {
+        title.push(Span::styled("✗ ", t.error));
+    }
+    title.push(Span::styled(pane.title().to_string(), t.title));
     if !extra.is_empty() {
         title.push(Span::styled(format!(" {extra}"), t.text));
     }

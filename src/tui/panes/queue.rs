@@ -33,7 +33,7 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App, focused
                 lines.push(Line::styled("no queues configured", t.muted));
             }
             lines.push(status_bar(ctx, snap, inner_w));
-            lines.push(legend(ctx, snap));
+            lines.push(legend(ctx, snap, inner_w));
         }
     }
     f.render_widget(Paragraph::new(lines).block(block), area);
@@ -121,13 +121,42 @@ fn status_bar<'a>(ctx: &RenderCtx<'_>, snap: &QueueSnapshot, width: usize) -> Li
     )
 }
 
-fn legend<'a>(ctx: &RenderCtx<'_>, snap: &QueueSnapshot) -> Line<'a> {
+/// `■ queued 0  ■ done 141 …`: whole entries only, numbers abbreviated past 9,999, statuses
+/// with no jobs left out when not all fit, and `…` where the rest did not fit — a count is
+/// never cut into a different number.
+fn legend<'a>(ctx: &RenderCtx<'_>, snap: &QueueSnapshot, width: usize) -> Line<'a> {
+    let entry = |s: &JobStatus, n: u64| (format!("■ {} ", s.short()), format!("{}  ", compact(n)));
+    let full: usize = snap.by_status.iter().map(|(s, n)| entry(s, *n)).map(|(a, b)| a.len() + b.len()).sum();
+    let shown: Vec<&(JobStatus, u64)> =
+        snap.by_status.iter().filter(|(_, n)| full.saturating_sub(2) <= width || *n > 0).collect();
     let mut spans = Vec::new();
-    for (s, n) in &snap.by_status {
-        spans.push(Span::styled(format!("■ {} ", s.short()), ctx.theme.status(s)));
-        spans.push(Span::styled(format!("{}  ", thousands(*n)), ctx.theme.text));
+    let mut used = 0;
+    for (i, (s, n)) in shown.iter().enumerate() {
+        let (label, count) = entry(s, *n);
+        let w = label.chars().count() + count.chars().count();
+        let last = i + 1 == shown.len();
+        // Room for this entry, and for the `…` that says more follow unless it is the last.
+        if used + w - 2 + if last { 0 } else { 2 } > width {
+            spans.push(Span::styled("…", ctx.theme.muted));
+            break;
+        }
+        used += w;
+        spans.push(Span::styled(label, ctx.theme.status(s)));
+        spans.push(Span::styled(count, ctx.theme.text));
     }
     Line::from(spans)
+}
+
+/// A count that fits a narrow place: exact up to 9,999, then `12.3k`, `141k`, `1.2M`.
+pub fn compact(n: u64) -> String {
+    let short = |v: f64, unit: &str| {
+        if v < 100.0 { format!("{:.1}{unit}", (v * 10.0).floor() / 10.0) } else { format!("{}{unit}", v.floor()) }
+    };
+    match n {
+        0..=9_999 => thousands(n),
+        10_000..=999_999 => short(n as f64 / 1e3, "k"),
+        _ => short(n as f64 / 1e6, "M"),
+    }
 }
 
 /// `1234567` → `1,234,567`.
@@ -146,6 +175,17 @@ pub fn thousands(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn compact_counts_round_down_and_never_lie() {
+        assert_eq!(compact(141), "141");
+        assert_eq!(compact(9_999), "9,999");
+        assert_eq!(compact(12_345), "12.3k");
+        assert_eq!(compact(99_999), "99.9k");
+        assert_eq!(compact(141_000), "141k");
+        assert_eq!(compact(1_234_567), "1.2M");
+        assert_eq!(compact(u64::MAX), "18446744073709M");
+    }
 
     #[test]
     fn thousands_groups_digits() {
