@@ -213,6 +213,10 @@ impl App {
 
     /// Point the RAG pane at what the operator is looking at: the selected job or alert.
     fn sync_rag(&mut self) -> Vec<Effect> {
+        let followed = self.rag.followed_job();
+        let page = self.jobs.page.data.as_ref();
+        self.rag.followed_status =
+            followed.and_then(|id| page?.jobs.iter().find(|j| j.id == id)).map(|j| j.status.clone());
         let subject = match self.rag.follow {
             Follow::Jobs => self.jobs.view.selected_id().map(Subject::Job),
             Follow::Alerts => self.ops.selected_alert().map(|a| Subject::Alert {

@@ -74,7 +74,7 @@ pub async fn run(
         let mut dirty = true;
         loop {
             if dirty {
-                let ctx = RenderCtx::new(&theme, app.now, app.age_step);
+                let ctx = RenderCtx::new(&theme, app.now, app.age_step).with_keys(&app.keymap);
                 terminal.draw(|f| render::draw(f, &app, &ctx))?;
                 dirty = false;
             }
@@ -122,7 +122,7 @@ pub fn render_to_buffer(app: &App, theme: &Theme, width: u16, height: u16) -> ra
         Ok(t) => t,
         Err(never) => match never {},
     };
-    let ctx = RenderCtx::new(theme, app.now, app.age_step);
+    let ctx = RenderCtx::new(theme, app.now, app.age_step).with_keys(&app.keymap);
     let _ = terminal.draw(|f| render::draw(f, app, &ctx));
     terminal.backend().buffer().clone()
 }

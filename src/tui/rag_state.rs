@@ -58,6 +58,8 @@ pub struct RagState {
     pub top_k: usize,
     pub threshold: f64,
     alert_cache: HashMap<String, RagSearch>,
+    /// The status of the followed job as the jobs list last said, to explain "no hits yet".
+    pub followed_status: Option<crate::domain::JobStatus>,
 }
 
 impl RagState {

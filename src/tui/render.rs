@@ -20,12 +20,12 @@ pub fn draw(f: &mut Frame, app: &App, ctx: &RenderCtx<'_>) {
         for (pane, area) in &areas.panes {
             let focused = *pane == app.focus;
             match pane {
-                PaneId::Queue if app.jobs.configured => panes::queue::render(f, *area, ctx, app, focused),
-                PaneId::Jobs if app.jobs.configured => panes::jobs::render(f, *area, ctx, app, focused),
-                PaneId::Health if health_configured(app) => panes::health::render(f, *area, ctx, app, focused),
-                PaneId::Alerts if app.ops.configured.alerts => panes::alerts::render(f, *area, ctx, app, focused),
+                PaneId::Queue if app.jobs.configured => panes::queue::render(f, *area, ctx, &app.jobs, focused),
+                PaneId::Jobs if app.jobs.configured => panes::jobs::render(f, *area, ctx, &app.jobs, focused),
+                PaneId::Health if health_configured(app) => panes::health::render(f, *area, ctx, &app.ops, focused),
+                PaneId::Alerts if app.ops.configured.alerts => panes::alerts::render(f, *area, ctx, &app.ops, focused),
                 PaneId::Rag if app.rag.searchable || app.jobs.configured => {
-                    panes::rag::render(f, *area, ctx, app, focused)
+                    panes::rag::render(f, *area, ctx, &app.rag, focused)
                 }
                 other => panes::placeholder::render(f, *area, ctx, *other, focused),
             }

@@ -3,19 +3,21 @@
 //! that did not answer.
 
 use ratatui::Frame;
+use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;
 
 use super::{RenderCtx, error_line, pane_block};
+use crate::domain::Alert;
 use crate::domain::AlertState;
 use crate::domain::text::clean_line;
-use crate::tui::app::{App, PaneId};
+use crate::tui::app::PaneId;
 use crate::tui::cells::put;
 use crate::tui::loadable::age;
+use crate::tui::ops_state::OpsState;
 
-pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App, focused: bool) {
+pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, ops: &OpsState, focused: bool) {
     let t = ctx.theme;
-    let ops = &app.ops;
     let (firing, silenced) = ops.alert_list().fold((0, 0), |(f, s), a| match a.state {
         AlertState::Suppressed => (f, s + 1),
         _ => (f + 1, s),
@@ -29,7 +31,7 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App, focused
     f.render_widget(block, area);
     let buf = f.buffer_mut();
     let mut y = inner.y;
-    let bottom = inner.y + inner.height;
+    let bottom = inner.bottom();
     if let Some(line) = error_line(ctx, &ops.alerts) {
         let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
         put(buf, inner.x, y, &text, inner.width, t.error);
@@ -41,88 +43,77 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App, focused
         }
         return;
     };
-    for (name, err) in &snap.failures {
-        if y < bottom {
-            put(buf, inner.x, y, &format!("⚠ {name}: {err}"), inner.width, t.warn);
-            y += 1;
-        }
+    for (name, err) in snap.failures.iter().take(bottom.saturating_sub(y) as usize) {
+        put(buf, inner.x, y, &format!("⚠ {name}: {err}"), inner.width, t.warn);
+        y += 1;
     }
     if ops.groups.is_empty() && y < bottom {
         let msg = if ops.alert_filter.is_empty() { "no alerts" } else { "no alerts match" };
         put(buf, inner.x, y, msg, inner.width, t.muted);
         return;
     }
-    // Rows: a header per group, then its alerts. Scroll so the selected alert is visible.
-    let mut rows: Vec<Option<(usize, &crate::domain::Alert)>> = Vec::new();
-    let mut headers: Vec<String> = Vec::new();
-    let mut index = 0;
+    rows(buf, Rect { y, height: bottom.saturating_sub(y), ..inner }, ctx, ops, focused);
+}
+
+/// A header per group, then its alerts, scrolled so the selected alert is visible.
+fn rows(buf: &mut Buffer, area: Rect, ctx: &RenderCtx<'_>, ops: &OpsState, focused: bool) {
+    let t = ctx.theme;
+    let mut rows: Vec<Result<&Alert, String>> = Vec::new();
     for g in &ops.groups {
-        let key: Vec<String> =
-            g.key.iter().map(|(_, v)| if v.is_empty() { "?".to_string() } else { v.clone() }).collect();
-        headers.push(format!("▾ {} ({})", key.join(" · "), g.alerts.len()));
-        rows.push(None);
-        for a in &g.alerts {
-            rows.push(Some((index, a)));
-            index += 1;
-        }
+        let key: Vec<&str> = g.key.iter().map(|(_, v)| if v.is_empty() { "?" } else { v.as_str() }).collect();
+        rows.push(Err(format!("▾ {} ({})", key.join(" · "), g.alerts.len())));
+        rows.extend(g.alerts.iter().map(Ok));
     }
-    let room = bottom.saturating_sub(y) as usize;
-    let sel_row = rows.iter().position(|r| r.is_some_and(|(i, _)| i == ops.alert_cursor.selected)).unwrap_or(0);
-    let first = sel_row.saturating_sub(room.saturating_sub(1));
-    let mut header_i = rows[..first].iter().filter(|r| r.is_none()).count();
-    let right = inner.x + inner.width;
-    for row in rows.iter().skip(first).take(room) {
+    let selected = ops.selected_alert().map(|a| a.fingerprint.as_str());
+    let sel_row = rows.iter().position(|r| r.as_ref().is_ok_and(|a| Some(a.fingerprint.as_str()) == selected));
+    let room = area.height as usize;
+    let first = sel_row.unwrap_or(0).saturating_sub(room.saturating_sub(1));
+    for (y, row) in (area.y..).zip(rows.iter().skip(first).take(room)) {
         match row {
-            None => {
-                put(buf, inner.x, y, &headers[header_i], inner.width, t.title);
-                header_i += 1;
+            Err(header) => {
+                put(buf, area.x, y, header, area.width, t.title);
             }
-            Some((i, a)) => {
-                if *i == ops.alert_cursor.selected {
+            Ok(a) => {
+                if Some(a.fingerprint.as_str()) == selected {
                     let style = if focused { t.selected } else { t.selected.remove_modifier(Modifier::BOLD) };
-                    buf.set_style(Rect { y, height: 1, ..inner }, style);
+                    buf.set_style(Rect { y, height: 1, ..area }, style);
                 }
-                let sev = a.severity();
-                let state = match a.state {
-                    AlertState::Suppressed if !a.inhibited_by.is_empty() => "inhib",
-                    AlertState::Suppressed => "silenced",
-                    AlertState::Active => "firing",
-                    AlertState::Unprocessed => "new",
-                    AlertState::Unknown => "?",
-                };
-                let state_style = if a.state == AlertState::Suppressed { t.muted } else { t.error };
-                let since = a.starts_at.map(|s| age(ctx.age_of(s))).unwrap_or_else(|| "?".into());
-                let instance = a.labels.get("instance").map(String::as_str).unwrap_or("");
-                let mut x = inner.x + 2;
-                // The label as Alertmanager users write it ("warning"); the mapped level only
-                // sorts and colours.
-                let sev_label = a.labels.get("severity").map(String::as_str).unwrap_or("?");
-                for (text, w, style) in [
-                    (sev_label, 8u16, t.severity(sev)),
-                    (since.as_str(), 4, t.muted),
-                    (state, 8, state_style),
-                    (instance, 18, t.text),
-                ] {
-                    let w = w.min(right.saturating_sub(x));
-                    put(buf, x, y, text, w, style);
-                    x = (x + w + 1).min(right);
-                }
-                let src = if a.sources.len() > 1 {
-                    format!(" [{}]", a.sources.join(","))
-                } else {
-                    format!(" [{}]", a.sources.join(""))
-                };
-                let used = put(
-                    buf,
-                    x,
-                    y,
-                    a.summary(),
-                    right.saturating_sub(x).saturating_sub(src.chars().count() as u16),
-                    t.text,
-                );
-                put(buf, x + used, y, &src, right.saturating_sub(x + used), t.muted);
+                alert_row(buf, area, y, ctx, a);
             }
         }
-        y += 1;
     }
+}
+
+/// Severity as written, age, state, instance, summary and the Alertmanagers it came from.
+fn alert_row(buf: &mut Buffer, area: Rect, y: u16, ctx: &RenderCtx<'_>, a: &Alert) {
+    let t = ctx.theme;
+    let state = match a.state {
+        AlertState::Suppressed if !a.inhibited_by.is_empty() => "inhib",
+        AlertState::Suppressed => "silenced",
+        AlertState::Active => "firing",
+        AlertState::Unprocessed => "new",
+        AlertState::Unknown => "?",
+    };
+    let state_style = if a.state == AlertState::Suppressed { t.muted } else { t.error };
+    let since = a.starts_at.map(|s| age(ctx.age_of(s))).unwrap_or_else(|| "?".into());
+    let instance = a.labels.get("instance").map(String::as_str).unwrap_or("");
+    let right = area.right();
+    let mut x = area.x + 2;
+    // The label as Alertmanager users write it ("warning"); the mapped level only sorts and
+    // colours.
+    let sev_label = a.labels.get("severity").map(String::as_str).unwrap_or("?");
+    for (text, w, style) in [
+        (sev_label, 8u16, t.severity(a.severity())),
+        (since.as_str(), 4, t.muted),
+        (state, 8, state_style),
+        (instance, 18, t.text),
+    ] {
+        let w = w.min(right.saturating_sub(x));
+        put(buf, x, y, text, w, style);
+        x = (x + w + 1).min(right);
+    }
+    let src = format!(" [{}]", a.sources.join(","));
+    let room = right.saturating_sub(x).saturating_sub(src.chars().count() as u16);
+    let used = put(buf, x, y, a.summary(), room, t.text);
+    put(buf, x + used, y, &src, right.saturating_sub(x + used), t.muted);
 }

@@ -82,6 +82,16 @@ fn body<'a>(ctx: &RenderCtx<'_>, d: &JobDetail) -> Vec<Line<'a>> {
             l.extend(kv(ctx, k, d.field(k)));
         }
     }
+    l.extend(analysis(ctx, d));
+    l.extend(hits(ctx, d));
+    l.extend(ticket(ctx, d));
+    l.extend(timeline(ctx, d));
+    l
+}
+
+fn analysis<'a>(ctx: &RenderCtx<'_>, d: &JobDetail) -> Vec<Line<'a>> {
+    let t = ctx.theme;
+    let mut l = Vec::new();
     l.push(section(ctx, "Analysis"));
     match (&d.analysis, d.field("analysis")) {
         (Some(a), _) => {
@@ -97,6 +107,12 @@ fn body<'a>(ctx: &RenderCtx<'_>, d: &JobDetail) -> Vec<Line<'a>> {
         (None, Some(raw)) => l.extend(kv(ctx, "unparsed", Some(raw))),
         (None, None) => l.push(Line::styled("none yet", t.muted)),
     }
+    l
+}
+
+fn hits<'a>(ctx: &RenderCtx<'_>, d: &JobDetail) -> Vec<Line<'a>> {
+    let t = ctx.theme;
+    let mut l = Vec::new();
     l.push(section(ctx, "Knowledge-base hits used"));
     match &d.rag_hits {
         None => l.push(Line::styled("none recorded", t.muted)),
@@ -118,6 +134,12 @@ fn body<'a>(ctx: &RenderCtx<'_>, d: &JobDetail) -> Vec<Line<'a>> {
             }
         }
     }
+    l
+}
+
+fn ticket<'a>(ctx: &RenderCtx<'_>, d: &JobDetail) -> Vec<Line<'a>> {
+    let t = ctx.theme;
+    let mut l = Vec::new();
     l.push(section(ctx, "Ticket"));
     if let Some(id) = d.field("ticket_id") {
         l.extend(kv(ctx, "ticket", Some(&format!("{id} (#{})", d.field("ticket_number").unwrap_or("?")))));
@@ -136,6 +158,11 @@ fn body<'a>(ctx: &RenderCtx<'_>, d: &JobDetail) -> Vec<Line<'a>> {
             l.extend(kv(ctx, k, d.field(k)));
         }
     }
+    l
+}
+
+fn timeline<'a>(ctx: &RenderCtx<'_>, d: &JobDetail) -> Vec<Line<'a>> {
+    let mut l = Vec::new();
     l.push(section(ctx, "Timeline"));
     for k in ["created_at", "started_at", "finished_at", "decided_at", "updated_at"] {
         if let Some(v) = d.field(k) {

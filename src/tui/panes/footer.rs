@@ -31,9 +31,29 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App) {
         f.render_widget(Paragraph::new(Span::styled(format!(" {}", toast.text), style)), area);
         return;
     }
+    let hints = hints(app);
+    let mut spans = Vec::new();
+    for (action, label) in hints {
+        spans.push(Span::styled(format!(" {} ", app.keymap.first_key(*action)), t.key));
+        spans.push(Span::styled(format!("{label} "), t.muted));
+    }
+    if !app.jobs.view.filter().is_empty() {
+        spans.push(Span::styled(
+            format!(" filter: {} ", crate::domain::text::clean_line(app.jobs.view.filter())),
+            t.warn,
+        ));
+    }
+    if app.jobs.view.failures_only() {
+        spans.push(Span::styled(" failures only ", t.warn));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// The key hints for what has focus.
+fn hints(app: &App) -> &'static [(Action, &'static str)] {
     let alerts_focused = app.focus == crate::tui::app::PaneId::Alerts && app.ops.configured.alerts;
     let rag_focused = app.focus == crate::tui::app::PaneId::Rag;
-    let hints: &[(Action, &str)] = match app.mode {
+    match app.mode {
         Mode::Detail => {
             &[(Action::Back, "back"), (Action::Down, "scroll"), (Action::Help, "help"), (Action::Quit, "quit")]
         }
@@ -64,20 +84,5 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App) {
             (Action::Zoom, "zoom"),
             (Action::NextPane, "pane"),
         ],
-    };
-    let mut spans = Vec::new();
-    for (action, label) in hints {
-        spans.push(Span::styled(format!(" {} ", app.keymap.first_key(*action)), t.key));
-        spans.push(Span::styled(format!("{label} "), t.muted));
     }
-    if !app.jobs.view.filter().is_empty() {
-        spans.push(Span::styled(
-            format!(" filter: {} ", crate::domain::text::clean_line(app.jobs.view.filter())),
-            t.warn,
-        ));
-    }
-    if app.jobs.view.failures_only() {
-        spans.push(Span::styled(" failures only ", t.warn));
-    }
-    f.render_widget(Paragraph::new(Line::from(spans)), area);
 }

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
+use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
@@ -10,13 +11,12 @@ use ratatui::widgets::Paragraph;
 
 use super::{RenderCtx, error_line, pane_block};
 use crate::domain::Health;
-use crate::tui::app::{App, PaneId};
+use crate::tui::app::PaneId;
 use crate::tui::cells::put;
 use crate::tui::loadable::{Loadable, age};
+use crate::tui::ops_state::OpsState;
 
-pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App, focused: bool) {
-    let t = ctx.theme;
-    let ops = &app.ops;
+pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, ops: &OpsState, focused: bool) {
     let c = ops.configured;
     // The title's freshness is that of the stalest configured feed, STALE if any is failing.
     let feeds = [
@@ -34,37 +34,40 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App, focused
     let block = pane_block(ctx, PaneId::Health, focused, Some(&stalest), push);
     let inner = block.inner(area);
     f.render_widget(block, area);
-    let mut lines: Vec<Line> = Vec::new();
-    let s = ops.summary();
-    // Words when there is room, ✓/✗ when the pane is narrow, so all three counts always show.
-    let narrow = inner.width < 72;
+    let lines = head(ctx, ops, inner.width);
+    let head = lines.len() as u16;
+    f.render_widget(Paragraph::new(lines), Rect { height: head.min(inner.height), ..inner });
+    let rows = Rect { y: inner.y + head.min(inner.height), height: inner.height.saturating_sub(head), ..inner };
+    let buf = f.buffer_mut();
+    let mut y = container_rows(buf, rows, ctx, ops, focused);
+    y = service_rows(buf, Rect { y, height: rows.bottom().saturating_sub(y), ..rows }, ctx, ops);
+    target_rows(buf, Rect { y, height: rows.bottom().saturating_sub(y), ..rows }, ctx, ops);
+}
+
+/// The summary line (words when there is room, ✓/✗ when narrow, so all three counts always
+/// show), then a line for each failing feed.
+fn head<'a>(ctx: &RenderCtx<'_>, ops: &OpsState, width: u16) -> Vec<Line<'a>> {
+    let (t, c, s) = (ctx.theme, ops.configured, ops.summary());
+    let narrow = width < 72;
     let count = |n: usize, word: &str, mark: &str, style: Style| {
         let text = if narrow { format!("{n}{mark} ") } else { format!("{n} {word} ") };
         Span::styled(text, if n > 0 { style } else { t.muted })
     };
     let mut summary = Vec::new();
-    if c.containers {
-        summary.extend([
-            Span::styled("containers ", t.muted),
-            count(s.containers_healthy, "ok", "✓", t.ok),
-            count(s.containers_unhealthy, "unhealthy", "✗", t.error),
-        ]);
+    for (on, name, (good, bad), (good_word, bad_word)) in [
+        (c.containers, "containers ", (s.containers_healthy, s.containers_unhealthy), ("ok", "unhealthy")),
+        (c.services, " services ", (s.services_up, s.services_down), ("up", "down")),
+        (c.targets, " targets ", (s.targets_up, s.targets_down), ("up", "down")),
+    ] {
+        if on {
+            summary.extend([
+                Span::styled(name, t.muted),
+                count(good, good_word, "✓", t.ok),
+                count(bad, bad_word, "✗", t.error),
+            ]);
+        }
     }
-    if c.services {
-        summary.extend([
-            Span::styled(" services ", t.muted),
-            count(s.services_up, "up", "✓", t.ok),
-            count(s.services_down, "down", "✗", t.error),
-        ]);
-    }
-    if c.targets {
-        summary.extend([
-            Span::styled(" targets ", t.muted),
-            count(s.targets_up, "up", "✓", t.ok),
-            count(s.targets_down, "down", "✗", t.error),
-        ]);
-    }
-    lines.push(Line::from(summary));
+    let mut lines = vec![Line::from(summary)];
     for (name, l) in [
         ("docker", error_line(ctx, &ops.containers)),
         ("probes", error_line(ctx, &ops.services)),
@@ -75,83 +78,83 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App, focused
             lines.push(line);
         }
     }
-    let head = lines.len() as u16;
-    f.render_widget(Paragraph::new(lines), Rect { height: head.min(inner.height), ..inner });
-    let mut y = inner.y + head;
-    let bottom = inner.y + inner.height;
-    let buf = f.buffer_mut();
-    if let Some(containers) = &ops.containers.data {
-        let cur = &ops.container_cursor;
-        let room = bottom.saturating_sub(y) as usize;
-        for (i, cont) in containers.iter().enumerate().skip(cur.top).take(room) {
-            if i == cur.selected && focused {
-                buf.set_style(Rect { y, height: 1, ..inner }, t.selected);
-            }
-            let health_style = match cont.health {
-                Health::Healthy => t.ok,
-                Health::Unhealthy => t.error,
-                Health::Starting => t.warn,
-                Health::None => t.muted,
-            };
-            let state_style = if cont.state == "running" { t.text } else { t.warn };
-            let up = uptime(cont.started_at, ctx.ages_at);
-            let restarts = cont.restarts.map(|r| format!("↻{r}")).unwrap_or_else(|| "↻?".into());
-            let cols: [(&str, u16, Style); 6] = [
-                (&cont.name, 18, t.text),
-                (&cont.state, 8, state_style),
-                (cont.health.as_str(), 9, health_style),
-                (&restarts, 5, if cont.restarts.unwrap_or(0) > 0 { t.warn } else { t.muted }),
-                (&up, 5, t.muted),
-                (&cont.image, u16::MAX, t.muted),
-            ];
-            write_cols(buf, inner, y, &cols);
-            y += 1;
+    lines
+}
+
+/// One row per container from the cursor's top; returns the next free row.
+fn container_rows(buf: &mut Buffer, area: Rect, ctx: &RenderCtx<'_>, ops: &OpsState, focused: bool) -> u16 {
+    let t = ctx.theme;
+    let mut y = area.y;
+    let Some(containers) = &ops.containers.data else { return y };
+    let cur = &ops.container_cursor;
+    for (i, cont) in containers.iter().enumerate().skip(cur.top).take(area.height as usize) {
+        if i == cur.selected && focused {
+            buf.set_style(Rect { y, height: 1, ..area }, t.selected);
         }
+        let health_style = match cont.health {
+            Health::Healthy => t.ok,
+            Health::Unhealthy => t.error,
+            Health::Starting => t.warn,
+            Health::None => t.muted,
+        };
+        let state_style = if cont.state == "running" { t.text } else { t.warn };
+        let up = uptime(cont.started_at, ctx.ages_at);
+        let restarts = cont.restarts.map(|r| format!("↻{r}")).unwrap_or_else(|| "↻?".into());
+        let cols: [(&str, u16, Style); 6] = [
+            (&cont.name, 18, t.text),
+            (&cont.state, 8, state_style),
+            (cont.health.as_str(), 9, health_style),
+            (&restarts, 5, if cont.restarts.unwrap_or(0) > 0 { t.warn } else { t.muted }),
+            (&up, 5, t.muted),
+            (&cont.image, u16::MAX, t.muted),
+        ];
+        write_cols(buf, area, y, &cols);
+        y += 1;
     }
-    for svc in ops.services.data.iter().flatten() {
-        if y >= bottom {
-            break;
-        }
-        let mut x = inner.x;
-        let right = inner.x + inner.width;
+    y
+}
+
+/// One row per probed service with its components; returns the next free row.
+fn service_rows(buf: &mut Buffer, area: Rect, ctx: &RenderCtx<'_>, ops: &OpsState) -> u16 {
+    let t = ctx.theme;
+    let mut y = area.y;
+    let right = area.x + area.width;
+    for svc in ops.services.data.iter().flatten().take(area.height as usize) {
+        let mut x = area.x;
         let mark = if svc.ok { ("✓ ", t.ok) } else { ("✗ ", t.error) };
         x += put(buf, x, y, mark.0, right - x, mark.1);
-        x +=
-            put(buf, x, y, &format!("{} ", svc.name), right.saturating_sub(x), t.title.remove_modifier(Modifier::BOLD));
+        let name_style = t.title.remove_modifier(Modifier::BOLD);
+        x += put(buf, x, y, &format!("{} ", svc.name), right.saturating_sub(x), name_style);
         let ms = svc.latency_ms.map(|m| format!("{m}ms ")).unwrap_or_default();
-        x += put(
-            buf,
-            x,
-            y,
-            &format!("{} {ms}", svc.detail),
-            right.saturating_sub(x),
-            if svc.ok { t.muted } else { t.error },
-        );
+        let detail_style = if svc.ok { t.muted } else { t.error };
+        x += put(buf, x, y, &format!("{} {ms}", svc.detail), right.saturating_sub(x), detail_style);
         for comp in &svc.components {
-            let style = if comp.ok() { t.ok } else { t.error };
-            let mark = if comp.ok() { "✓" } else { "✗" };
+            let (mark, style) = if comp.ok() { ("✓", t.ok) } else { ("✗", t.error) };
             x += put(buf, x, y, &format!("{mark}{} ", comp.name), right.saturating_sub(x), style);
         }
         y += 1;
     }
-    if let Some(targets) = &ops.targets.data {
-        for tg in targets.iter().filter(|t| t.health != "up") {
-            if y >= bottom {
-                break;
-            }
-            let line = format!("{} {} {} {}", tg.health, tg.job, tg.instance, tg.last_error);
-            put(buf, inner.x, y, &line, inner.width, if tg.health == "down" { t.error } else { t.warn });
-            y += 1;
-        }
-        let up = targets.iter().filter(|t| t.health == "up").count();
-        if y < bottom && up > 0 {
-            put(buf, inner.x, y, &format!("{up} targets up"), inner.width, t.muted);
-        }
+    y
+}
+
+/// The targets that are not up, one per row, then how many are.
+fn target_rows(buf: &mut Buffer, area: Rect, ctx: &RenderCtx<'_>, ops: &OpsState) {
+    let t = ctx.theme;
+    let Some(targets) = &ops.targets.data else { return };
+    let mut y = area.y;
+    for tg in targets.iter().filter(|t| t.health != "up").take(area.height as usize) {
+        let line = format!("{} {} {} {}", tg.health, tg.job, tg.instance, tg.last_error);
+        put(buf, area.x, y, &line, area.width, if tg.health == "down" { t.error } else { t.warn });
+        y += 1;
+    }
+    let up = targets.iter().filter(|t| t.health == "up").count();
+    if y < area.bottom() && up > 0 {
+        put(buf, area.x, y, &format!("{up} targets up"), area.width, t.muted);
     }
 }
 
 /// Columns one space apart; the last takes the rest.
-fn write_cols(buf: &mut ratatui::buffer::Buffer, area: Rect, y: u16, cols: &[(&str, u16, Style)]) {
+fn write_cols(buf: &mut Buffer, area: Rect, y: u16, cols: &[(&str, u16, Style)]) {
     let right = area.x + area.width;
     let mut x = area.x;
     for (text, w, style) in cols {

@@ -12,24 +12,25 @@ use super::queue::thousands;
 use super::{RenderCtx, error_line, pane_block};
 use crate::domain::text::clean_line;
 use crate::domain::{Job, JobStatus, Severity};
-use crate::tui::app::{App, PaneId};
+use crate::tui::app::PaneId;
 use crate::tui::cells::put;
+use crate::tui::jobs_state::JobsState;
 use crate::tui::loadable::age;
 
-pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App, focused: bool) {
+pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, jobs: &JobsState, focused: bool) {
     let t = ctx.theme;
-    let view = &app.jobs.view;
-    let block = pane_block(ctx, PaneId::Jobs, focused, Some(&app.jobs.page), &summary(app));
+    let view = &jobs.view;
+    let block = pane_block(ctx, PaneId::Jobs, focused, Some(&jobs.page), &summary(jobs));
     let inner = block.inner(area);
     f.render_widget(block, area);
     let mut body = inner;
-    if let Some(line) = error_line(ctx, &app.jobs.page) {
+    if let Some(line) = error_line(ctx, &jobs.page) {
         f.render_widget(Paragraph::new(line), Rect { height: 1.min(body.height), ..body });
         body.y += 1.min(body.height);
         body.height = body.height.saturating_sub(1);
     }
-    let Some(page) = &app.jobs.page.data else {
-        if app.jobs.page.error.is_none() {
+    let Some(page) = &jobs.page.data else {
+        if jobs.page.error.is_none() {
             f.render_widget(Paragraph::new(Line::styled("loading…", t.muted)), body);
         }
         return;
@@ -119,13 +120,13 @@ fn job_cells<'a>(ctx: &RenderCtx<'_>, job: &'a Job, wide: bool, age: &'a str) ->
 }
 
 /// `1,234 jobs`, `12 failed`, `3 matches in newest 10,000`, with the row: `· 7/1,234`.
-fn summary(app: &App) -> String {
-    let v = &app.jobs.view;
-    if app.jobs.page.data.as_ref().is_none_or(|p| !v.accepts(&p.query)) {
+fn summary(jobs: &JobsState) -> String {
+    let v = &jobs.view;
+    if jobs.page.data.as_ref().is_none_or(|p| !v.accepts(&p.query)) {
         return if v.failures_only() { "failed".into() } else { String::new() };
     }
     let noun = if v.failures_only() { "failed" } else { "jobs" };
-    let count = match (v.total(), app.jobs.page.data.as_ref().and_then(|p| p.scanned)) {
+    let count = match (v.total(), jobs.page.data.as_ref().and_then(|p| p.scanned)) {
         (Some(t), _) if v.filter().is_empty() => format!("{} {noun}", thousands(t as u64)),
         (Some(t), scanned) => format!(
             "{} matches{}",
@@ -134,7 +135,7 @@ fn summary(app: &App) -> String {
         ),
         // The index's size, until the window says where the list ends.
         (None, _) if v.filter().is_empty() => {
-            app.jobs.page.data.as_ref().map(|p| format!("{} {noun}", thousands(p.total))).unwrap_or_default()
+            jobs.page.data.as_ref().map(|p| format!("{} {noun}", thousands(p.total))).unwrap_or_default()
         }
         (None, _) => format!("{}+ matches", thousands(v.selected() as u64 + 1)),
     };

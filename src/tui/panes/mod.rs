@@ -19,6 +19,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders};
 
 use super::app::PaneId;
+use super::keymap::KeyMap;
 use super::loadable::{Loadable, age};
 use super::theme::Theme;
 use crate::domain::job::MAX_TEXT_CHARS;
@@ -33,6 +34,8 @@ pub struct RenderCtx<'a> {
     /// so that a screen full of second-resolution ages is redrawn once per step, not once per
     /// second (bandwidth on a slow SSH link). Data changes still show at once.
     pub ages_at: DateTime<Utc>,
+    /// The key map, for hints that name a key.
+    pub keys: Option<&'a KeyMap>,
 }
 
 impl<'a> RenderCtx<'a> {
@@ -41,7 +44,12 @@ impl<'a> RenderCtx<'a> {
         let step = i64::from(age_step.max(1));
         let floored = now.timestamp() - now.timestamp().rem_euclid(step);
         let ages_at = DateTime::from_timestamp(floored, 0).unwrap_or(now);
-        RenderCtx { theme, now, ages_at }
+        RenderCtx { theme, now, ages_at, keys: None }
+    }
+
+    /// The same context, naming keys from `keys`.
+    pub fn with_keys(self, keys: &'a KeyMap) -> Self {
+        RenderCtx { keys: Some(keys), ..self }
     }
 
     /// Seconds from `t` to the ages reference, never negative.

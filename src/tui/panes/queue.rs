@@ -9,25 +9,26 @@ use ratatui::widgets::Paragraph;
 
 use super::{RenderCtx, error_line, pane_block};
 use crate::domain::{JobStatus, QueueSnapshot, QueueStats};
-use crate::tui::app::{App, PaneId};
+use crate::tui::app::PaneId;
+use crate::tui::jobs_state::JobsState;
 use crate::tui::jobs_state::QueueHistory;
 use crate::tui::loadable::age;
 
 const SPARKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
-pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App, focused: bool) {
+pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, jobs: &JobsState, focused: bool) {
     let t = ctx.theme;
-    let extra = app.jobs.queues.data.as_ref().map(|s| format!("{} jobs", thousands(s.total_jobs))).unwrap_or_default();
-    let block = pane_block(ctx, PaneId::Queue, focused, Some(&app.jobs.queues), &extra);
+    let extra = jobs.queues.data.as_ref().map(|s| format!("{} jobs", thousands(s.total_jobs))).unwrap_or_default();
+    let block = pane_block(ctx, PaneId::Queue, focused, Some(&jobs.queues), &extra);
     let inner_w = area.width.saturating_sub(2) as usize;
-    let mut lines: Vec<Line> = error_line(ctx, &app.jobs.queues).into_iter().collect();
-    match &app.jobs.queues.data {
-        None if app.jobs.queues.error.is_none() => lines.push(Line::styled("loading…", t.muted)),
+    let mut lines: Vec<Line> = error_line(ctx, &jobs.queues).into_iter().collect();
+    match &jobs.queues.data {
+        None if jobs.queues.error.is_none() => lines.push(Line::styled("loading…", t.muted)),
         None => {}
         Some(snap) => {
             for q in &snap.queues {
-                let hist = app.jobs.history.get(&q.name);
-                lines.push(queue_line(ctx, q, hist, snap.server_time, app.jobs.stall_after, inner_w));
+                let hist = jobs.history.get(&q.name);
+                lines.push(queue_line(ctx, q, hist, snap.server_time, jobs.stall_after, inner_w));
             }
             if snap.queues.is_empty() {
                 lines.push(Line::styled("no queues configured", t.muted));

@@ -3,22 +3,23 @@
 //! the hits with similarity bars, most similar first.
 
 use ratatui::Frame;
+use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 
 use super::queue::thousands;
 use super::{RenderCtx, pane_block};
 use crate::domain::JobStatus;
-use crate::domain::rag::{KbStats, RagSearch};
+use crate::domain::rag::{KbStats, RagHit, RagSearch};
 use crate::domain::text::clean_line;
-use crate::tui::app::{App, PaneId};
+use crate::tui::app::PaneId;
 use crate::tui::cells::put;
 use crate::tui::loadable::{Loadable, age};
+use crate::tui::rag_state::RagState;
 use crate::tui::rag_state::Subject;
 
-pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App, focused: bool) {
+pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, rag: &RagState, focused: bool) {
     let t = ctx.theme;
-    let rag = &app.rag;
     let hits = rag.hits();
     let extra = if hits.is_empty() { String::new() } else { hits.len().to_string() };
     let block = match rag.subject {
@@ -42,14 +43,14 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App, focused
     };
     // The knowledge base's own line only when there is room for hits too.
     if inner.height >= 3 {
-        let lines = kb_lines(ctx, app);
+        let lines = kb_lines(ctx, rag);
         // An error and the last good description only when a hit still fits below.
         let n = if inner.height >= 4 { lines.len() } else { 1 };
         for (text, style) in lines.iter().take(n) {
             line(&mut y, text, *style);
         }
     }
-    let (text, style) = subject_line(ctx, app);
+    let (text, style) = subject_line(ctx, rag);
     line(&mut y, &text, style);
     // What an alert's live search asked, when there is room for it and some hits.
     if let Some(Subject::Alert { query, .. }) = &rag.subject
@@ -57,34 +58,36 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App, focused
     {
         line(&mut y, &format!("“{}”", clean_line(query)), t.muted);
     }
-    let room = bottom.saturating_sub(y) as usize;
-    let first = rag.cursor.selected.saturating_sub(room.saturating_sub(1));
-    let right = inner.x + inner.width;
-    for (i, h) in hits.iter().enumerate().skip(first).take(room) {
-        if i == rag.cursor.selected && focused {
-            buf.set_style(Rect { y, height: 1, ..inner }, t.selected);
-        } else if i == rag.cursor.selected {
-            buf.set_style(Rect { y, height: 1, ..inner }, t.selected.remove_modifier(Modifier::BOLD));
+    let rows = Rect { y, height: bottom.saturating_sub(y), ..inner };
+    let first = rag.cursor.selected.saturating_sub((rows.height as usize).saturating_sub(1));
+    for ((i, h), y) in hits.iter().enumerate().skip(first).zip(rows.y..rows.bottom()) {
+        if i == rag.cursor.selected {
+            let style = if focused { t.selected } else { t.selected.remove_modifier(Modifier::BOLD) };
+            buf.set_style(Rect { y, height: 1, ..rows }, style);
         }
-        let score = h.score.map(|s| format!("{s:.2}")).unwrap_or_else(|| " ?  ".into());
-        let mut x = inner.x;
-        x += put(buf, x, y, &score, right - x, t.ok);
-        x += put(buf, x, y, " ", right.saturating_sub(x), t.text);
-        x += put(buf, x, y, &bar(h.score.unwrap_or(0.0), 8), right.saturating_sub(x), t.ok);
-        let id = format!(" {} ", h.id_label());
-        x += put(buf, x, y, &id, right.saturating_sub(x), t.muted);
-        if let Some(src) = h.source() {
-            x += put(buf, x, y, &format!("{src} "), right.saturating_sub(x).min(14), t.key);
-        }
-        put(buf, x, y, &h.snippet(), right.saturating_sub(x), t.text);
-        y += 1;
+        hit_row(buf, rows, y, ctx, h);
     }
 }
 
-/// `KB 12,345 rows · 768-d · hnsw ✓`, or why it cannot be described (then what it was, and when).
-fn kb_lines(ctx: &RenderCtx<'_>, app: &App) -> Vec<(String, Style)> {
+/// Score, bar, id, source and the text, on one line.
+fn hit_row(buf: &mut Buffer, area: Rect, y: u16, ctx: &RenderCtx<'_>, h: &RagHit) {
     let t = ctx.theme;
-    let rag = &app.rag;
+    let right = area.right();
+    let score = h.score.map(|s| format!("{s:.2}")).unwrap_or_else(|| " ?  ".into());
+    let mut x = area.x;
+    x += put(buf, x, y, &score, right - x, t.ok);
+    x += put(buf, x, y, " ", right.saturating_sub(x), t.text);
+    x += put(buf, x, y, &bar(h.score.unwrap_or(0.0), 8), right.saturating_sub(x), t.ok);
+    x += put(buf, x, y, &format!(" {} ", h.id_label()), right.saturating_sub(x), t.muted);
+    if let Some(src) = h.source() {
+        x += put(buf, x, y, &format!("{src} "), right.saturating_sub(x).min(14), t.key);
+    }
+    put(buf, x, y, &h.snippet(), right.saturating_sub(x), t.text);
+}
+
+/// `KB 12,345 rows · 768-d · hnsw ✓`, or why it cannot be described (then what it was, and when).
+fn kb_lines(ctx: &RenderCtx<'_>, rag: &RagState) -> Vec<(String, Style)> {
+    let t = ctx.theme;
     if !rag.searchable {
         return vec![("no knowledge base configured: stored hits only".into(), t.muted)];
     }
@@ -122,11 +125,10 @@ fn describe(s: &KbStats) -> String {
 }
 
 /// What the hits are for, and how the search went.
-fn subject_line(ctx: &RenderCtx<'_>, app: &App) -> (String, Style) {
+fn subject_line(ctx: &RenderCtx<'_>, rag: &RagState) -> (String, Style) {
     let t = ctx.theme;
-    let rag = &app.rag;
     let Some(subject) = &rag.subject else {
-        let key = app.keymap.first_key(crate::tui::keymap::Action::SearchKb);
+        let key = ctx.keys.map(|k| k.first_key(crate::tui::keymap::Action::SearchKb)).unwrap_or("K");
         return (format!("select a job or an alert, or press {key} to search"), t.muted);
     };
     match subject {
@@ -135,33 +137,23 @@ fn subject_line(ctx: &RenderCtx<'_>, app: &App) -> (String, Style) {
             let what = match &rag.job_hits.data {
                 None if rag.job_hits.error.is_some() => "cannot read the job".into(),
                 None => "loading…".into(),
-                Some(None) => {
-                    let status = app
-                        .jobs
-                        .page
-                        .data
-                        .as_ref()
-                        .and_then(|p| p.jobs.iter().find(|j| &j.id == id))
-                        .map(|j| &j.status);
-                    match status {
-                        Some(s @ (JobStatus::Queued | JobStatus::Running)) => format!("no hits yet ({})", s.as_str()),
-                        _ => "no hits stored".into(),
-                    }
-                }
+                Some(None) => match &rag.followed_status {
+                    Some(s @ (JobStatus::Queued | JobStatus::Running)) => format!("no hits yet ({})", s.as_str()),
+                    _ => "no hits stored".into(),
+                },
                 Some(Some(Err(e))) => e.clone(),
                 Some(Some(Ok(h))) if h.is_empty() => "the worker found no hits".into(),
                 Some(Some(Ok(h))) => format!("{} hits the worker used", h.len()),
             };
             (format!("job {} · {what}", clean_line(&short)), t.title)
         }
-        Subject::Alert { name, .. } => search_line(ctx, app, format!("alert {}", clean_line(name)), &rag.search),
-        Subject::Query(q) => search_line(ctx, app, format!("search “{}”", clean_line(q)), &rag.search),
+        Subject::Alert { name, .. } => search_line(ctx, rag, format!("alert {}", clean_line(name)), &rag.search),
+        Subject::Query(q) => search_line(ctx, rag, format!("search “{}”", clean_line(q)), &rag.search),
     }
 }
 
-fn search_line(ctx: &RenderCtx<'_>, app: &App, head: String, search: &Loadable<RagSearch>) -> (String, Style) {
+fn search_line(ctx: &RenderCtx<'_>, rag: &RagState, head: String, search: &Loadable<RagSearch>) -> (String, Style) {
     let t = ctx.theme;
-    let rag = &app.rag;
     if !rag.searchable {
         return (format!("{head} · no knowledge base configured"), t.muted);
     }

@@ -1,0 +1,154 @@
+//! Checks of everything in a config that can be checked before connecting. Messages never
+//! repeat a URL (it may hold credentials).
+
+use redis::IntoConnectionInfo;
+
+use super::{ConfigError, ContextConfig, KnowledgeBaseConfig, invalid};
+
+/// Every value of a context that can be checked before connecting, each error naming its key.
+pub(super) fn context(name: &str, context: &ContextConfig, redis_url_from_flag: bool) -> Result<(), ConfigError> {
+    let key = |k: &str| format!("contexts.{name}.{k}");
+    if let Some(url) = &context.redis_url {
+        let from = if redis_url_from_flag { "--redis-url".to_string() } else { key("redis_url") };
+        check_redis_url(url).map_err(|m| invalid(from, m))?;
+    }
+    if context.queues.is_empty() || context.queues.iter().any(|q| q.trim().is_empty()) {
+        return Err(invalid(key("queues"), "list at least one queue name, none empty"));
+    }
+    // Every number is bounded, so none can overflow a duration or a timestamp later.
+    for (name, value, range) in [
+        ("poll_interval_ms", context.poll_interval_ms, 100..=3_600_000),
+        ("timeout_ms", context.timeout_ms, 1..=600_000),
+        ("stall_after_s", context.stall_after_s, 1..=7 * 86_400),
+        ("ack_duration_s", context.ack_duration_s, 60..=366 * 86_400),
+    ] {
+        if !range.contains(&value) {
+            return Err(invalid(key(name), format!("must be between {} and {}", range.start(), range.end())));
+        }
+    }
+    if let Some(url) = &context.prometheus_url {
+        check_http_url(url).map_err(|m| invalid(key("prometheus_url"), m))?;
+    }
+    for (i, am) in context.alertmanagers.iter().enumerate() {
+        check_http_url(&am.url).map_err(|m| invalid(key(&format!("alertmanagers[{i}].url")), m))?;
+    }
+    for (i, svc) in context.services.iter().enumerate() {
+        check_http_url(&svc.url).map_err(|m| invalid(key(&format!("services[{i}].url")), m))?;
+    }
+    if let Some(d) = &context.docker
+        && !(d.starts_with("unix://") || d.starts_with("tcp://") || d.starts_with('/'))
+    {
+        return Err(invalid(key("docker"), "use unix:///path/to/docker.sock, /path/to/docker.sock or tcp://host:port"));
+    }
+    if let Some(kb) = &context.knowledge_base {
+        check_knowledge_base(kb, &|k: &str| key(&format!("knowledge_base.{k}")))?;
+    }
+    Ok(())
+}
+
+/// Check everything about the knowledge base that can be checked without connecting. Table and
+/// column names become SQL identifiers (values are always bound), so they must be plain names.
+fn check_knowledge_base(kb: &KnowledgeBaseConfig, key: &dyn Fn(&str) -> String) -> Result<(), ConfigError> {
+    let url = &kb.database_url;
+    let rest = url.strip_prefix("postgres://").or_else(|| url.strip_prefix("postgresql://"));
+    match rest {
+        None => return Err(invalid(key("database_url"), "not a postgres:// or postgresql:// URL")),
+        Some(r)
+            if r.split(['/', '?'])
+                .next()
+                .unwrap_or_default()
+                .rsplit_once('@')
+                .is_some_and(|(u, _)| u.contains(':')) =>
+        {
+            return Err(invalid(
+                key("database_url"),
+                "holds a password: put it in database_password = \"env:NAME\" or \"file:/path\"",
+            ));
+        }
+        Some(_) => {}
+    }
+    let table_ok = kb.table.split('.').count() <= 2 && kb.table.split('.').all(is_identifier);
+    if !table_ok {
+        return Err(invalid(key("table"), "must be a plain table name, optionally schema.table (letters, digits, _)"));
+    }
+    let c = &kb.columns;
+    for (name, value) in [("id", &c.id), ("embedding", &c.embedding), ("text", &c.text), ("metadata", &c.metadata)] {
+        if !is_identifier(value) {
+            return Err(invalid(key(&format!("columns.{name}")), "must be a plain column name (letters, digits, _)"));
+        }
+    }
+    if !(1..=1000).contains(&kb.top_k) {
+        return Err(invalid(key("top_k"), "must be between 1 and 1000"));
+    }
+    if !(-1.0..=1.0).contains(&kb.threshold) {
+        return Err(invalid(key("threshold"), "must be a cosine similarity between -1 and 1"));
+    }
+    if !(1..=16_000).contains(&kb.dimensions) {
+        return Err(invalid(key("dimensions"), "must be between 1 and 16000 (pgvector's limit)"));
+    }
+    let e = &kb.embeddings;
+    if e.litellm_url.is_none() && e.ollama_url.is_none() {
+        return Err(invalid(key("embeddings"), "set litellm_url, ollama_url, or both"));
+    }
+    for (name, url) in [("litellm_url", &e.litellm_url), ("ollama_url", &e.ollama_url)] {
+        if let Some(u) = url {
+            check_http_url(u).map_err(|m| invalid(key(&format!("embeddings.{name}")), m))?;
+        }
+    }
+    if !(1..=600_000).contains(&e.timeout_ms) {
+        return Err(invalid(key("embeddings.timeout_ms"), "must be between 1 and 600000"));
+    }
+    if kb.ef_search.is_some_and(|ef| !(1..=1000).contains(&ef)) {
+        return Err(invalid(key("ef_search"), "must be between 1 and 1000 (pgvector's limit)"));
+    }
+    Ok(())
+}
+
+/// A plain SQL identifier: a letter or `_`, then letters, digits or `_`, at most 63 bytes.
+fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && s.len() <= 63
+}
+
+/// A Redis URL must parse, use a Redis scheme and hold no password (that goes in
+/// `redis_password`, by reference). The message never repeats the URL.
+fn check_redis_url(url: &str) -> Result<(), String> {
+    let scheme = url.split("://").next().unwrap_or_default();
+    if !matches!(scheme, "redis" | "rediss" | "unix" | "redis+unix") || !url.contains("://") {
+        return Err("not a Redis URL: it must start with redis://, rediss:// or unix://".into());
+    }
+    let info = url.into_connection_info().map_err(|e| format!("invalid URL: {:?}", e.kind()))?;
+    if info.redis_settings().password().is_some() {
+        return Err("holds a password: put it in redis_password = \"env:NAME\" or \"file:/path\"".into());
+    }
+    Ok(())
+}
+
+/// An HTTP(S) URL with no credentials in it (a token goes in a `token`/`…_key` setting, by
+/// reference). The message never repeats the URL.
+fn check_http_url(url: &str) -> Result<(), String> {
+    let rest = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://"));
+    match rest {
+        Some(r) if r.split(['/', '?', '#']).next().unwrap_or_default().contains('@') => {
+            Err("holds credentials (user:password@): give a token by reference in its own setting instead".into())
+        }
+        Some(r) if !r.is_empty() && !r.starts_with('/') && !r.contains(char::is_whitespace) => Ok(()),
+        _ => Err("not an http:// or https:// URL".into()),
+    }
+}
+
+/// A URL fit to show: the password, if any, replaced by `***`.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &url[..s + 3], user, &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}

@@ -1,0 +1,404 @@
+//! Configuration: the file (contexts, theme, keys), then the environment, then flags. Secrets are
+//! references (`env:NAME`, `file:/path`) resolved at start and never printed.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::domain::Secret;
+
+mod check;
+mod secret_ref;
+
+pub use check::redact_url;
+pub use secret_ref::SecretRef;
+
+/// A configuration problem, always naming the key or file at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("config file {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("{key}: {message}")]
+    Invalid { key: String, message: String },
+}
+
+fn invalid(key: impl Into<String>, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid { key: key.into(), message: message.into() }
+}
+
+/// The config file as written. Unknown keys are errors, so a typo never silently does nothing.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub default_context: Option<String>,
+    pub theme: Option<String>,
+    pub log_level: Option<String>,
+    #[serde(default)]
+    pub read_only: bool,
+    /// Ages on screen move in steps of this many seconds (1–60; default 5). Fewer redraws of a
+    /// screen full of ages: less traffic on a slow link. The clock still ticks every second.
+    pub age_refresh_s: Option<u32>,
+    /// Action name → keys, replacing that action's default keys.
+    #[serde(default)]
+    pub keys: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    pub contexts: BTreeMap<String, ContextConfig>,
+}
+
+/// One platform stack.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContextConfig {
+    pub redis_url: Option<String>,
+    pub redis_password: Option<SecretRef>,
+    #[serde(default = "default_prefix")]
+    pub key_prefix: String,
+    #[serde(default = "default_queues")]
+    pub queues: Vec<String>,
+    #[serde(default = "default_poll_ms")]
+    pub poll_interval_ms: u64,
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: u64,
+    #[serde(default = "default_stall_s")]
+    pub stall_after_s: u64,
+    #[serde(default)]
+    pub read_only: bool,
+    pub theme: Option<String>,
+    /// Docker or Podman API: `unix:///var/run/docker.sock`, a socket path, or `tcp://host:2375`.
+    pub docker: Option<String>,
+    pub prometheus_url: Option<String>,
+    #[serde(default)]
+    pub alertmanagers: Vec<AlertmanagerConfig>,
+    #[serde(default)]
+    pub services: Vec<ServiceConfig>,
+    /// Labels alerts are grouped by.
+    #[serde(default = "default_group_by")]
+    pub alert_group_by: Vec<String>,
+    /// Length of the silence an ack creates, in seconds.
+    #[serde(default = "default_ack_s")]
+    pub ack_duration_s: u64,
+    /// The pgvector knowledge base and the embeddings APIs that search it.
+    pub knowledge_base: Option<KnowledgeBaseConfig>,
+}
+
+/// The knowledge base (CONTRACT.md §3): where it is, its shape, and how queries are embedded.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KnowledgeBaseConfig {
+    /// `postgres://user@host:5432/db`; the password goes in `database_password`, by reference.
+    pub database_url: String,
+    pub database_password: Option<SecretRef>,
+    /// The table, optionally schema-qualified (`kb.mcp_knowledge`).
+    #[serde(default = "default_kb_table")]
+    pub table: String,
+    #[serde(default)]
+    pub columns: KbColumns,
+    #[serde(default = "default_top_k")]
+    pub top_k: usize,
+    /// Lowest cosine similarity (1 − distance) a hit needs.
+    #[serde(default = "default_threshold")]
+    pub threshold: f64,
+    /// What the embedder returns and the column holds.
+    #[serde(default = "default_dimensions")]
+    pub dimensions: usize,
+    /// Put before every query text (nomic models want `search_query: `).
+    #[serde(default = "default_query_prefix")]
+    pub query_prefix: String,
+    /// `hnsw.ef_search` for each query (pgvector's default is 40; it must be ≥ top_k).
+    pub ef_search: Option<u32>,
+    #[serde(default)]
+    pub embeddings: EmbeddingsConfig,
+}
+
+pub use crate::clients::kb::KbColumns;
+
+/// The embeddings APIs: LiteLLM's OpenAI-compatible one first, Ollama's as the fallback.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EmbeddingsConfig {
+    /// The LiteLLM proxy's base URL (`/v1/embeddings` is added).
+    pub litellm_url: Option<String>,
+    pub litellm_model: String,
+    /// LiteLLM master or virtual key, by reference.
+    pub litellm_key: Option<SecretRef>,
+    /// Ollama's base URL (`/api/embed` is added).
+    pub ollama_url: Option<String>,
+    pub ollama_model: String,
+    /// Upper bound on one embedding call, in ms (model loading can take seconds).
+    pub timeout_ms: u64,
+}
+
+impl Default for EmbeddingsConfig {
+    fn default() -> Self {
+        EmbeddingsConfig {
+            litellm_url: None,
+            litellm_model: "nomic-embed-text".into(),
+            litellm_key: None,
+            ollama_url: None,
+            ollama_model: "nomic-embed-text".into(),
+            timeout_ms: 5000,
+        }
+    }
+}
+
+fn default_kb_table() -> String {
+    "mcp_knowledge".into()
+}
+fn default_top_k() -> usize {
+    5
+}
+fn default_threshold() -> f64 {
+    0.7
+}
+fn default_dimensions() -> usize {
+    768
+}
+fn default_query_prefix() -> String {
+    "search_query: ".into()
+}
+
+/// One Alertmanager (list two for an HA pair; alerts are de-duplicated).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertmanagerConfig {
+    pub name: String,
+    pub url: String,
+}
+
+/// A service whose health URL is probed.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceConfig {
+    pub name: String,
+    pub url: String,
+    /// `gateway` (the AI gateway's per-component JSON) or `http` (any 2xx is up).
+    #[serde(default = "default_kind")]
+    pub kind: crate::clients::probe::ProbeKind,
+    /// Bearer token, by reference.
+    pub token: Option<SecretRef>,
+}
+
+fn default_kind() -> crate::clients::probe::ProbeKind {
+    crate::clients::probe::ProbeKind::Http
+}
+fn default_group_by() -> Vec<String> {
+    vec!["alertname".into()]
+}
+fn default_ack_s() -> u64 {
+    3600
+}
+
+fn default_prefix() -> String {
+    "mcp:".into()
+}
+fn default_queues() -> Vec<String> {
+    vec!["analysis".into()]
+}
+fn default_poll_ms() -> u64 {
+    1000
+}
+fn default_timeout_ms() -> u64 {
+    2000
+}
+fn default_stall_s() -> u64 {
+    120
+}
+
+impl Default for ContextConfig {
+    fn default() -> Self {
+        ContextConfig {
+            redis_url: None,
+            redis_password: None,
+            key_prefix: default_prefix(),
+            queues: default_queues(),
+            poll_interval_ms: default_poll_ms(),
+            timeout_ms: default_timeout_ms(),
+            stall_after_s: default_stall_s(),
+            read_only: false,
+            theme: None,
+            docker: None,
+            prometheus_url: None,
+            alertmanagers: vec![],
+            services: vec![],
+            alert_group_by: default_group_by(),
+            ack_duration_s: default_ack_s(),
+            knowledge_base: None,
+        }
+    }
+}
+
+impl ContextConfig {
+    pub fn poll_interval(&self) -> Duration {
+        Duration::from_millis(self.poll_interval_ms)
+    }
+    pub fn timeout(&self) -> Duration {
+        Duration::from_millis(self.timeout_ms)
+    }
+    pub fn stall_after(&self) -> Duration {
+        Duration::from_secs(self.stall_after_s)
+    }
+}
+
+/// Overrides from the command line and the environment.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub config: Option<PathBuf>,
+    pub context: Option<String>,
+    pub redis_url: Option<String>,
+    pub theme: Option<String>,
+    pub log_level: Option<String>,
+    pub read_only: bool,
+}
+
+/// Everything resolved: the chosen context with its secrets read, and the UI choices.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub context_name: String,
+    pub context: ContextConfig,
+    pub redis_password: Option<Secret>,
+    /// Resolved tokens of `context.services`, in the same order.
+    pub service_tokens: Vec<Option<Secret>>,
+    /// Resolved `knowledge_base.database_password` and `knowledge_base.embeddings.litellm_key`.
+    pub kb_password: Option<Secret>,
+    pub litellm_key: Option<Secret>,
+    pub context_names: Vec<String>,
+    pub theme: String,
+    pub log_level: String,
+    pub read_only: bool,
+    pub keys: BTreeMap<String, Vec<String>>,
+    pub age_refresh_s: u32,
+}
+
+/// The default config path: `$XDG_CONFIG_HOME/mcptop/config.toml`.
+pub fn default_path() -> Option<PathBuf> {
+    dirs::config_dir().map(|d| d.join("mcptop").join("config.toml"))
+}
+
+/// Parse a config file's text. `path` is only used in messages.
+pub fn parse(text: &str, path: &Path) -> Result<FileConfig, ConfigError> {
+    toml::from_str(text).map_err(|e| {
+        // Only the message and position: toml's own display quotes the offending line, which
+        // could hold a secret someone pasted in by mistake.
+        let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+        let key = e.span().and_then(|s| key_at(text, s.start));
+        let at = match (line, key) {
+            (Some(l), Some(k)) => format!("line {l}, key {k}: "),
+            (Some(l), None) => format!("line {l}: "),
+            _ => String::new(),
+        };
+        ConfigError::Parse { path: path.to_path_buf(), message: format!("{at}{}", e.message()) }
+    })
+}
+
+/// The key on the line holding byte `pos` of a TOML text (`redis_url = …` → `redis_url`).
+fn key_at(text: &str, pos: usize) -> Option<String> {
+    let start = text[..pos.min(text.len())].rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let line = text[start..].lines().next()?;
+    let (key, _) = line.split_once('=')?;
+    Some(key.trim().to_string()).filter(|k| !k.is_empty())
+}
+
+/// Read the file (explicit path, else the default one if it exists) and apply the overrides.
+pub fn load(ov: &Overrides) -> Result<Settings, ConfigError> {
+    let file = match (&ov.config, default_path()) {
+        (Some(path), _) => {
+            let text =
+                std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
+            parse(&text, path)?
+        }
+        (None, Some(path)) if path.exists() => {
+            let text =
+                std::fs::read_to_string(&path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
+            parse(&text, &path)?
+        }
+        _ => FileConfig::default(),
+    };
+    resolve(file, ov)
+}
+
+/// Choose the context and check every value that can be checked before connecting.
+pub fn resolve(file: FileConfig, ov: &Overrides) -> Result<Settings, ConfigError> {
+    let context_names: Vec<String> = file.contexts.keys().cloned().collect();
+    let name = ov
+        .context
+        .clone()
+        .or(file.default_context.clone())
+        .or_else(|| context_names.first().cloned())
+        .unwrap_or_else(|| "default".into());
+    let mut context = match file.contexts.get(&name) {
+        Some(c) => c.clone(),
+        None if ov.redis_url.is_some() || file.contexts.is_empty() => ContextConfig::default(),
+        None => {
+            return Err(invalid(
+                "--context",
+                format!("no context named {name:?}; the config has {}", context_names.join(", ")),
+            ));
+        }
+    };
+    if let Some(url) = &ov.redis_url {
+        context.redis_url = Some(url.clone());
+    }
+    check::context(&name, &context, ov.redis_url.is_some())?;
+    let secrets = Secrets::resolve(&name, &context)?;
+    let log_level = ov.log_level.clone().or(file.log_level).unwrap_or_else(|| "info".into());
+    if log_level.parse::<tracing::Level>().is_err() {
+        return Err(invalid("log_level", format!("{log_level:?} is not one of error, warn, info, debug, trace")));
+    }
+    let theme = ov.theme.clone().or(context.theme.clone()).or(file.theme).unwrap_or_else(|| "default".into());
+    let age_refresh_s = file.age_refresh_s.unwrap_or(5);
+    if !(1..=60).contains(&age_refresh_s) {
+        return Err(invalid("age_refresh_s", "must be between 1 and 60 (seconds)"));
+    }
+    Ok(Settings {
+        read_only: ov.read_only || file.read_only || context.read_only,
+        context_name: name,
+        context,
+        redis_password: secrets.redis_password,
+        service_tokens: secrets.service_tokens,
+        kb_password: secrets.kb_password,
+        litellm_key: secrets.litellm_key,
+        context_names,
+        theme,
+        log_level,
+        keys: file.keys,
+        age_refresh_s,
+    })
+}
+
+/// The context's secrets, read from their references.
+struct Secrets {
+    redis_password: Option<Secret>,
+    service_tokens: Vec<Option<Secret>>,
+    kb_password: Option<Secret>,
+    litellm_key: Option<Secret>,
+}
+
+impl Secrets {
+    fn resolve(name: &str, c: &ContextConfig) -> Result<Secrets, ConfigError> {
+        let read =
+            |r: &Option<SecretRef>, k: &str| r.as_ref().map(|r| r.resolve(&format!("contexts.{name}.{k}"))).transpose();
+        let service_tokens = c
+            .services
+            .iter()
+            .enumerate()
+            .map(|(i, svc)| read(&svc.token, &format!("services[{i}].token")))
+            .collect::<Result<_, _>>()?;
+        let kb = c.knowledge_base.as_ref();
+        Ok(Secrets {
+            redis_password: read(&c.redis_password, "redis_password")?,
+            service_tokens,
+            kb_password: read(&kb.and_then(|k| k.database_password.clone()), "knowledge_base.database_password")?,
+            litellm_key: read(
+                &kb.and_then(|k| k.embeddings.litellm_key.clone()),
+                "knowledge_base.embeddings.litellm_key",
+            )?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

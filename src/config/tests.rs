@@ -1,0 +1,128 @@
+//! Config parsing and resolution: keys named in every error, secrets never shown.
+use super::*;
+
+fn parse_str(s: &str) -> Result<FileConfig, ConfigError> {
+    parse(s, Path::new("test.toml"))
+}
+
+#[test]
+fn unknown_keys_are_named() {
+    let err = parse_str("[contexts.prod]\nredis_ulr = \"redis://x\"\n").err().map(|e| e.to_string());
+    assert!(err.unwrap_or_default().contains("redis_ulr"));
+}
+
+#[test]
+fn malformed_url_names_the_key_and_hides_the_password() {
+    let file = parse_str("[contexts.prod]\nredis_url = \"http://:hunter2@x\"\n");
+    let err = file.and_then(|f| resolve(f, &Overrides::default())).err().map(|e| e.to_string());
+    let err = err.unwrap_or_default();
+    assert!(err.contains("contexts.prod.redis_url"), "{err}");
+    assert!(!err.contains("hunter2"));
+}
+
+#[test]
+fn literal_secrets_are_refused_and_references_resolve() {
+    let err = parse_str("[contexts.a]\nredis_password = \"hunter2\"\n").err().map(|e| e.to_string());
+    let err = err.unwrap_or_default();
+    assert!(err.contains("env:NAME") && !err.contains("hunter2"), "{err}");
+    let dir = tempfile::tempdir().ok();
+    let path = dir.as_ref().map(|d| d.path().join("pw")).unwrap_or_default();
+    std::fs::write(&path, "s3cret\n").ok();
+    let text = format!("[contexts.a]\nredis_password = \"file:{}\"\n", path.display());
+    let settings = parse_str(&text).and_then(|f| resolve(f, &Overrides::default()));
+    let pw = settings.ok().and_then(|s| s.redis_password);
+    assert_eq!(pw.as_ref().map(Secret::expose), Some("s3cret"));
+    assert_eq!(format!("{pw:?}"), "Some(Secret(***))");
+}
+
+#[test]
+fn flags_override_file_and_contexts_are_chosen() {
+    let text = "default_context = \"b\"\ntheme = \"light\"\n[contexts.a]\nredis_url = \"redis://a:1\"\n[contexts.b]\nredis_url = \"redis://b:2\"\nread_only = true\n";
+    let s = parse_str(text).and_then(|f| resolve(f, &Overrides::default())).ok();
+    assert_eq!(s.as_ref().map(|s| s.context_name.as_str()), Some("b"));
+    assert_eq!(s.as_ref().map(|s| s.read_only), Some(true));
+    let ov = Overrides { context: Some("a".into()), theme: Some("mono".into()), ..Default::default() };
+    let s = parse_str(text).and_then(|f| resolve(f, &ov)).ok();
+    assert_eq!(s.as_ref().and_then(|s| s.context.redis_url.clone()).as_deref(), Some("redis://a:1"));
+    assert_eq!(s.as_ref().map(|s| s.theme.as_str()), Some("mono"));
+    let ov = Overrides { context: Some("zzz".into()), ..Default::default() };
+    assert!(parse_str(text).and_then(|f| resolve(f, &ov)).is_err());
+}
+
+#[test]
+fn knowledge_base_names_are_identifiers_and_passwords_references() {
+    let base = "[contexts.a.knowledge_base]\nembeddings = { ollama_url = \"http://o:11434\" }\n";
+    let check = |extra: &str| {
+        parse_str(&format!("{base}{extra}"))
+            .and_then(|f| resolve(f, &Overrides::default()))
+            .err()
+            .map(|e| e.to_string())
+    };
+    assert_eq!(check("database_url = \"postgres://mcp@db:5432/mcp\"\n"), None);
+    let err = check("database_url = \"postgres://mcp:hunter2@db/mcp\"\n").unwrap_or_default();
+    assert!(
+        err.contains("knowledge_base.database_url") && err.contains("database_password") && !err.contains("hunter2"),
+        "{err}"
+    );
+    let err = check("database_url = \"postgres://db/mcp\"\ntable = \"kb; DROP TABLE x\"\n").unwrap_or_default();
+    assert!(err.contains("contexts.a.knowledge_base.table"), "{err}");
+    let err = check("database_url = \"postgres://db/mcp\"\ncolumns = { text = \"body text\" }\n").unwrap_or_default();
+    assert!(err.contains("columns.text"), "{err}");
+    assert_eq!(check("database_url = \"postgres://db/mcp\"\ntable = \"kb.mcp_knowledge\"\n"), None);
+    let err = check("database_url = \"mysql://db/mcp\"\n").unwrap_or_default();
+    assert!(err.contains("database_url"), "{err}");
+    let err = parse_str("[contexts.a.knowledge_base]\ndatabase_url = \"postgres://db/x\"\n")
+        .and_then(|f| resolve(f, &Overrides::default()))
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(err.contains("knowledge_base.embeddings"), "{err}");
+}
+
+#[test]
+fn numbers_out_of_range_name_their_key() {
+    for (line, key) in [
+        ("ack_duration_s = 18446744073709551615", "contexts.p.ack_duration_s"),
+        ("timeout_ms = 0", "contexts.p.timeout_ms"),
+        ("timeout_ms = 18446744073709551615", "contexts.p.timeout_ms"),
+        ("poll_interval_ms = 10", "contexts.p.poll_interval_ms"),
+        ("stall_after_s = 0", "contexts.p.stall_after_s"),
+    ] {
+        let err = parse_str(&format!("[contexts.p]\n{line}\n"))
+            .and_then(|f| resolve(f, &Overrides::default()))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains(key) && err.contains("between"), "{line}: {err}");
+    }
+    let err = parse_str("age_refresh_s = 0\n").and_then(|f| resolve(f, &Overrides::default())).err();
+    assert!(err.is_some_and(|e| e.to_string().contains("age_refresh_s")));
+}
+
+#[test]
+fn a_password_in_any_url_is_refused_naming_the_key() {
+    let check = |toml: &str| {
+        parse_str(toml).and_then(|f| resolve(f, &Overrides::default())).err().map(|e| e.to_string()).unwrap_or_default()
+    };
+    for (toml, key) in [
+        ("[contexts.p]\nredis_url = \"redis://:hunter2@h:6379/0\"\n", "contexts.p.redis_url"),
+        ("[contexts.p]\nredis_url = \"redis://u:hunter2@h:6379/0\"\n", "contexts.p.redis_url"),
+        ("[contexts.p]\nprometheus_url = \"http://u:hunter2@h:9090\"\n", "contexts.p.prometheus_url"),
+        ("[[contexts.p.alertmanagers]]\nname = \"a\"\nurl = \"https://hunter2@h\"\n", "alertmanagers[0].url"),
+        ("[[contexts.p.services]]\nname = \"g\"\nurl = \"http://x:hunter2@h/health\"\n", "services[0].url"),
+    ] {
+        let err = check(toml);
+        assert!(err.contains(key) && !err.contains("hunter2"), "{err}");
+    }
+    let ov = Overrides { redis_url: Some("redis://:hunter2@h".into()), ..Default::default() };
+    let err = resolve(FileConfig::default(), &ov).err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(err.contains("--redis-url") && !err.contains("hunter2"), "{err}");
+    assert_eq!(check("[contexts.p]\nredis_url = \"redis://user@h:6379/0\"\n"), "", "a user name alone is fine");
+}
+
+#[test]
+fn redacts_url_passwords() {
+    assert_eq!(redact_url("redis://user:pw@h:1/0"), "redis://user:***@h:1/0");
+    assert_eq!(redact_url("redis://:pw@h:1"), "redis://:***@h:1");
+    assert_eq!(redact_url("redis://h:1"), "redis://h:1");
+}
