@@ -59,8 +59,24 @@ fn status_json_reports_queues_and_jobs_and_exits_0() {
 
 #[test]
 fn status_exits_1_when_redis_does_not_answer_and_never_prints_the_password() {
+    // A password inside the URL is refused outright, naming the flag and not the password.
     let url = format!("redis://:s3cret-pw@127.0.0.1:{}/0", free_port());
     let out = mcptop(&["--redis-url", &url, "status", "--output", "json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--redis-url") && stderr(&out).contains("redis_password"), "{}", stderr(&out));
+    assert!(!stdout(&out).contains("s3cret-pw") && !stderr(&out).contains("s3cret-pw"));
+    // By reference it is used, and still never printed.
+    let dir = tempfile::tempdir().expect("dir");
+    let config = dir.path().join("config.toml");
+    let text =
+        format!("[contexts.t]\nredis_url = \"redis://127.0.0.1:{}/0\"\nredis_password = \"env:PW\"\n", free_port());
+    std::fs::write(&config, text).expect("config");
+    let out = Command::new(mcptop_bin())
+        .args(["--config", config.to_str().expect("path"), "status", "--output", "json"])
+        .env("PW", "s3cret-pw")
+        .env("XDG_STATE_HOME", std::env::temp_dir())
+        .output()
+        .expect("run mcptop");
     assert_eq!(out.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON even on failure");
     assert_eq!(v["sources"][0]["ok"], false);

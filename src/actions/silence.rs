@@ -15,7 +15,13 @@ pub fn matcher_text(m: &Matcher) -> String {
         (true, true) => "=~",
         (false, true) => "!~",
     };
-    format!("{}{op}{:?}", m.name, m.value)
+    // A label name is plain ASCII; one that is not is shown escaped (it cannot be typed back).
+    let name: String = if m.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        m.name.clone()
+    } else {
+        m.name.escape_debug().collect()
+    };
+    format!("{name}{op}{:?}", m.value)
 }
 
 /// Parse `name=value`, `name!=value`, `name=~regex` or `name!~regex` (value quoted or not).

@@ -15,6 +15,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::actions::Actions;
 use crate::config::{self, Overrides, Settings};
+use crate::demo::DemoPlatform;
 use crate::runtime::RuntimeOptions;
 use crate::sources::Sources;
 use crate::tui::app::App;
@@ -125,9 +126,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     Theme::load(theme::choose(&settings.theme, cli.theme.is_some()))?;
     let _log = crate::logging::init(&settings.log_level);
     tracing::info!(context = %settings.context_name, demo = cli.demo, "starting");
-    let sources = if cli.demo { Sources::demo(cli.seed, Utc::now()) } else { Sources::from_context(&settings)? };
+    let sources =
+        if cli.demo { DemoPlatform::sources(cli.seed, Utc::now()) } else { Sources::from_context(&settings)? };
     let actions = Actions::new(&settings, sources.ops.clone());
-    let clock = sources.demo.as_ref().filter(|_| !cli.demo_still && cli.command.is_none()).map(|d| d.spawn_clock());
+    let clock = sources.clock.as_ref().filter(|_| !cli.demo_still && cli.command.is_none()).map(|start| start());
     let result = match &cli.command {
         Some(Command::Status { output }) => match &sources.jobs {
             Some(jobs) => status::status(jobs.as_ref(), &settings, *output).await,

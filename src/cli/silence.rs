@@ -111,7 +111,7 @@ pub async fn run(cmd: &SilenceCommand, actions: &Actions, output: Output) -> any
 /// Ask on the terminal; without one, refuse (scripts pass `--yes`).
 fn confirm(what: &str) -> anyhow::Result<bool> {
     if !std::io::stdin().is_terminal() {
-        anyhow::bail!("{what}: confirm with --yes when not on a terminal");
+        anyhow::bail!("{}: confirm with --yes when not on a terminal", super::output::table(what));
     }
     eprint!("{}? [y/N] ", super::output::table(what));
     std::io::stderr().flush()?;

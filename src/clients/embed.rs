@@ -89,7 +89,7 @@ impl EmbedClient {
         if let Some(key) = &ep.key {
             req = req.bearer_auth(key.expose());
         }
-        let mut resp: OpenAiEmbeddings = http::json(req, self.timeout).await?;
+        let mut resp: OpenAiEmbeddings = http::json_with_secret(req, self.timeout, ep.key.as_ref()).await?;
         resp.data.sort_by_key(|d| d.index);
         match resp.data.into_iter().next().map(|d| d.embedding) {
             Some(OpenAiVector::Floats(v)) => checked(v),

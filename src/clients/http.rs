@@ -7,6 +7,7 @@ use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 
 use super::error::SourceError;
+use crate::domain::Secret;
 use crate::domain::text::clean_line;
 
 /// Largest response body read from any HTTP service.
@@ -79,20 +80,42 @@ pub fn error_message(body: &[u8]) -> String {
 
 /// Send a request and decode a JSON answer; a non-2xx status becomes `SourceError::Http`.
 pub async fn json<T: DeserializeOwned>(req: reqwest::RequestBuilder, timeout: Duration) -> Result<T, SourceError> {
-    let body = send(req, timeout).await?;
+    json_with_secret(req, timeout, None).await
+}
+
+/// [`json`] for a request that carries `secret`: an error body quoting it back is scrubbed.
+pub async fn json_with_secret<T: DeserializeOwned>(
+    req: reqwest::RequestBuilder,
+    timeout: Duration,
+    secret: Option<&Secret>,
+) -> Result<T, SourceError> {
+    let body = send_with_secret(req, timeout, secret).await?;
     serde_json::from_slice(&body).map_err(|e| SourceError::Decode(clean_line(&e.to_string())))
 }
 
 /// Send a request and return the body of a 2xx answer.
 pub async fn send(req: reqwest::RequestBuilder, timeout: Duration) -> Result<Vec<u8>, SourceError> {
+    send_with_secret(req, timeout, None).await
+}
+
+/// [`send`] for a request that carries `secret`. The error body is scrubbed of it before it is
+/// shortened into a message, so no part of a long token (a JWT) survives the cut.
+pub async fn send_with_secret(
+    req: reqwest::RequestBuilder,
+    timeout: Duration,
+    secret: Option<&Secret>,
+) -> Result<Vec<u8>, SourceError> {
     let resp = req.send().await.map_err(|e| transport_error(e, timeout))?;
     let status = resp.status();
     let body = read_limited(resp, MAX_BODY_BYTES, timeout).await?;
     if status.is_success() {
-        Ok(body)
-    } else {
-        Err(SourceError::Http { status: status.as_u16(), message: error_message(&body) })
+        return Ok(body);
     }
+    let body = match secret {
+        Some(s) => s.scrub(&String::from_utf8_lossy(&body)).into_bytes(),
+        None => body,
+    };
+    Err(SourceError::Http { status: status.as_u16(), message: error_message(&body) })
 }
 
 /// Join a base URL and a path, whatever slashes either has.

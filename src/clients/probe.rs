@@ -53,7 +53,7 @@ impl ProbeClient {
             req = req.bearer_auth(t.expose());
         }
         let started = Instant::now();
-        let result = http::send(req, self.timeout).await;
+        let result = http::send_with_secret(req, self.timeout, p.token.as_ref()).await;
         let latency_ms = Some(started.elapsed().as_millis() as u64);
         let mut s =
             ServiceStatus { name: p.name.clone(), ok: false, latency_ms, detail: String::new(), components: vec![] };

@@ -65,7 +65,7 @@ fn check_knowledge_base(kb: &KnowledgeBaseConfig, key: &dyn Fn(&str) -> String) 
                 "holds a password: put it in database_password = \"env:NAME\" or \"file:/path\"",
             ));
         }
-        Some(_) => {}
+        Some(_) => refuse_secret_param(url).map_err(|m| invalid(key("database_url"), m))?,
     }
     let table_ok = kb.table.split('.').count() <= 2 && kb.table.split('.').all(is_identifier);
     if !table_ok {
@@ -112,6 +112,26 @@ fn is_identifier(s: &str) -> bool {
         && s.len() <= 63
 }
 
+/// Query parameters that carry credentials (`?password=`, `?token=`): refused in every URL.
+const SECRET_PARAMS: [&str; 11] =
+    ["password", "passwd", "pass", "pwd", "token", "access_token", "api_key", "apikey", "key", "secret", "auth"];
+
+/// The name of a query parameter of `url` that would carry a credential, if any.
+fn secret_param(url: &str) -> Option<&'static str> {
+    let query = url.split_once('?')?.1.split('#').next().unwrap_or_default();
+    query
+        .split('&')
+        .filter_map(|p| p.split('=').next())
+        .find_map(|name| SECRET_PARAMS.iter().find(|s| s.eq_ignore_ascii_case(name)).copied())
+}
+
+fn refuse_secret_param(url: &str) -> Result<(), String> {
+    match secret_param(url) {
+        Some(p) => Err(format!("carries a credential in its query (?{p}=): give it by reference in its own setting")),
+        None => Ok(()),
+    }
+}
+
 /// A Redis URL must parse, use a Redis scheme and hold no password (that goes in
 /// `redis_password`, by reference). The message never repeats the URL.
 fn check_redis_url(url: &str) -> Result<(), String> {
@@ -119,6 +139,7 @@ fn check_redis_url(url: &str) -> Result<(), String> {
     if !matches!(scheme, "redis" | "rediss" | "unix" | "redis+unix") || !url.contains("://") {
         return Err("not a Redis URL: it must start with redis://, rediss:// or unix://".into());
     }
+    refuse_secret_param(url)?;
     let info = url.into_connection_info().map_err(|e| format!("invalid URL: {:?}", e.kind()))?;
     if info.redis_settings().password().is_some() {
         return Err("holds a password: put it in redis_password = \"env:NAME\" or \"file:/path\"".into());
@@ -134,21 +155,7 @@ fn check_http_url(url: &str) -> Result<(), String> {
         Some(r) if r.split(['/', '?', '#']).next().unwrap_or_default().contains('@') => {
             Err("holds credentials (user:password@): give a token by reference in its own setting instead".into())
         }
-        Some(r) if !r.is_empty() && !r.starts_with('/') && !r.contains(char::is_whitespace) => Ok(()),
+        Some(r) if !r.is_empty() && !r.starts_with('/') && !r.contains(char::is_whitespace) => refuse_secret_param(url),
         _ => Err("not an http:// or https:// URL".into()),
-    }
-}
-
-/// A URL fit to show: the password, if any, replaced by `***`.
-pub fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => {
-            let creds = &url[s + 3..at];
-            match creds.split_once(':') {
-                Some((user, _)) => format!("{}{}:***{}", &url[..s + 3], user, &url[at..]),
-                None => url.to_string(),
-            }
-        }
-        _ => url.to_string(),
     }
 }

@@ -12,7 +12,6 @@ use crate::domain::Secret;
 mod check;
 mod secret_ref;
 
-pub use check::redact_url;
 pub use secret_ref::SecretRef;
 
 /// A configuration problem, always naming the key or file at fault.

@@ -9,8 +9,9 @@ use crate::clients::alertmanager::{Matcher, NewSilence};
 use crate::clients::{RagError, SourceError};
 use crate::domain::{AlertState, AlertsSnapshot, Container, JobDetail, JobsPage, JobsQuery, KbStats, QueueSnapshot};
 use crate::domain::{RagSearch, ServiceStatus, Target};
-use crate::sources::SearchDefaults;
 use crate::sources::{BoxFuture, EventStream, IdStream, JobSource, KnowledgeSource, OpsConfigured, OpsSource};
+use crate::sources::{SearchDefaults, Sources};
+use std::sync::Arc;
 
 /// The demo's two Alertmanagers (an HA pair).
 const ALERTMANAGERS: [&str; 2] = ["am-a", "am-b"];
@@ -146,6 +147,18 @@ impl OpsSource for DemoPlatform {
 }
 
 impl DemoPlatform {
+    /// The simulated platform behind every interface, seeded, starting at `now`.
+    pub fn sources(seed: u64, now: chrono::DateTime<chrono::Utc>) -> Sources {
+        let demo = DemoPlatform::new(seed, now);
+        let clock = demo.clone();
+        Sources {
+            jobs: Some(Arc::new(demo.clone())),
+            ops: Arc::new(demo.clone()),
+            knowledge: Some(Arc::new(demo)),
+            clock: Some(Arc::new(move || clock.spawn_clock())),
+        }
+    }
+
     /// The alerts, with the demo's own silences applied.
     fn alerts_now(&self) -> AlertsSnapshot {
         let mut st = self.lock();
@@ -177,5 +190,40 @@ impl KnowledgeSource for DemoPlatform {
     ) -> BoxFuture<'a, Result<RagSearch, RagError>> {
         let now = self.lock().now;
         async move { kb::search(query, top_k, threshold, now) }.boxed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Duration, Utc};
+    use futures_util::FutureExt;
+
+    fn now<T>(f: BoxFuture<'_, Result<T, SourceError>>) -> T {
+        f.now_or_never().and_then(Result::ok).unwrap_or_else(|| unreachable!("the demo answers at once"))
+    }
+
+    #[test]
+    fn a_silence_in_the_demo_suppresses_what_it_matches_until_expired() {
+        let demo = DemoPlatform::new(3, Utc::now());
+        demo.advance(Utc::now() + Duration::seconds(600));
+        let alerts = now(demo.alerts()).alerts;
+        let target = alerts.iter().find(|a| a.state == AlertState::Active).expect("a firing alert").clone();
+        let matchers = crate::actions::silence::matchers_for(&target);
+        let ends_at = Utc::now() + Duration::hours(1);
+        let silence =
+            NewSilence { matchers, starts_at: Utc::now(), ends_at, created_by: "t".into(), comment: "c".into() };
+        let id = now(demo.create_silence("am-a", &silence));
+        let same = now(demo.create_silence("am-b", &silence));
+        assert_eq!(id, same, "one silence serves the HA pair");
+        let after = now(demo.alerts()).alerts;
+        let silenced: Vec<_> = after.iter().filter(|a| a.silenced_by.contains(&id)).collect();
+        assert_eq!(silenced.len(), 1, "exactly the one alert");
+        assert_eq!(silenced[0].fingerprint, target.fingerprint);
+        assert_eq!(silenced[0].state, AlertState::Suppressed);
+        now(demo.expire_silence("am-a", &id));
+        let back = now(demo.alerts()).alerts;
+        assert!(back.iter().all(|a| !a.silenced_by.contains(&id)));
+        assert!(demo.expire_silence("am-a", &id).now_or_never().is_some_and(|r| r.is_err()), "404 the second time");
     }
 }

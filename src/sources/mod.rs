@@ -7,8 +7,6 @@ pub mod ops;
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
-
 use crate::clients::RedisClient;
 use crate::clients::alertmanager::{Alertmanager, AlertsClient};
 use crate::clients::docker::DockerClient;
@@ -16,7 +14,6 @@ use crate::clients::probe::{Probe, ProbeClient};
 use crate::clients::prometheus::PrometheusClient;
 use crate::clients::redis::RedisSettings;
 use crate::config::Settings;
-use crate::demo::DemoPlatform;
 
 pub use jobs::{EventStream, JobSource};
 pub use knowledge::{KnowledgeSource, RagClient, SearchDefaults};
@@ -33,8 +30,8 @@ pub struct Sources {
     pub ops: Arc<dyn OpsSource>,
     /// The knowledge base, when one is configured.
     pub knowledge: Option<Arc<dyn KnowledgeSource>>,
-    /// The simulated platform behind all three, in `--demo`.
-    pub demo: Option<DemoPlatform>,
+    /// The simulated platform's clock, in `--demo` (see `demo::DemoPlatform::sources`).
+    pub clock: Option<Arc<dyn Fn() -> tokio::task::JoinHandle<()> + Send + Sync>>,
 }
 
 impl Sources {
@@ -50,23 +47,12 @@ impl Sources {
         let knowledge = RagClient::from_settings(settings)
             .map_err(|e| anyhow::anyhow!("contexts.{name}.knowledge_base: {e}"))?
             .map(|c| Arc::new(c) as Arc<dyn KnowledgeSource>);
-        Ok(Sources { jobs, ops: Arc::new(real_ops(settings)?), knowledge, demo: None })
-    }
-
-    /// The simulated platform, seeded, starting at `now`.
-    pub fn demo(seed: u64, now: DateTime<Utc>) -> Sources {
-        let demo = DemoPlatform::new(seed, now);
-        Sources {
-            jobs: Some(Arc::new(demo.clone())),
-            ops: Arc::new(demo.clone()),
-            knowledge: Some(Arc::new(demo.clone())),
-            demo: Some(demo),
-        }
+        Ok(Sources { jobs, ops: Arc::new(real_ops(settings)?), knowledge, clock: None })
     }
 
     /// Nothing configured; start from this to build a partial set (`Sources { jobs, ..Sources::none() }`).
     pub fn none() -> Sources {
-        Sources { jobs: None, ops: Arc::new(RealOps::default()), knowledge: None, demo: None }
+        Sources { jobs: None, ops: Arc::new(RealOps::default()), knowledge: None, clock: None }
     }
 
     /// Whether anything at all is configured.

@@ -176,7 +176,9 @@ impl Key {
 #[derive(Debug, Clone)]
 pub struct KeyMap {
     bindings: HashMap<(KeyMode, Key), Action>,
-    names: BTreeMap<Action, Vec<String>>,
+    /// The keys of each binding as written, by mode: an action may have other keys in another
+    /// mode (Enter submits a text input; Ctrl-S or Enter a form).
+    names: BTreeMap<(KeyMode, Action), Vec<String>>,
 }
 
 impl Default for KeyMap {
@@ -189,16 +191,19 @@ impl KeyMap {
     /// The defaults, with each action named in `overrides` rebound to the keys given there (in
     /// every mode it has). Errors name the config key (`keys.<action>`).
     pub fn new(overrides: &BTreeMap<String, Vec<String>>) -> Result<KeyMap, String> {
-        let mut names: BTreeMap<Action, Vec<String>> =
-            Action::DEFAULTS.iter().map(|(_, a, keys, _)| (*a, keys.iter().map(|k| k.to_string()).collect())).collect();
+        let mut names: BTreeMap<(KeyMode, Action), Vec<String>> = Action::DEFAULTS
+            .iter()
+            .map(|(m, a, keys, _)| ((*m, *a), keys.iter().map(|k| k.to_string()).collect()))
+            .collect();
         for (name, keys) in overrides {
             let action: Action = serde_json::from_value(serde_json::Value::String(name.clone()))
                 .map_err(|_| format!("keys.{name}: no such action"))?;
-            names.insert(action, keys.clone());
+            // An override rebinds the action in every mode it has.
+            names.iter_mut().filter(|((_, a), _)| *a == action).for_each(|(_, k)| *k = keys.clone());
         }
         let mut bindings = HashMap::new();
         for (mode, action, ..) in Action::DEFAULTS.iter() {
-            for k in names.get(action).into_iter().flatten() {
+            for k in names.get(&(*mode, *action)).into_iter().flatten() {
                 let key = Key::parse(k).map_err(|e| format!("keys.{}: {e}", action_name(*action)))?;
                 // A key bound in every mode must not also mean something in one of them.
                 let clashes = |m: KeyMode| bindings.get(&(m, key)).filter(|other| *other != action);
@@ -230,14 +235,19 @@ impl KeyMap {
         self.bindings.get(&(KeyMode::Global, key)).or_else(|| self.bindings.get(&(mode, key))).copied()
     }
 
-    /// The keys bound to an action, as written (`j/down`).
-    pub fn keys(&self, action: Action) -> String {
-        self.names.get(&action).map(|k| k.join("/")).unwrap_or_default()
+    /// The keys bound to an action in a mode, as written (`j/down`).
+    pub fn keys_in(&self, mode: KeyMode, action: Action) -> String {
+        self.names.get(&(mode, action)).map(|k| k.join("/")).unwrap_or_default()
     }
 
-    /// The first key bound to an action, for compact hints.
+    /// The first key bound to an action on the dashboard, for compact hints.
     pub fn first_key(&self, action: Action) -> &str {
-        self.names.get(&action).and_then(|k| k.first()).map(|s| s.as_str()).unwrap_or("")
+        self.first_key_in(KeyMode::Normal, action)
+    }
+
+    /// The first key bound to an action in a mode.
+    pub fn first_key_in(&self, mode: KeyMode, action: Action) -> &str {
+        self.names.get(&(mode, action)).and_then(|k| k.first()).map(|s| s.as_str()).unwrap_or("")
     }
 }
 
@@ -288,6 +298,9 @@ mod tests {
         assert_eq!(km.action_in(KeyMode::Input, &enter), Some(Action::Submit));
         assert_eq!(km.action_in(KeyMode::Input, &ev(KeyCode::Char('q'), KeyModifiers::NONE)), None, "typed");
         assert_eq!(km.action_in(KeyMode::Confirm, &ev(KeyCode::Char('y'), KeyModifiers::NONE)), Some(Action::Confirm));
+        let ctrl_s = ev(KeyCode::Char('s'), KeyModifiers::CONTROL);
+        assert_eq!(km.action_in(KeyMode::Form, &ctrl_s), Some(Action::Submit));
+        assert_eq!(km.action_in(KeyMode::Input, &ctrl_s), None, "each mode keeps its own keys");
         let ctrl_c = ev(KeyCode::Char('c'), KeyModifiers::CONTROL);
         for mode in [KeyMode::Normal, KeyMode::Input, KeyMode::Form, KeyMode::Confirm] {
             assert_eq!(km.action_in(mode, &ctrl_c), Some(Action::ForceQuit), "{mode:?}");

@@ -132,7 +132,7 @@ impl Popup {
                     Line::styled(crate::domain::text::clean_line(&req.describe()), t.text),
                     Line::raw(""),
                     Line::from(vec![
-                        Span::styled(" y ", t.key),
+                        Span::styled(format!(" {} ", key(ctx, KeyMode::Confirm, Action::Confirm, "y")), t.key),
                         Span::styled("confirm   ", t.muted),
                         Span::styled(" any other key ", t.key),
                         Span::styled("cancel", t.muted),
@@ -171,12 +171,25 @@ impl Popup {
                 }
                 let hint_line = match &form.error {
                     Some(e) => Line::styled(format!("✗ {e}"), t.error),
-                    None => Line::styled("Tab next field · Enter (or Ctrl-S) continue · Esc cancel", t.muted),
+                    None => Line::styled(
+                        format!(
+                            "{} next field · {} continue · {} cancel",
+                            key(ctx, KeyMode::Form, Action::NextField, "tab"),
+                            ctx.keys.map(|k| k.keys_in(KeyMode::Form, Action::Submit)).unwrap_or_default(),
+                            key(ctx, KeyMode::Form, Action::Cancel, "esc"),
+                        ),
+                        t.muted,
+                    ),
                 };
                 f.render_widget(Paragraph::new(hint_line), hint);
             }
         }
     }
+}
+
+/// The first key of an action in a mode, from the render context's key map.
+fn key<'a>(ctx: &'a RenderCtx<'_>, mode: KeyMode, action: Action, default: &'a str) -> &'a str {
+    ctx.keys.map(|k| k.first_key_in(mode, action)).filter(|k| !k.is_empty()).unwrap_or(default)
 }
 
 #[cfg(test)]

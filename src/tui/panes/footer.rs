@@ -28,7 +28,8 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App) {
     }
     if let Some(toast) = app.toast.as_ref().filter(|t| (ctx.now - t.at).num_seconds() < 8) {
         let style = if toast.ok { t.ok } else { t.error };
-        f.render_widget(Paragraph::new(Span::styled(format!(" {}", toast.text), style)), area);
+        let text = format!(" {}", crate::domain::text::clean_line(&toast.text));
+        f.render_widget(Paragraph::new(Span::styled(text, style)), area);
         return;
     }
     let hints = hints(app);

@@ -21,7 +21,7 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, keymap: &KeyMap) {
             lines.push(Line::styled(format!("── {} ", m.title()), t.title));
         }
         lines.push(Line::from(vec![
-            Span::styled(format!("{:>14}  ", keymap.keys(*action)), t.key),
+            Span::styled(format!("{:>14}  ", keymap.keys_in(*m, *action)), t.key),
             Span::styled(*desc, t.text),
         ]));
     }

@@ -105,7 +105,7 @@ pub fn error_line<'a, T>(ctx: &RenderCtx<'_>, l: &Loadable<T>) -> Option<Line<'a
     let e = l.error.as_ref()?;
     let t = ctx.theme;
     let retry = (e.retry_at - ctx.now).num_milliseconds().max(0) as f64 / 1000.0;
-    let mut spans = vec![Span::styled("✗ ", t.error), Span::styled(e.message.clone(), t.error)];
+    let mut spans = vec![Span::styled("✗ ", t.error), Span::styled(clean_line(&e.message), t.error)];
     spans.push(Span::styled(format!(" · failing {}", age(ctx.age_of(e.since))), t.muted));
     spans.push(Span::styled(format!(" · retry in {retry:.0}s"), t.muted));
     if l.data.is_some() {

@@ -127,7 +127,8 @@ fn status_bar<'a>(ctx: &RenderCtx<'_>, snap: &QueueSnapshot, width: usize) -> Li
 /// never cut into a different number.
 fn legend<'a>(ctx: &RenderCtx<'_>, snap: &QueueSnapshot, width: usize) -> Line<'a> {
     let entry = |s: &JobStatus, n: u64| (format!("■ {} ", s.short()), format!("{}  ", compact(n)));
-    let full: usize = snap.by_status.iter().map(|(s, n)| entry(s, *n)).map(|(a, b)| a.len() + b.len()).sum();
+    let full: usize =
+        snap.by_status.iter().map(|(s, n)| entry(s, *n)).map(|(a, b)| a.chars().count() + b.chars().count()).sum();
     let shown: Vec<&(JobStatus, u64)> =
         snap.by_status.iter().filter(|(_, n)| full.saturating_sub(2) <= width || *n > 0).collect();
     let mut spans = Vec::new();
@@ -137,7 +138,8 @@ fn legend<'a>(ctx: &RenderCtx<'_>, snap: &QueueSnapshot, width: usize) -> Line<'
         let w = label.chars().count() + count.chars().count();
         let last = i + 1 == shown.len();
         // Room for this entry, and for the `…` that says more follow unless it is the last.
-        if used + w - 2 + if last { 0 } else { 2 } > width {
+        let needs = if last { used + w - 2 } else { used + w + 1 };
+        if needs > width {
             spans.push(Span::styled("…", ctx.theme.muted));
             break;
         }

@@ -23,6 +23,8 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, rag: &RagState, fo
     let hits = rag.hits();
     let extra = if hits.is_empty() { String::new() } else { hits.len().to_string() };
     let block = match rag.subject {
+        // A knowledge base that cannot be read is marked in the title, seen in the smallest box.
+        _ if rag.stats.error.is_some() => pane_block(ctx, PaneId::Rag, focused, Some(&rag.stats), &extra),
         Some(Subject::Job(_)) => pane_block(ctx, PaneId::Rag, focused, Some(&rag.job_hits), &extra),
         Some(_) if rag.searchable => pane_block(ctx, PaneId::Rag, focused, Some(&rag.search), &extra),
         _ => pane_block::<()>(ctx, PaneId::Rag, focused, None, &extra),
