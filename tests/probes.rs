@@ -75,7 +75,9 @@ fn the_gateway_reports_components_and_plain_services_their_status() {
     assert_eq!(comps.len(), 6);
     let ollama = comps.iter().find(|c| c["name"] == "ollama").unwrap();
     assert_eq!(ollama["status"], "unhealthy");
-    assert_eq!(ollama["error"], "timeout after 2s^[[31m");
+    assert_eq!(ollama["error"], "timeout after 2s\u{1b}[31m", "JSON carries the raw value");
+    let raw = String::from_utf8_lossy(&out.stdout);
+    assert!(raw.contains(r"timeout after 2s\u001b[31m") && !raw.contains('\u{1b}'), "escaped in JSON: {raw}");
     let z = svc("zammad");
     assert_eq!((z["ok"].clone(), z["detail"].clone()), (false.into(), "HTTP 503: maintenance".into()));
     let n = svc("ntfy");

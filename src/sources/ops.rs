@@ -8,7 +8,7 @@ use futures_util::{FutureExt, Stream, StreamExt};
 
 use super::BoxFuture;
 use crate::clients::SourceError;
-use crate::clients::alertmanager::{AlertsClient, NewSilence};
+use crate::clients::alertmanager::{Alertmanager, AlertsClient, NewSilence};
 use crate::clients::docker::DockerClient;
 use crate::clients::probe::ProbeClient;
 use crate::clients::prometheus::PrometheusClient;
@@ -50,6 +50,14 @@ pub struct RealOps {
     pub probes: Option<Arc<ProbeClient>>,
     pub prometheus: Option<Arc<PrometheusClient>>,
     pub alerts: Option<Arc<AlertsClient>>,
+}
+
+impl RealOps {
+    /// The configured Alertmanager named `name`.
+    fn manager(&self, name: &str) -> Result<&Alertmanager, SourceError> {
+        let m = self.alerts.iter().flat_map(|a| a.managers.iter()).find(|m| m.name == name);
+        m.ok_or_else(|| not_configured(&format!("Alertmanager named {name}")))
+    }
 }
 
 fn not_configured(what: &str) -> SourceError {
