@@ -133,24 +133,10 @@ impl OpsSource for RealOps {
         am: &'a str,
         silence: &'a NewSilence,
     ) -> BoxFuture<'a, Result<String, SourceError>> {
-        async move {
-            let m = self.alerts.iter().flat_map(|a| a.managers.iter()).find(|m| m.name == am);
-            match m {
-                Some(m) => m.create_silence(silence).await,
-                None => Err(not_configured(&format!("Alertmanager named {am}"))),
-            }
-        }
-        .boxed()
+        async move { self.manager(am)?.create_silence(silence).await }.boxed()
     }
 
     fn expire_silence<'a>(&'a self, am: &'a str, id: &'a str) -> BoxFuture<'a, Result<(), SourceError>> {
-        async move {
-            let m = self.alerts.iter().flat_map(|a| a.managers.iter()).find(|m| m.name == am);
-            match m {
-                Some(m) => m.expire_silence(id).await,
-                None => Err(not_configured(&format!("Alertmanager named {am}"))),
-            }
-        }
-        .boxed()
+        async move { self.manager(am)?.expire_silence(id).await }.boxed()
     }
 }
