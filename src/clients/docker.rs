@@ -57,7 +57,8 @@ fn err(e: bollard::errors::Error) -> SourceError {
             SourceError::Http { status: status_code, message: clean_line(&message) }
         }
         E::SocketNotFoundError(path) => SourceError::Connect(format!("no Docker socket at {}", clean_line(&path))),
-        E::RequestTimeoutError => SourceError::Timeout(Duration::ZERO),
+        // bollard does not say which limit fired; a made-up number would lie.
+        E::RequestTimeoutError => SourceError::Connect("the Docker API did not answer in time".into()),
         E::JsonDataError { message, .. } => SourceError::Decode(clean_line(&message)),
         other => SourceError::Connect(clean_line(&other.to_string())),
     }

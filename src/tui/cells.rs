@@ -14,14 +14,29 @@ pub fn put(buf: &mut Buffer, x: u16, y: u16, text: &str, max: u16, style: Style)
     if max == 0 {
         return 0;
     }
-    let text: std::borrow::Cow<str> =
-        if text.bytes().any(|b| b < 0x20 || b == 0x7f) || !text.is_ascii() && !is_clean_line(text) {
-            std::borrow::Cow::Owned(clean_line(text))
-        } else {
-            std::borrow::Cow::Borrowed(text)
-        };
-    let text = text.as_ref();
-    if text.is_ascii() {
+    // One pass over the bytes: printable ASCII (nearly every string) needs nothing more.
+    let (mut ascii, mut clean) = (true, true);
+    for &b in text.as_bytes() {
+        if b >= 0x80 {
+            ascii = false;
+            break;
+        }
+        if b < 0x20 || b == 0x7f {
+            clean = false;
+            break;
+        }
+    }
+    if !ascii {
+        clean = is_clean_line(text);
+    }
+    let cleaned;
+    let text = if clean {
+        text
+    } else {
+        cleaned = clean_line(text);
+        cleaned.as_str()
+    };
+    if ascii && clean {
         let bytes = text.as_bytes();
         let cut = bytes.len() > max as usize;
         let n = if cut { max as usize - 1 } else { bytes.len() };

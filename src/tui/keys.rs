@@ -185,6 +185,7 @@ impl App {
             Action::Filter => {
                 if self.focus != PaneId::Alerts {
                     self.focus = PaneId::Jobs;
+                    self.rag.follow = Follow::Jobs;
                 }
                 let current =
                     if self.focus == PaneId::Alerts { &self.ops.alert_filter } else { self.jobs.view.filter() };
@@ -194,6 +195,7 @@ impl App {
             }
             Action::ToggleFailures => {
                 self.focus = PaneId::Jobs;
+                self.rag.follow = Follow::Jobs;
                 fetch(self.jobs.view.toggle_failures())
             }
             Action::Back => self.back(),

@@ -143,10 +143,12 @@ pub fn data_span<'a>(text: &str, style: ratatui::style::Style) -> Span<'a> {
 /// what they draw, so this changes nothing on a correct frame.
 pub fn scrub(buf: &mut ratatui::buffer::Buffer) {
     for cell in buf.content.iter_mut() {
-        let symbol = cell.symbol();
-        if !symbol.is_ascii() && !crate::domain::text::is_clean_line(symbol)
-            || symbol.bytes().any(|b| b < 0x20 || b == 0x7f)
-        {
+        let unsafe_symbol = match cell.symbol().as_bytes() {
+            // Nearly every cell: one printable ASCII byte.
+            [b] => *b < 0x20 || *b == 0x7f,
+            _ => !crate::domain::text::is_clean_line(cell.symbol()),
+        };
+        if unsafe_symbol {
             cell.set_symbol("?");
         }
     }
