@@ -109,12 +109,18 @@ pub enum Severity {
 
 impl Severity {
     pub fn parse(s: &str) -> Self {
-        match s.trim().to_lowercase().as_str() {
-            "critical" | "kritisch" => Self::Critical,
-            "high" | "hoch" => Self::High,
-            "medium" | "mittel" => Self::Medium,
-            "low" | "gering" => Self::Low,
-            _ => Self::Unknown,
+        let s = s.trim();
+        let is = |names: [&str; 2]| names.iter().any(|n| s.eq_ignore_ascii_case(n));
+        if is(["critical", "kritisch"]) {
+            Self::Critical
+        } else if is(["high", "hoch"]) {
+            Self::High
+        } else if is(["medium", "mittel"]) {
+            Self::Medium
+        } else if is(["low", "gering"]) {
+            Self::Low
+        } else {
+            Self::Unknown
         }
     }
 

@@ -58,28 +58,49 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, ops: &OpsState, fo
 /// A header per group, then its alerts, scrolled so the selected alert is visible.
 fn rows(buf: &mut Buffer, area: Rect, ctx: &RenderCtx<'_>, ops: &OpsState, focused: bool) {
     let t = ctx.theme;
-    let mut rows: Vec<Result<&Alert, String>> = Vec::new();
-    for g in &ops.groups {
-        let key: Vec<&str> = g.key.iter().map(|(_, v)| if v.is_empty() { "?" } else { v.as_str() }).collect();
-        rows.push(Err(format!("▾ {} ({})", key.join(" · "), g.alerts.len())));
-        rows.extend(g.alerts.iter().map(Ok));
+    // Row of the selected alert, counting one header row per group before it.
+    let selected = ops.alert_cursor.selected;
+    let mut before = 0;
+    let mut sel_row = 0;
+    for (i, g) in ops.groups.iter().enumerate() {
+        if selected < before + g.alerts.len() {
+            sel_row = before + i + 1 + (selected - before);
+            break;
+        }
+        before += g.alerts.len();
     }
-    let selected = ops.selected_alert().map(|a| a.fingerprint.as_str());
-    let sel_row = rows.iter().position(|r| r.as_ref().is_ok_and(|a| Some(a.fingerprint.as_str()) == selected));
     let room = area.height as usize;
-    let first = sel_row.unwrap_or(0).saturating_sub(room.saturating_sub(1));
-    for (y, row) in (area.y..).zip(rows.iter().skip(first).take(room)) {
-        match row {
-            Err(header) => {
-                put(buf, area.x, y, header, area.width, t.title);
-            }
-            Ok(a) => {
-                if Some(a.fingerprint.as_str()) == selected {
+    let first = sel_row.saturating_sub(room.saturating_sub(1));
+    // Only the visible rows are built: with thousands of alerts, the others cost nothing.
+    let mut row = 0;
+    let mut y = area.y;
+    let mut index = 0;
+    for g in &ops.groups {
+        if row >= first + room {
+            break;
+        }
+        if row + 1 + g.alerts.len() <= first {
+            row += 1 + g.alerts.len();
+            index += g.alerts.len();
+            continue;
+        }
+        if row >= first {
+            let key: Vec<&str> = g.key.iter().map(|(_, v)| if v.is_empty() { "?" } else { v.as_str() }).collect();
+            put(buf, area.x, y, &format!("▾ {} ({})", key.join(" · "), g.alerts.len()), area.width, t.title);
+            y += 1;
+        }
+        row += 1;
+        for a in &g.alerts {
+            if row >= first && row < first + room {
+                if index == selected {
                     let style = if focused { t.selected } else { t.selected.remove_modifier(Modifier::BOLD) };
                     buf.set_style(Rect { y, height: 1, ..area }, style);
                 }
                 alert_row(buf, area, y, ctx, a);
+                y += 1;
             }
+            row += 1;
+            index += 1;
         }
     }
 }
