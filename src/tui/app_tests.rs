@@ -175,6 +175,48 @@ mod alert_actions {
     }
 
     #[test]
+    fn the_selected_alert_stays_on_screen_far_down_a_long_grouped_list() {
+        let mut app = App::new("ctx", "", KeyMap::default(), Utc::now());
+        app.ops = OpsState::new(OpsConfigured { alerts: true, ..Default::default() }, vec!["alertname".into()]);
+        app.jobs.configured = false;
+        app.focus = PaneId::Alerts;
+        app.zoomed = true;
+        app.update(Msg::Resized { width: 100, height: 20 });
+        let alerts = (0..90)
+            .map(|i| {
+                let labels = [("alertname", format!("Rule{}", i % 3)), ("instance", format!("host-{i:03}"))];
+                Alert::new(
+                    &format!("fp{i:03}"),
+                    labels.map(|(k, v)| (k.to_string(), v)),
+                    [],
+                    AlertState::Active,
+                    vec![],
+                    vec![],
+                    None,
+                    None,
+                    "am",
+                )
+            })
+            .collect();
+        app.update(Msg::Source(SourceMsg::AlertsLoaded(AlertsSnapshot {
+            alerts,
+            failures: vec![],
+            fetched_at: app.now,
+        })));
+        for _ in 0..75 {
+            key(&mut app, 'j');
+        }
+        let selected = app.ops.selected_alert().map(|a| a.labels["instance"].clone()).unwrap_or_default();
+        let screen = crate::tui::svg::to_text(&crate::tui::render_to_buffer(
+            &app,
+            &crate::tui::theme::Theme::built_in("default"),
+            100,
+            20,
+        ));
+        assert!(screen.contains(&selected), "{selected} on screen:\n{screen}");
+    }
+
+    #[test]
     fn ack_asks_naming_the_target_and_runs_only_on_y() {
         let mut app = app_with_alert(false);
         assert_eq!(key(&mut app, 'a'), vec![]);
