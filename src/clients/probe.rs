@@ -8,7 +8,6 @@ use serde_json::Value;
 use super::error::SourceError;
 use super::http;
 use crate::domain::Secret;
-use crate::domain::secret::scrub_all;
 use crate::domain::{ComponentStatus, ServiceStatus};
 
 /// How a service's health URL is read.
@@ -58,8 +57,8 @@ impl ProbeClient {
         let mut s =
             ServiceStatus { name: p.name.clone(), ok: false, latency_ms, detail: String::new(), components: vec![] };
         match (result, p.kind) {
-            // A service may quote the token back in its error body.
-            (Err(e), _) => s.detail = scrub_all(&e.to_string(), &p.token),
+            // An error body quoting the token back was scrubbed by `send_with_secret`.
+            (Err(e), _) => s.detail = e.to_string(),
             (Ok(_), ProbeKind::Http) => {
                 s.ok = true;
                 s.detail = "ok".into();

@@ -13,6 +13,7 @@ mod check;
 mod secret_ref;
 
 pub use secret_ref::SecretRef;
+use secret_ref::Secrets;
 
 /// A configuration problem, always naming the key or file at fault.
 #[derive(Debug, thiserror::Error)]
@@ -366,37 +367,6 @@ pub fn resolve(file: FileConfig, ov: &Overrides) -> Result<Settings, ConfigError
         keys: file.keys,
         age_refresh_s,
     })
-}
-
-/// The context's secrets, read from their references.
-struct Secrets {
-    redis_password: Option<Secret>,
-    service_tokens: Vec<Option<Secret>>,
-    kb_password: Option<Secret>,
-    litellm_key: Option<Secret>,
-}
-
-impl Secrets {
-    fn resolve(name: &str, c: &ContextConfig) -> Result<Secrets, ConfigError> {
-        let read =
-            |r: &Option<SecretRef>, k: &str| r.as_ref().map(|r| r.resolve(&format!("contexts.{name}.{k}"))).transpose();
-        let service_tokens = c
-            .services
-            .iter()
-            .enumerate()
-            .map(|(i, svc)| read(&svc.token, &format!("services[{i}].token")))
-            .collect::<Result<_, _>>()?;
-        let kb = c.knowledge_base.as_ref();
-        Ok(Secrets {
-            redis_password: read(&c.redis_password, "redis_password")?,
-            service_tokens,
-            kb_password: read(&kb.and_then(|k| k.database_password.clone()), "knowledge_base.database_password")?,
-            litellm_key: read(
-                &kb.and_then(|k| k.embeddings.litellm_key.clone()),
-                "knowledge_base.embeddings.litellm_key",
-            )?,
-        })
-    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use super::{ConfigError, invalid};
+use super::{ConfigError, ContextConfig, invalid};
 use crate::domain::Secret;
 
 /// Where a secret lives. Literal secrets are refused: they end up in backups and screenshots.
@@ -49,5 +49,36 @@ impl SecretRef {
                 .map(|s| Secret::new(s.trim_end_matches(['\n', '\r'])))
                 .map_err(|e| invalid(key, format!("cannot read {}: {}", path.display(), e.kind()))),
         }
+    }
+}
+
+/// The context's secrets, read from their references.
+pub(super) struct Secrets {
+    pub redis_password: Option<Secret>,
+    pub service_tokens: Vec<Option<Secret>>,
+    pub kb_password: Option<Secret>,
+    pub litellm_key: Option<Secret>,
+}
+
+impl Secrets {
+    pub fn resolve(name: &str, c: &ContextConfig) -> Result<Secrets, ConfigError> {
+        let read =
+            |r: &Option<SecretRef>, k: &str| r.as_ref().map(|r| r.resolve(&format!("contexts.{name}.{k}"))).transpose();
+        let service_tokens = c
+            .services
+            .iter()
+            .enumerate()
+            .map(|(i, svc)| read(&svc.token, &format!("services[{i}].token")))
+            .collect::<Result<_, _>>()?;
+        let kb = c.knowledge_base.as_ref();
+        Ok(Secrets {
+            redis_password: read(&c.redis_password, "redis_password")?,
+            service_tokens,
+            kb_password: read(&kb.and_then(|k| k.database_password.clone()), "knowledge_base.database_password")?,
+            litellm_key: read(
+                &kb.and_then(|k| k.embeddings.litellm_key.clone()),
+                "knowledge_base.embeddings.litellm_key",
+            )?,
+        })
     }
 }

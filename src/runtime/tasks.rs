@@ -10,14 +10,6 @@ impl TaskSet {
     pub fn push(&mut self, task: JoinHandle<()>) {
         self.0.push(task);
     }
-
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
 }
 
 impl Drop for TaskSet {

@@ -67,15 +67,15 @@ impl App {
     fn on_filter_key(&mut self, key: KeyEvent, action: Option<Action>) -> Vec<Effect> {
         let text = match self.inputs.filter_key(key, action) {
             InputOutcome::Edited(text) => text,
-            InputOutcome::Cancelled => String::new(),
+            InputOutcome::Cancelled => {
+                self.mode = Mode::Normal;
+                String::new()
+            }
             _ => {
                 self.mode = Mode::Normal;
                 return vec![];
             }
         };
-        if action == Some(Action::Cancel) {
-            self.mode = Mode::Normal;
-        }
         if self.inputs.filter_target == Some(PaneId::Alerts) {
             self.ops.set_alert_filter(text);
             return vec![];
@@ -167,12 +167,13 @@ impl App {
                 let next = if action == Action::NextPane { (i + 1) % n } else { (i + n - 1) % n };
                 self.focus(PaneId::ALL[next])
             }
-            Action::FocusQueue | Action::FocusJobs | Action::FocusHealth | Action::FocusAlerts => {
-                self.focus(PaneId::ALL[action as usize - Action::FocusQueue as usize])
-            }
-            Action::FocusRag | Action::FocusApprovals | Action::FocusBackups => {
-                self.focus(PaneId::ALL[action as usize - Action::FocusQueue as usize])
-            }
+            Action::FocusQueue => self.focus(PaneId::Queue),
+            Action::FocusJobs => self.focus(PaneId::Jobs),
+            Action::FocusHealth => self.focus(PaneId::Health),
+            Action::FocusAlerts => self.focus(PaneId::Alerts),
+            Action::FocusRag => self.focus(PaneId::Rag),
+            Action::FocusApprovals => self.focus(PaneId::Approvals),
+            Action::FocusBackups => self.focus(PaneId::Backups),
             Action::Zoom => {
                 self.zoomed = !self.zoomed;
                 self.relayout()
@@ -184,8 +185,7 @@ impl App {
             }
             Action::Filter => {
                 if self.focus != PaneId::Alerts {
-                    self.focus = PaneId::Jobs;
-                    self.rag.follow = Follow::Jobs;
+                    self.set_focus(PaneId::Jobs);
                 }
                 let current =
                     if self.focus == PaneId::Alerts { &self.ops.alert_filter } else { self.jobs.view.filter() };
@@ -194,8 +194,7 @@ impl App {
                 self.relayout()
             }
             Action::ToggleFailures => {
-                self.focus = PaneId::Jobs;
-                self.rag.follow = Follow::Jobs;
+                self.set_focus(PaneId::Jobs);
                 fetch(self.jobs.view.toggle_failures())
             }
             Action::Back => self.back(),
@@ -268,26 +267,32 @@ impl App {
         }
         match self.jobs.on_detail_action(action, self.size.1 / 2) {
             Some(false) => vec![],
-            closed => {
+            Some(true) => {
                 self.mode = Mode::Normal;
                 // The RAG pane may still want the selected job's stored hits.
-                if closed.is_some() {
-                    vec![Effect::FollowDetail(self.rag.followed_job().map(String::from))]
-                } else {
-                    vec![]
-                }
+                vec![Effect::FollowDetail(self.rag.followed_job().map(String::from))]
+            }
+            None => {
+                self.mode = Mode::Normal;
+                vec![]
             }
         }
     }
 
+    /// Focus a pane, relaying out when zoomed.
     fn focus(&mut self, pane: PaneId) -> Vec<Effect> {
+        self.set_focus(pane);
+        if self.zoomed { self.relayout() } else { vec![] }
+    }
+
+    /// Focus a pane; the RAG pane follows Jobs or Alerts when one of them gets the focus.
+    fn set_focus(&mut self, pane: PaneId) {
         self.focus = pane;
         match pane {
             PaneId::Jobs => self.rag.follow = Follow::Jobs,
             PaneId::Alerts => self.rag.follow = Follow::Alerts,
             _ => {}
         }
-        if self.zoomed { self.relayout() } else { vec![] }
     }
 }
 

@@ -133,11 +133,6 @@ pub fn kv<'a>(ctx: &RenderCtx<'_>, k: &str, v: Option<&str>) -> Vec<Line<'a>> {
     out
 }
 
-/// A span of text from outside, cleaned for the terminal.
-pub fn data_span<'a>(text: &str, style: ratatui::style::Style) -> Span<'a> {
-    Span::styled(clean_line(text), style)
-}
-
 /// The last line of defence: any cell of a drawn frame still holding a control character or
 /// an invisible or reordering one (a pane that forgot to clean) shows `?` instead. Panes clean
 /// what they draw, so this changes nothing on a correct frame.
