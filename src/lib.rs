@@ -2,6 +2,7 @@
 #![deny(clippy::unwrap_used)]
 
 pub mod actions;
+pub mod audit;
 pub mod cli;
 pub mod clients;
 pub mod config;

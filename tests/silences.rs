@@ -163,7 +163,8 @@ async fn acks_and_silences_of_hostile_labels_suppress_exactly_that_alert() {
         AlertsClient { managers: vec![AmClient::new("am-a", &am.url(), Duration::from_secs(5)).expect("client")] };
     let ops: Arc<dyn OpsSource> = Arc::new(RealOps { alerts: Some(Arc::new(client)), ..Default::default() });
     let settings = mcptop::config::resolve(Default::default(), &Default::default()).expect("settings");
-    let actions = Actions::new(&settings, ops.clone());
+    let sources = mcptop::sources::Sources { ops: ops.clone(), ..mcptop::sources::Sources::none() };
+    let actions = Actions::new(&settings, &sources, Arc::new(mcptop::audit::AuditLog::sqlite_memory()));
     let snap = ops.alerts().await.expect("alerts");
     let find = |name: &str| snap.alerts.iter().find(|a| a.name().ends_with(name)).expect("the alert").clone();
     let (a, b) = (find("A"), find("B"));
@@ -195,9 +196,10 @@ async fn acks_and_silences_of_hostile_labels_suppress_exactly_that_alert() {
     for c in "hostile".chars() {
         form.on_key(key(crossterm::event::KeyCode::Char(c)), &km);
     }
-    let PopupOutcome::Confirm(request) = form.on_key(key(crossterm::event::KeyCode::Enter), &km) else {
+    let PopupOutcome::Confirm(mut requests) = form.on_key(key(crossterm::event::KeyCode::Enter), &km) else {
         panic!("the form asks for confirmation")
     };
+    let request = requests.remove(0);
     assert!(matches!(&request, ActionRequest::SilenceAdd { matchers, .. } if *matchers == matchers_for(&b)));
     let done = actions.run(request).await;
     assert!(done.is_ok(), "{done:?}");

@@ -1,7 +1,9 @@
 //! Actions shared by the TUI and the CLI. Every action goes through [`Actions::run`], the one
-//! place that refuses it in read-only mode and that records it before and after (the audit log
-//! of CONTRACT.md §5 plugs in at [`Audit`]).
+//! place that refuses it in read-only mode and that records it in the audit log (CONTRACT.md §5)
+//! before it runs and with its outcome.
 
+pub mod decide;
+pub mod jobs;
 pub mod silence;
 
 use std::sync::Arc;
@@ -9,9 +11,12 @@ use std::sync::Arc;
 use chrono::Duration;
 use serde::Serialize;
 
+use crate::audit::{AuditLog, Outcome, Record};
 use crate::clients::alertmanager::Matcher;
 use crate::config::Settings;
-use crate::sources::OpsSource;
+use crate::domain::action::AnalysisRequest;
+use crate::domain::{Job, Severity};
+use crate::sources::{Analyzer, JobControl, JobSource, Notifier, OpsSource, Sources, Ticketing};
 
 /// Who acts: `user@host`, and the SSH client address when there is one.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -37,6 +42,33 @@ impl Actor {
     pub fn name(&self) -> String {
         format!("{}@{}", self.user, self.host)
     }
+
+    /// `user@host`, and `(ssh ADDRESS)` when there is one: the audit log's actor.
+    pub fn audit_name(&self) -> String {
+        match &self.ssh_client {
+            Some(a) => format!("{} (ssh {a})", self.name()),
+            None => self.name(),
+        }
+    }
+}
+
+/// A job an action is about, with what its confirmation shows.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct JobRef {
+    pub id: String,
+    pub host: Option<String>,
+    pub severity: Severity,
+}
+
+impl JobRef {
+    pub fn of(job: &Job) -> JobRef {
+        JobRef { id: job.id.clone(), host: job.hostname.clone(), severity: job.severity }
+    }
+
+    /// `job 7f3a (db-01, critical)`.
+    pub fn describe(&self) -> String {
+        format!("job {} ({}, {})", self.id, self.host.as_deref().unwrap_or("?"), self.severity.as_str())
+    }
 }
 
 /// Something an operator asked for.
@@ -50,6 +82,17 @@ pub enum ActionRequest {
     Ack { matchers: Vec<Matcher>, alertmanagers: Vec<String>, target: String },
     /// Expire a silence wherever it exists.
     SilenceExpire { id: String, alertmanagers: Vec<String> },
+    /// Start an analysis (CONTRACT.md §1–§2).
+    Analyze { request: AnalysisRequest },
+    /// Approve a ticket draft (CONTRACT.md §4). `title` and `body` are exactly what the operator
+    /// saw (edited or not); `None` takes the draft's.
+    Approve { job: JobRef, note: Option<String>, title: Option<String>, body: Option<String>, edited: bool },
+    /// Reject a ticket draft; the note is required.
+    Reject { job: JobRef, note: String },
+    /// Put a failed job back on its queue.
+    Retry { job: JobRef },
+    /// Take a queued job off its queue.
+    Cancel { job: JobRef },
 }
 
 impl ActionRequest {
@@ -69,7 +112,65 @@ impl ActionRequest {
             ActionRequest::SilenceExpire { id, alertmanagers } => {
                 format!("Expire silence {id} on {}", on(alertmanagers))
             }
+            ActionRequest::Analyze { request: r } => {
+                format!("Analyse {} on {} ({}, from {})", r.alert_type, r.hostname, r.severity, r.source)
+            }
+            ActionRequest::Approve { job, title, note, .. } => format!(
+                "Approve {}: open ticket “{}”{}",
+                job.describe(),
+                title.as_deref().unwrap_or("(the draft's title)"),
+                note.as_deref().filter(|n| !n.is_empty()).map(|n| format!(" — note “{n}”")).unwrap_or_default()
+            ),
+            ActionRequest::Reject { job, note } => format!("Reject {} — note “{note}”", job.describe()),
+            ActionRequest::Retry { job } => format!("Retry {}", job.describe()),
+            ActionRequest::Cancel { job } => format!("Cancel {}", job.describe()),
         }
+    }
+
+    /// The audit log's action name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ActionRequest::SilenceAdd { .. } => "silence",
+            ActionRequest::Ack { .. } => "ack",
+            ActionRequest::SilenceExpire { .. } => "expire",
+            ActionRequest::Analyze { .. } => "analyze",
+            ActionRequest::Approve { .. } => "approve",
+            ActionRequest::Reject { .. } => "reject",
+            ActionRequest::Retry { .. } => "retry",
+            ActionRequest::Cancel { .. } => "cancel",
+        }
+    }
+
+    /// The audit log's target.
+    pub fn target(&self) -> String {
+        match self {
+            ActionRequest::SilenceAdd { matchers, .. } => {
+                format!("{{{}}}", matchers.iter().map(silence::matcher_text).collect::<Vec<_>>().join(", "))
+            }
+            ActionRequest::Ack { target, .. } => target.clone(),
+            ActionRequest::SilenceExpire { id, .. } => format!("silence {id}"),
+            ActionRequest::Analyze { request } => format!("{} on {}", request.alert_type, request.hostname),
+            ActionRequest::Approve { job, .. }
+            | ActionRequest::Reject { job, .. }
+            | ActionRequest::Retry { job }
+            | ActionRequest::Cancel { job } => format!("job {}", job.id),
+        }
+    }
+}
+
+/// What a finished action reports.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Done {
+    pub message: String,
+    /// It happened, but something after it did not (a notification that failed).
+    pub warning: Option<String>,
+    /// The result for `--output json`: the job id, the ticket…
+    pub data: serde_json::Value,
+}
+
+impl Done {
+    pub fn new(message: impl Into<String>) -> Done {
+        Done { message: message.into(), warning: None, data: serde_json::Value::Null }
     }
 }
 
@@ -78,68 +179,131 @@ impl ActionRequest {
 pub enum ActionError {
     #[error("read-only mode: {0} refused")]
     ReadOnly(String),
+    /// Bad input; nothing was written.
     #[error("{0}")]
     Invalid(String),
+    /// The target is not in a state that allows it: wrong status, already decided, locked.
+    #[error("{0}")]
+    Refused(String),
     #[error("{0}")]
     Failed(String),
 }
 
-/// Where actions are recorded before they run and with their outcome. The audit log of a later
-/// feature implements this; until then actions are logged.
-pub trait Audit: Send + Sync {
-    fn started(&self, actor: &Actor, request: &ActionRequest);
-    fn finished(&self, actor: &Actor, request: &ActionRequest, outcome: &Result<String, ActionError>);
-}
-
-/// Records actions in the log file.
-pub struct LogAudit;
-
-impl Audit for LogAudit {
-    fn started(&self, actor: &Actor, request: &ActionRequest) {
-        tracing::info!(actor = %actor.name(), request = ?request, "action started");
-    }
-    fn finished(&self, actor: &Actor, request: &ActionRequest, outcome: &Result<String, ActionError>) {
-        tracing::info!(actor = %actor.name(), request = ?request, ?outcome, "action finished");
+impl ActionError {
+    /// The exit code scripts rely on: 1 failed, 2 bad input, 3 refused.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            ActionError::Failed(_) => 1,
+            ActionError::Invalid(_) => 2,
+            ActionError::ReadOnly(_) | ActionError::Refused(_) => 3,
+        }
     }
 }
 
-/// The action layer of one context.
+/// The action layer of one context: every action runs through [`Actions::run`].
 #[derive(Clone)]
 pub struct Actions {
     pub read_only: bool,
     pub actor: Actor,
+    pub context: String,
     /// Where silences go: the real Alertmanagers or the demo's.
     pub ops: Arc<dyn OpsSource>,
     pub ack_duration: Duration,
-    pub audit: Arc<dyn Audit>,
+    pub audit: Arc<AuditLog>,
+    pub jobs: Option<Arc<dyn JobSource>>,
+    pub control: Option<Arc<dyn JobControl>>,
+    pub gateway: Option<Arc<dyn Analyzer>>,
+    pub tickets: Option<Arc<dyn Ticketing>>,
+    pub notify: Option<Arc<dyn Notifier>>,
+    /// The queue new analyses go to (the context's first).
+    pub queue: String,
+    pub dedup_window_s: u64,
+    /// The Zammad group when a draft names none.
+    pub group: String,
 }
 
 impl Actions {
-    /// The actions of the context `settings` describe, acting through `ops`.
-    pub fn new(settings: &Settings, ops: Arc<dyn OpsSource>) -> Actions {
+    /// The actions of the context `settings` describe, acting through `sources`, recorded in `audit`.
+    pub fn new(settings: &Settings, sources: &Sources, audit: Arc<AuditLog>) -> Actions {
+        let c = &settings.context;
         Actions {
             read_only: settings.read_only,
             actor: Actor::from_env(),
-            ops,
-            ack_duration: Duration::seconds(settings.context.ack_duration_s as i64),
-            audit: Arc::new(LogAudit),
+            context: settings.context_name.clone(),
+            ops: sources.ops.clone(),
+            ack_duration: Duration::seconds(c.ack_duration_s as i64),
+            audit,
+            jobs: sources.jobs.clone(),
+            control: sources.control.clone(),
+            gateway: sources.gateway.clone(),
+            tickets: sources.tickets.clone(),
+            notify: sources.notify.clone(),
+            queue: c.queues.first().cloned().unwrap_or_else(|| "analysis".into()),
+            dedup_window_s: c.dedup_window_s,
+            group: c.zammad.as_ref().map(|z| z.group.clone()).unwrap_or_else(|| "Users".into()),
         }
     }
 
-    /// Run one action: refused in read-only mode, recorded before and after.
-    pub async fn run(&self, request: ActionRequest) -> Result<String, ActionError> {
+    /// Why actions are refused here, if they are: the UI shows it on refused actions.
+    pub fn refusal(&self) -> Option<&'static str> {
+        self.read_only.then_some("read-only mode")
+    }
+
+    async fn record(&self, request: &ActionRequest, outcome: Outcome, detail: String) -> Result<i64, String> {
+        let record = Record {
+            id: 0,
+            at: chrono::Utc::now(),
+            actor: self.actor.audit_name(),
+            context: self.context.clone(),
+            action: request.name().into(),
+            target: request.target(),
+            params: serde_json::to_value(request).unwrap_or_default(),
+            outcome,
+            detail,
+        };
+        self.audit.append(&record).await
+    }
+
+    /// Run one action: refused in read-only mode (and recorded so), recorded before it runs and
+    /// with its outcome. An action whose first record cannot be written does not run.
+    pub async fn run(&self, request: ActionRequest) -> Result<Done, ActionError> {
         if self.read_only {
-            let refused = Err(ActionError::ReadOnly(request.describe()));
-            self.audit.finished(&self.actor, &request, &refused);
-            return refused;
+            let refused = ActionError::ReadOnly(request.describe());
+            let _ = self.record(&request, Outcome::Failed, format!("refused: {refused}")).await;
+            return Err(refused);
         }
-        self.audit.started(&self.actor, &request);
+        if let ActionRequest::Analyze { request: r } = &request {
+            r.validate().map_err(ActionError::Invalid)?;
+        }
+        if let Err(e) = self.record(&request, Outcome::Started, String::new()).await {
+            return Err(ActionError::Failed(format!("{e}; nothing was done")));
+        }
         let outcome = match &request {
             ActionRequest::SilenceAdd { .. } | ActionRequest::Ack { .. } | ActionRequest::SilenceExpire { .. } => {
-                silence::run(self, &request).await
+                silence::run(self, &request).await.map(Done::new)
             }
+            ActionRequest::Analyze { request: r } => jobs::analyze(self, r).await,
+            ActionRequest::Approve { job, note, title, body, .. } => {
+                decide::approve(self, job, note.as_deref(), title.as_deref(), body.as_deref()).await
+            }
+            ActionRequest::Reject { job, note } => decide::reject(self, job, note).await,
+            ActionRequest::Retry { job } => jobs::retry(self, job).await,
+            ActionRequest::Cancel { job } => jobs::cancel(self, job).await,
         };
-        self.audit.finished(&self.actor, &request, &outcome);
+        let (result, detail) = match &outcome {
+            Ok(d) => (
+                Outcome::Ok,
+                d.warning.as_ref().map(|w| format!("{} (warning: {w})", d.message)).unwrap_or(d.message.clone()),
+            ),
+            Err(e) => (Outcome::Failed, e.to_string()),
+        };
+        if let Err(e) = self.record(&request, result, detail).await {
+            return outcome.map(|mut d| {
+                d.warning =
+                    Some(format!("{}outcome not recorded: {e}", d.warning.map(|w| w + "; ").unwrap_or_default()));
+                d
+            });
+        }
         outcome
     }
 }

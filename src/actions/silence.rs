@@ -149,6 +149,7 @@ pub(super) async fn run(actions: &Actions, request: &ActionRequest) -> Result<St
             }
             Ok(format!("silence {id} expired on {}", done.join(", ")))
         }
+        other => Err(ActionError::Invalid(format!("{} is not an Alertmanager action", other.name()))),
     }
 }
 

@@ -1,6 +1,8 @@
 //! Command-line entry: flags, the headless subcommands (table or JSON), and starting the TUI.
 //! The TUI and the subcommands use the same sources and the same snapshot types.
 
+mod act;
+mod audit_cmd;
 mod ops;
 pub mod output;
 mod rag;
@@ -91,11 +93,97 @@ pub enum Command {
         #[arg(long, short, value_enum, default_value_t = Output::Table, global = true)]
         output: Output,
     },
+    /// Start an analysis (through the gateway when configured, else straight onto the queue);
+    /// `--output json` prints {job_id, deduplicated}.
+    Analyze {
+        #[command(flatten)]
+        args: act::AnalyzeArgs,
+        #[arg(long, short, value_enum, default_value_t = Output::Table)]
+        output: Output,
+    },
+    /// Approve a job's ticket draft: opens the Zammad ticket, notifies ntfy, records who decided.
+    Approve {
+        job: String,
+        #[arg(long)]
+        note: Option<String>,
+        /// Replace the draft's title (the `[job J]` mark is kept).
+        #[arg(long)]
+        title: Option<String>,
+        /// Replace the draft's body.
+        #[arg(long)]
+        body: Option<String>,
+        /// Do not ask for confirmation.
+        #[arg(long, short)]
+        yes: bool,
+        #[arg(long, short, value_enum, default_value_t = Output::Table)]
+        output: Output,
+    },
+    /// Reject a job's ticket draft; the note says why.
+    Reject {
+        job: String,
+        #[arg(long)]
+        note: String,
+        #[arg(long, short)]
+        yes: bool,
+        #[arg(long, short, value_enum, default_value_t = Output::Table)]
+        output: Output,
+    },
+    /// Put failed jobs back on their queues (attempts kept).
+    Retry {
+        #[arg(required = true)]
+        jobs: Vec<String>,
+        #[arg(long, short)]
+        yes: bool,
+        #[arg(long, short, value_enum, default_value_t = Output::Table)]
+        output: Output,
+    },
+    /// Cancel queued jobs (taken off their queues).
+    Cancel {
+        #[arg(required = true)]
+        jobs: Vec<String>,
+        #[arg(long, short)]
+        yes: bool,
+        #[arg(long, short, value_enum, default_value_t = Output::Table)]
+        output: Output,
+    },
+    /// The audit log: who did what, when, and how it ended; newest first.
+    Audit {
+        /// How far back: 24h, 30m, 7d, or an RFC 3339 time.
+        #[arg(long, default_value = "24h")]
+        since: String,
+        /// Part of the actor (user@host).
+        #[arg(long)]
+        actor: Option<String>,
+        /// approve, reject, retry, cancel, analyze, silence, ack, expire.
+        #[arg(long)]
+        action: Option<String>,
+        /// started, ok, failed.
+        #[arg(long)]
+        outcome: Option<String>,
+        #[arg(long, default_value_t = 200)]
+        limit: usize,
+        #[arg(long, short, value_enum, default_value_t = Output::Table)]
+        output: Output,
+    },
+    /// The configuration.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
     /// Create, acknowledge with or expire Alertmanager silences.
     Silence {
         #[command(subcommand)]
         command: silence::SilenceCommand,
         #[arg(long, short, value_enum, default_value_t = Output::Table, global = true)]
+        output: Output,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the resolved configuration of the context; secrets show as references, never values.
+    Show {
+        #[arg(long, short, value_enum, default_value_t = Output::Table)]
         output: Output,
     },
 }
@@ -128,7 +216,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     tracing::info!(context = %settings.context_name, demo = cli.demo, "starting");
     let sources =
         if cli.demo { DemoPlatform::sources(cli.seed, Utc::now()) } else { Sources::from_context(&settings)? };
-    let actions = Actions::new(&settings, sources.ops.clone());
+    let audit = if cli.demo {
+        crate::audit::AuditLog::sqlite_memory()
+    } else {
+        crate::audit::AuditLog::from_settings(&settings)?
+    };
+    let actions = Actions::new(&settings, &sources, std::sync::Arc::new(audit));
     let clock = sources.clock.as_ref().filter(|_| !cli.demo_still && cli.command.is_none()).map(|start| start());
     let result = match &cli.command {
         Some(Command::Status { output }) => match &sources.jobs {
@@ -141,6 +234,27 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             rag::run(command, sources.knowledge.as_deref(), &settings.context_name, *output).await
         }
         Some(Command::Silence { command, output }) => silence::run(command, &actions, *output).await,
+        Some(Command::Analyze { args, output }) => act::analyze(args, &actions, *output).await,
+        Some(Command::Approve { job, note, title, body, yes, output }) => {
+            act::approve(&actions, job, note.clone(), title.clone(), body.clone(), *yes, *output).await
+        }
+        Some(Command::Reject { job, note, yes, output }) => {
+            act::reject(&actions, job, note.clone(), *yes, *output).await
+        }
+        Some(Command::Retry { jobs, yes, output }) => act::retry_or_cancel(&actions, jobs, false, *yes, *output).await,
+        Some(Command::Cancel { jobs, yes, output }) => act::retry_or_cancel(&actions, jobs, true, *yes, *output).await,
+        Some(Command::Audit { since, actor, action, outcome, limit, output }) => {
+            let since = crate::audit::parse_since(since, Utc::now()).map_err(|e| anyhow::anyhow!("--since: {e}"))?;
+            let q = crate::audit::Query {
+                since: Some(since),
+                actor: actor.clone(),
+                action: action.clone(),
+                outcome: outcome.clone(),
+                limit: *limit,
+            };
+            audit_cmd::show(&actions.audit, &q, *output).await
+        }
+        Some(Command::Config { command: ConfigCommand::Show { output } }) => audit_cmd::config_show(&settings, *output),
         None if sources.any() => dashboard(&cli, &sources, actions, &settings).await,
         None => Ok(no_source(&settings)),
     };
@@ -175,6 +289,7 @@ fn new_app(cli: &Cli, settings: &Settings, sources: &Sources) -> anyhow::Result<
     app.demo = cli.demo;
     app.read_only = settings.read_only;
     app.age_step = settings.age_refresh_s;
+    app.bell = settings.bell;
     app.jobs = JobsState::new(
         sources.jobs.is_some(),
         settings.context.queues.len(),
@@ -189,7 +304,9 @@ fn new_app(cli: &Cli, settings: &Settings, sources: &Sources) -> anyhow::Result<
 }
 
 async fn dashboard(cli: &Cli, sources: &Sources, actions: Actions, settings: &Settings) -> anyhow::Result<ExitCode> {
-    let (app, theme) = new_app(cli, settings, sources)?;
+    let (mut app, theme) = new_app(cli, settings, sources)?;
+    app.refusal = actions.refusal();
+    app.audit_location = actions.audit.location.clone();
     let opts = runtime_options(settings);
     if let Some(format) = cli.snapshot {
         let size = cli

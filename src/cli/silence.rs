@@ -1,15 +1,13 @@
 //! `mcptop silence add|ack|expire`: the same actions as the Alerts pane's keys, through the same
 //! action layer (read-only refused there, every action recorded).
 
-use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use serde::Serialize;
 
 use super::Output;
 use crate::actions::silence::{matchers_for, parse_duration, parse_matcher};
-use crate::actions::{ActionError, ActionRequest, Actions};
+use crate::actions::{ActionRequest, Actions};
 
 #[derive(Debug, Subcommand)]
 pub enum SilenceCommand {
@@ -47,13 +45,6 @@ pub enum SilenceCommand {
     },
 }
 
-#[derive(Serialize)]
-struct Outcome<'a> {
-    ok: bool,
-    action: &'a ActionRequest,
-    message: String,
-}
-
 pub async fn run(cmd: &SilenceCommand, actions: &Actions, output: Output) -> anyhow::Result<ExitCode> {
     let ops = &actions.ops;
     let (request, yes) = match cmd {
@@ -87,35 +78,5 @@ pub async fn run(cmd: &SilenceCommand, actions: &Actions, output: Output) -> any
             (ActionRequest::SilenceExpire { id: id.clone(), alertmanagers: alertmanagers.clone() }, *yes)
         }
     };
-    if !yes && !confirm(&request.describe())? {
-        eprintln!("mcptop: not confirmed; nothing done");
-        return Ok(ExitCode::from(2));
-    }
-    let result = actions.run(request.clone()).await;
-    let (ok, message) = match &result {
-        Ok(m) => (true, m.clone()),
-        Err(e) => (false, e.to_string()),
-    };
-    match output {
-        Output::Json => println!("{}", super::output::json(&Outcome { ok, action: &request, message })?),
-        Output::Table if ok => println!("{}", super::output::table(&message)),
-        Output::Table => eprintln!("mcptop: {}", super::output::table(&message)),
-    }
-    Ok(match result {
-        Ok(_) => ExitCode::SUCCESS,
-        Err(ActionError::ReadOnly(_) | ActionError::Invalid(_)) => ExitCode::from(2),
-        Err(ActionError::Failed(_)) => ExitCode::from(1),
-    })
-}
-
-/// Ask on the terminal; without one, refuse (scripts pass `--yes`).
-fn confirm(what: &str) -> anyhow::Result<bool> {
-    if !std::io::stdin().is_terminal() {
-        anyhow::bail!("{}: confirm with --yes when not on a terminal", super::output::table(what));
-    }
-    eprint!("{}? [y/N] ", super::output::table(what));
-    std::io::stderr().flush()?;
-    let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line)?;
-    Ok(matches!(line.trim(), "y" | "Y" | "yes"))
+    super::act::perform(actions, vec![request], yes, output).await
 }

@@ -25,7 +25,7 @@ pub fn call_budget(timeout: Duration) -> Duration {
 }
 
 /// Column names of the knowledge-base table.
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct KbColumns {
     pub id: String,

@@ -4,13 +4,16 @@ pub mod alertmanager;
 pub mod docker;
 pub mod embed;
 pub mod error;
+pub mod gateway;
 pub mod http;
 pub mod kb;
 pub mod liveness;
+pub mod ntfy;
 pub mod probe;
 pub mod prometheus;
 pub mod redis;
 mod scripts;
+pub mod zammad;
 
 pub use self::error::{RagError, SourceError};
 pub use self::redis::RedisClient;

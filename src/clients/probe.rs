@@ -11,7 +11,7 @@ use crate::domain::Secret;
 use crate::domain::{ComponentStatus, ServiceStatus};
 
 /// How a service's health URL is read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ProbeKind {
     /// `{"status": "healthy"|"degraded"|"unhealthy", "components": {…}}`.

@@ -63,8 +63,8 @@ return {now_ms, total, counts, queues}
 /// cut to ARGV[6] bytes on the server so a 10 MB description never crosses the wire. With a
 /// needle (ARGV[4], lower-case) it scans at most ARGV[5] entries, newest first, and returns the
 /// matches after skipping ARGV[2] of them; a job whose id is exactly ARGV[7] comes first, found
-/// in O(1) however old it is. ARGV: prefix, offset, limit, needle, max scan, max field length,
-/// exact id, fields…
+/// in O(1) however old it is. Without a needle, ARGV[8] = 'asc' gives the oldest first. ARGV:
+/// prefix, offset, limit, needle, max scan, max field length, exact id, order, fields…
 pub const WINDOW: &str = r#"
 local index = KEYS[1]
 local p = ARGV[1]
@@ -74,8 +74,9 @@ local needle = ARGV[4]
 local max_scan = tonumber(ARGV[5])
 local maxlen = tonumber(ARGV[6])
 local exact = ARGV[7]
+local asc = ARGV[8] == 'asc'
 local fields = {}
-for i = 8, #ARGV do fields[#fields + 1] = ARGV[i] end
+for i = 9, #ARGV do fields[#fields + 1] = ARGV[i] end
 local function row(id, score)
   local ok, vals = pcall(redis.call, 'HMGET', p .. 'job:' .. id, unpack(fields))
   local v = {}
@@ -90,7 +91,9 @@ local rows = {}
 local scanned = -1
 if needle == '' then
   if limit > 0 then
-    local ids = redis.call('ZREVRANGE', index, offset, offset + limit - 1, 'WITHSCORES')
+    local range = 'ZREVRANGE'
+    if asc then range = 'ZRANGE' end
+    local ids = redis.call(range, index, offset, offset + limit - 1, 'WITHSCORES')
     for i = 1, #ids, 2 do rows[#rows + 1] = row(ids[i], ids[i + 1]) end
   end
 else
@@ -150,4 +153,81 @@ for i = 1, math.min(#names, maxfields) do
   out[#out + 1] = v
 end
 return out
+"#;
+
+/// Create a job (CONTRACT.md §1) in one atomic step, unless an identical request is inside the
+/// dedup window: then answer the job it made. The hash, both index sets, the queue entry, the
+/// dedup key and the event all happen together or not at all.
+/// ARGV: prefix, dedup hash, window s, id, now ms, now RFC 3339, queue, field/value pairs…
+/// Returns {job id, 1 if deduplicated else 0}.
+pub const CREATE: &str = r#"
+local p = ARGV[1]
+local dedup = p .. 'dedup:' .. ARGV[2]
+local existing = redis.call('GET', dedup)
+if existing then return {existing, 1} end
+local id = ARGV[4]
+local key = p .. 'job:' .. id
+if redis.call('EXISTS', key) == 1 then return redis.error_reply('job ' .. id .. ' exists') end
+for i = 8, #ARGV, 2 do redis.call('HSET', key, ARGV[i], ARGV[i + 1]) end
+redis.call('ZADD', p .. 'jobs', ARGV[5], id)
+redis.call('ZADD', p .. 'jobs:queued', ARGV[5], id)
+redis.call('LPUSH', p .. 'queue:' .. ARGV[7], cjson.encode({job_id = id}))
+redis.call('SET', dedup, id, 'EX', ARGV[3])
+redis.call('PUBLISH', p .. 'events', cjson.encode({job_id = id, status = 'queued', at = ARGV[6]}))
+return {id, 0}
+"#;
+
+/// Move a job from one status to another if, and only if, it is in the first one now: set the
+/// fields, move it between the status sets, push it on or take it off its queue, publish the
+/// event. With a guard field, a job that already has a value there is left alone.
+/// ARGV: prefix, id, from, to, now ms, now RFC 3339, queue op (push|remove|''), guard field,
+/// field/value pairs… Returns {'ok', removed queue entries} | {'missing'} | {'status', current}
+/// | {'has', guard value}.
+pub const TRANSITION: &str = r#"
+local p, id, from, to = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local key = p .. 'job:' .. id
+if redis.call('EXISTS', key) == 0 then return {'missing'} end
+local ok, current = pcall(redis.call, 'HGET', key, 'status')
+if not ok then return redis.error_reply('job key is not a hash') end
+current = current or ''
+if current ~= from then return {'status', current} end
+local guard = ARGV[8]
+if guard ~= '' then
+  local g = redis.call('HGET', key, guard)
+  if g and g ~= '' then return {'has', g} end
+end
+for i = 9, #ARGV, 2 do redis.call('HSET', key, ARGV[i], ARGV[i + 1]) end
+redis.call('HSET', key, 'status', to, 'updated_at', ARGV[6])
+redis.call('ZREM', p .. 'jobs:' .. from, id)
+redis.call('ZADD', p .. 'jobs:' .. to, ARGV[5], id)
+local queue = redis.call('HGET', key, 'queue')
+if not queue or queue == '' then queue = 'analysis' end
+local qkey = p .. 'queue:' .. queue
+local removed = 0
+if ARGV[7] == 'push' then
+  redis.call('LPUSH', qkey, cjson.encode({job_id = id}))
+elseif ARGV[7] == 'remove' then
+  removed = redis.call('LREM', qkey, 0, id)
+  local entries = redis.call('LRANGE', qkey, 0, -1)
+  for _, e in ipairs(entries) do
+    local okj, obj = pcall(cjson.decode, e)
+    if okj and type(obj) == 'table' and tostring(obj.job_id) == id then
+      removed = removed + redis.call('LREM', qkey, 0, e)
+    end
+  end
+end
+redis.call('PUBLISH', p .. 'events', cjson.encode({job_id = id, status = to, at = ARGV[6]}))
+return {'ok', removed}
+"#;
+
+/// Take a lock: `SET KEYS[1] ARGV[1] NX PX ARGV[2]`. Returns 1 when taken.
+pub const LOCK: &str = r#"
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+return 0
+"#;
+
+/// Release a lock only if it is still ours.
+pub const UNLOCK: &str = r#"
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
 "#;

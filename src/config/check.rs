@@ -40,19 +40,51 @@ pub(super) fn context(name: &str, context: &ContextConfig, redis_url_from_flag: 
     {
         return Err(invalid(key("docker"), "use unix:///path/to/docker.sock, /path/to/docker.sock or tcp://host:port"));
     }
+    if !(1..=86_400).contains(&context.dedup_window_s) {
+        return Err(invalid(key("dedup_window_s"), "must be between 1 and 86400"));
+    }
+    if let Some(url) = &context.gateway_url {
+        check_http_url(url).map_err(|m| invalid(key("gateway_url"), m))?;
+    }
+    if let Some(z) = &context.zammad {
+        check_http_url(&z.url).map_err(|m| invalid(key("zammad.url"), m))?;
+        if z.group.trim().is_empty() {
+            return Err(invalid(key("zammad.group"), "must not be empty"));
+        }
+    }
+    if let Some(n) = &context.ntfy {
+        check_http_url(&n.url).map_err(|m| invalid(key("ntfy.url"), m))?;
+        let topic_ok = !n.topic.is_empty()
+            && n.topic.len() <= 64
+            && n.topic.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !topic_ok {
+            return Err(invalid(key("ntfy.topic"), "1–64 letters, digits, - or _"));
+        }
+    }
     if let Some(kb) = &context.knowledge_base {
         check_knowledge_base(kb, &|k: &str| key(&format!("knowledge_base.{k}")))?;
     }
     Ok(())
 }
 
-/// Check everything about the knowledge base that can be checked without connecting. Table and
-/// column names become SQL identifiers (values are always bound), so they must be plain names.
-fn check_knowledge_base(kb: &KnowledgeBaseConfig, key: &dyn Fn(&str) -> String) -> Result<(), ConfigError> {
-    let url = &kb.database_url;
+/// The audit store's PostgreSQL URL and table, when set.
+pub(super) fn audit(a: &super::AuditConfig) -> Result<(), ConfigError> {
+    if let Some(url) = &a.database_url {
+        check_postgres_url(url).map_err(|m| invalid("audit.database_url", m))?;
+    }
+    if let Some(t) = &a.table
+        && !(t.split('.').count() <= 2 && t.split('.').all(is_identifier))
+    {
+        return Err(invalid("audit.table", "must be a plain table name, optionally schema.table (letters, digits, _)"));
+    }
+    Ok(())
+}
+
+/// A postgres:// URL without a password in it.
+fn check_postgres_url(url: &str) -> Result<(), String> {
     let rest = url.strip_prefix("postgres://").or_else(|| url.strip_prefix("postgresql://"));
     match rest {
-        None => return Err(invalid(key("database_url"), "not a postgres:// or postgresql:// URL")),
+        None => Err("not a postgres:// or postgresql:// URL".into()),
         Some(r)
             if r.split(['/', '?'])
                 .next()
@@ -60,13 +92,16 @@ fn check_knowledge_base(kb: &KnowledgeBaseConfig, key: &dyn Fn(&str) -> String) 
                 .rsplit_once('@')
                 .is_some_and(|(u, _)| u.contains(':')) =>
         {
-            return Err(invalid(
-                key("database_url"),
-                "holds a password: put it in database_password = \"env:NAME\" or \"file:/path\"",
-            ));
+            Err("holds a password: put it in database_password = \"env:NAME\" or \"file:/path\"".into())
         }
-        Some(_) => refuse_secret_param(url).map_err(|m| invalid(key("database_url"), m))?,
+        Some(_) => refuse_secret_param(url),
     }
+}
+
+/// Check everything about the knowledge base that can be checked without connecting. Table and
+/// column names become SQL identifiers (values are always bound), so they must be plain names.
+fn check_knowledge_base(kb: &KnowledgeBaseConfig, key: &dyn Fn(&str) -> String) -> Result<(), ConfigError> {
+    check_postgres_url(&kb.database_url).map_err(|m| invalid(key("database_url"), m))?;
     let table_ok = kb.table.split('.').count() <= 2 && kb.table.split('.').all(is_identifier);
     if !table_ok {
         return Err(invalid(key("table"), "must be a plain table name, optionally schema.table (letters, digits, _)"));

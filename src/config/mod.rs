@@ -42,6 +42,12 @@ pub struct FileConfig {
     /// Ages on screen move in steps of this many seconds (1–60; default 5). Fewer redraws of a
     /// screen full of ages: less traffic on a slow link. The clock still ticks every second.
     pub age_refresh_s: Option<u32>,
+    /// Ring the terminal bell once when a job newly awaits approval.
+    #[serde(default)]
+    pub bell: bool,
+    /// Where actions are recorded (CONTRACT.md §5): a SQLite file by default.
+    #[serde(default)]
+    pub audit: AuditConfig,
     /// Action name → keys, replacing that action's default keys.
     #[serde(default)]
     pub keys: BTreeMap<String, Vec<String>>,
@@ -50,7 +56,7 @@ pub struct FileConfig {
 }
 
 /// One platform stack.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ContextConfig {
     pub redis_url: Option<String>,
@@ -83,10 +89,66 @@ pub struct ContextConfig {
     pub ack_duration_s: u64,
     /// The pgvector knowledge base and the embeddings APIs that search it.
     pub knowledge_base: Option<KnowledgeBaseConfig>,
+    /// The AI gateway (CONTRACT.md §2); new analyses go through it when set, else to Redis.
+    pub gateway_url: Option<String>,
+    /// The gateway's bearer token, by reference.
+    pub gateway_token: Option<SecretRef>,
+    /// How long an identical analysis request is answered with the job already queued, in s.
+    #[serde(default = "default_dedup_s")]
+    pub dedup_window_s: u64,
+    /// Where approved drafts become tickets.
+    pub zammad: Option<ZammadConfig>,
+    /// Where approvals are announced.
+    pub ntfy: Option<NtfyConfig>,
+}
+
+/// Zammad's REST API (APIS.md §4).
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ZammadConfig {
+    pub url: String,
+    /// The API access token (`Authorization: Token token=…`), by reference.
+    pub token: Option<SecretRef>,
+    /// The customer's e-mail for new tickets (`customer_id: "guess:<email>"`).
+    pub customer: Option<String>,
+    /// The group when a draft names none.
+    #[serde(default = "default_group")]
+    pub group: String,
+}
+
+/// ntfy's publish API (APIS.md §5).
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NtfyConfig {
+    pub url: String,
+    pub topic: String,
+    /// An access token (`Authorization: Bearer tk_…`), by reference.
+    pub token: Option<SecretRef>,
+}
+
+/// The audit store: a SQLite file (default `$XDG_DATA_HOME/mcptop/audit.sqlite3`), or a
+/// PostgreSQL table when `database_url` is set.
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditConfig {
+    /// The SQLite file, instead of the default one.
+    pub path: Option<PathBuf>,
+    /// `postgres://user@host/db`: keep the log in PostgreSQL instead.
+    pub database_url: Option<String>,
+    pub database_password: Option<SecretRef>,
+    /// The PostgreSQL table (created when missing).
+    pub table: Option<String>,
+}
+
+fn default_dedup_s() -> u64 {
+    600
+}
+fn default_group() -> String {
+    "Users".into()
 }
 
 /// The knowledge base (CONTRACT.md §3): where it is, its shape, and how queries are embedded.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct KnowledgeBaseConfig {
     /// `postgres://user@host:5432/db`; the password goes in `database_password`, by reference.
@@ -117,7 +179,7 @@ pub struct KnowledgeBaseConfig {
 pub use crate::clients::kb::KbColumns;
 
 /// The embeddings APIs: LiteLLM's OpenAI-compatible one first, Ollama's as the fallback.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct EmbeddingsConfig {
     /// The LiteLLM proxy's base URL (`/v1/embeddings` is added).
@@ -162,7 +224,7 @@ fn default_query_prefix() -> String {
 }
 
 /// One Alertmanager (list two for an HA pair; alerts are de-duplicated).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AlertmanagerConfig {
     pub name: String,
@@ -170,7 +232,7 @@ pub struct AlertmanagerConfig {
 }
 
 /// A service whose health URL is probed.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceConfig {
     pub name: String,
@@ -227,6 +289,11 @@ impl Default for ContextConfig {
             alert_group_by: default_group_by(),
             ack_duration_s: default_ack_s(),
             knowledge_base: None,
+            gateway_url: None,
+            gateway_token: None,
+            dedup_window_s: default_dedup_s(),
+            zammad: None,
+            ntfy: None,
         }
     }
 }
@@ -265,6 +332,13 @@ pub struct Settings {
     /// Resolved `knowledge_base.database_password` and `knowledge_base.embeddings.litellm_key`.
     pub kb_password: Option<Secret>,
     pub litellm_key: Option<Secret>,
+    /// Resolved `gateway_token`, `zammad.token`, `ntfy.token` and `audit.database_password`.
+    pub gateway_token: Option<Secret>,
+    pub zammad_token: Option<Secret>,
+    pub ntfy_token: Option<Secret>,
+    pub audit_password: Option<Secret>,
+    pub audit: AuditConfig,
+    pub bell: bool,
     pub context_names: Vec<String>,
     pub theme: String,
     pub log_level: String,
@@ -349,6 +423,9 @@ pub fn resolve(file: FileConfig, ov: &Overrides) -> Result<Settings, ConfigError
         return Err(invalid("log_level", format!("{log_level:?} is not one of error, warn, info, debug, trace")));
     }
     let theme = ov.theme.clone().or(context.theme.clone()).or(file.theme).unwrap_or_else(|| "default".into());
+    check::audit(&file.audit)?;
+    let audit_password =
+        file.audit.database_password.as_ref().map(|r| r.resolve("audit.database_password")).transpose()?;
     let age_refresh_s = file.age_refresh_s.unwrap_or(5);
     if !(1..=60).contains(&age_refresh_s) {
         return Err(invalid("age_refresh_s", "must be between 1 and 60 (seconds)"));
@@ -361,6 +438,12 @@ pub fn resolve(file: FileConfig, ov: &Overrides) -> Result<Settings, ConfigError
         service_tokens: secrets.service_tokens,
         kb_password: secrets.kb_password,
         litellm_key: secrets.litellm_key,
+        gateway_token: secrets.gateway_token,
+        zammad_token: secrets.zammad_token,
+        ntfy_token: secrets.ntfy_token,
+        audit_password,
+        audit: file.audit,
+        bell: file.bell,
         context_names,
         theme,
         log_level,

@@ -58,6 +58,9 @@ pub(super) struct Secrets {
     pub service_tokens: Vec<Option<Secret>>,
     pub kb_password: Option<Secret>,
     pub litellm_key: Option<Secret>,
+    pub gateway_token: Option<Secret>,
+    pub zammad_token: Option<Secret>,
+    pub ntfy_token: Option<Secret>,
 }
 
 impl Secrets {
@@ -79,6 +82,16 @@ impl Secrets {
                 &kb.and_then(|k| k.embeddings.litellm_key.clone()),
                 "knowledge_base.embeddings.litellm_key",
             )?,
+            gateway_token: read(&c.gateway_token, "gateway_token")?,
+            zammad_token: read(&c.zammad.as_ref().and_then(|z| z.token.clone()), "zammad.token")?,
+            ntfy_token: read(&c.ntfy.as_ref().and_then(|n| n.token.clone()), "ntfy.token")?,
         })
+    }
+}
+
+/// Shown as the reference (`env:NAME`), which is safe to print; never the value.
+impl serde::Serialize for SecretRef {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format!("{self:?}"))
     }
 }

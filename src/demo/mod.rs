@@ -1,6 +1,7 @@
 //! The simulated platform behind `--demo`: the same source interfaces as the real clients
 //! (`sources.rs`), actions included, in process, deterministic for a given seed and sequence of clock steps.
 
+mod act;
 mod data;
 pub mod kb;
 mod ops;
@@ -43,6 +44,12 @@ struct SimState {
     ops: ops::OpsSim,
     ops_rng: Rng,
     silences: Vec<sources::DemoSilence>,
+    /// Dedup hash → (job id, until).
+    dedup: std::collections::HashMap<String, (String, DateTime<Utc>)>,
+    /// Decision locks: job id → (holder, until), by the wall clock.
+    locks: std::collections::HashMap<String, (String, DateTime<Utc>)>,
+    tickets: Vec<crate::domain::action::Ticket>,
+    notifications: Vec<crate::domain::action::Notification>,
 }
 
 /// The simulated platform. Cheap to share.
@@ -75,6 +82,10 @@ impl DemoPlatform {
             queues: QUEUES.iter().map(|q| (q.to_string(), VecDeque::new())).collect(),
             workers: 2,
             silences: Vec::new(),
+            dedup: Default::default(),
+            locks: Default::default(),
+            tickets: Vec::new(),
+            notifications: Vec::new(),
         };
         let span = 7200.max(history as i64 * 2);
         for i in 0..history {
@@ -332,16 +343,22 @@ impl SimState {
 
     fn page(&self, query: JobsQuery) -> JobsPage {
         let needle = query.filter.trim().to_ascii_lowercase();
-        let rows = self.order.iter().filter_map(|(c, id)| {
+        let wanted = query.status.clone().or(query.failures_only.then_some(JobStatus::Failed));
+        let keep = |job: &SimJob| wanted.as_ref().is_none_or(|s| &job.status == s);
+        let mut order: Vec<&(DateTime<Utc>, String)> = self.order.iter().collect();
+        if wanted.is_some() {
+            // A status set is ordered by `updated_at`, as in Redis.
+            let updated = |id: &String| self.jobs.get(id).and_then(|j| j.fields.get("updated_at").cloned());
+            order.sort_by_key(|b| std::cmp::Reverse(updated(&b.1)));
+        }
+        if query.oldest_first && needle.is_empty() {
+            order.reverse();
+        }
+        let rows = order.into_iter().filter_map(|(c, id)| {
             let job = self.jobs.get(id)?;
-            (!query.failures_only || job.status == JobStatus::Failed)
-                .then(|| Job::from_fields(id, Some(c.timestamp_millis() as f64), &job.fields))
+            keep(job).then(|| Job::from_fields(id, Some(c.timestamp_millis() as f64), &job.fields))
         });
-        let total = if query.failures_only {
-            self.jobs.values().filter(|j| j.status == JobStatus::Failed).count()
-        } else {
-            self.jobs.len()
-        };
+        let total = self.jobs.values().filter(|j| keep(j)).count();
         let (jobs, scanned) = if needle.is_empty() {
             (rows.skip(query.offset).take(query.limit).collect(), None)
         } else {

@@ -153,6 +153,10 @@ impl DemoPlatform {
         let clock = demo.clone();
         Sources {
             jobs: Some(Arc::new(demo.clone())),
+            control: Some(Arc::new(demo.clone())),
+            gateway: None,
+            tickets: Some(Arc::new(demo.clone())),
+            notify: Some(Arc::new(demo.clone())),
             ops: Arc::new(demo.clone()),
             knowledge: Some(Arc::new(demo)),
             clock: Some(Arc::new(move || clock.spawn_clock())),

@@ -150,10 +150,12 @@ pub struct Job {
     pub created_at: Option<DateTime<Utc>>,
     pub updated_at: Option<DateTime<Utc>>,
     pub error: Option<String>,
+    /// Who approved or rejected it (`mcptop:alice@ops-1`).
+    pub decided_by: Option<String>,
 }
 
 /// The list fields fetched for every row, in the order the window script returns them.
-pub const LIST_FIELDS: [&str; 10] = [
+pub const LIST_FIELDS: [&str; 11] = [
     "status",
     "severity",
     "hostname",
@@ -164,6 +166,7 @@ pub const LIST_FIELDS: [&str; 10] = [
     "updated_at",
     "queue",
     "error",
+    "decided_by",
 ];
 
 /// Raw field values as they came from Redis: `None` where the field is missing.
@@ -194,6 +197,7 @@ impl Job {
             created_at: time("created_at").or_else(|| score_ms.and_then(epoch_ms)),
             updated_at: time("updated_at"),
             error: line("error"),
+            decided_by: line("decided_by"),
         }
     }
 
@@ -233,6 +237,10 @@ fn epoch_ms(ms: f64) -> Option<DateTime<Utc>> {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct JobsQuery {
     pub failures_only: bool,
+    /// Only jobs in this status (its index set, ordered by `updated_at`).
+    pub status: Option<JobStatus>,
+    /// Oldest first (without a text filter).
+    pub oldest_first: bool,
     pub filter: String,
     pub offset: usize,
     pub limit: usize,

@@ -1,5 +1,6 @@
 //! Plain data shared by every layer: jobs, queues, and the cleaning of untrusted text.
 
+pub mod action;
 pub mod alert;
 pub mod health;
 pub mod job;

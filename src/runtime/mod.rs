@@ -16,7 +16,8 @@ use tokio::sync::{Notify, mpsc, watch};
 
 use crate::clients::SourceError;
 use crate::domain::{
-    AlertsSnapshot, Container, JobDetail, JobsPage, JobsQuery, KbStats, QueueSnapshot, RagSearch, ServiceStatus, Target,
+    AlertsSnapshot, Container, JobDetail, JobStatus, JobsPage, JobsQuery, KbStats, QueueSnapshot, RagSearch,
+    ServiceStatus, Target,
 };
 use crate::sources::{JobSource, KnowledgeSource, OpsSource, Sources};
 
@@ -29,6 +30,8 @@ pub use tasks::TaskSet;
 pub enum Feed {
     Queues,
     Jobs,
+    /// Jobs awaiting approval, oldest first.
+    Approvals,
     Detail,
     /// Job status changes pushed on `{p}events`.
     Events,
@@ -49,6 +52,7 @@ pub enum Feed {
 pub enum SourceMsg {
     QueuesLoaded(QueueSnapshot),
     JobsLoaded(JobsPage),
+    ApprovalsLoaded(JobsPage),
     DetailLoaded {
         id: String,
         detail: Option<Box<JobDetail>>,
@@ -87,6 +91,7 @@ impl SourceMsg {
         match self {
             SourceMsg::QueuesLoaded(_) => Feed::Queues,
             SourceMsg::JobsLoaded(_) => Feed::Jobs,
+            SourceMsg::ApprovalsLoaded(_) => Feed::Approvals,
             SourceMsg::DetailLoaded { .. } => Feed::Detail,
             SourceMsg::Failed { feed, .. } | SourceMsg::PushState { feed, .. } => *feed,
             SourceMsg::ContainersLoaded(..) => Feed::Containers,
@@ -117,6 +122,8 @@ pub enum Request {
     FollowDetail(Option<String>),
     /// Fetch alerts now (an action just changed them).
     RefreshAlerts,
+    /// Fetch queues, jobs and approvals now (an action just changed them).
+    RefreshJobs,
     /// Search the knowledge base; the latest request wins.
     Search(RagRequest),
 }
@@ -165,6 +172,9 @@ impl RuntimeOptions {
     }
 }
 
+/// Most jobs awaiting approval fetched, oldest first.
+pub const APPROVALS_WINDOW: usize = 500;
+
 /// Longest a whole search may take: two embeddings calls (LiteLLM, then Ollama) and the query.
 const SEARCH_BUDGET: Duration = Duration::from_secs(30);
 
@@ -172,6 +182,7 @@ const SEARCH_BUDGET: Duration = Duration::from_secs(30);
 pub struct Runtime {
     jobs_query: Option<watch::Sender<JobsQuery>>,
     detail: Option<watch::Sender<Option<String>>>,
+    jobs_nudges: Vec<Arc<Notify>>,
     alerts_nudge: Arc<Notify>,
     search: Option<watch::Sender<Option<RagRequest>>>,
     _tasks: TaskSet,
@@ -196,6 +207,7 @@ impl Runtime {
                 }
             }
             Request::RefreshAlerts => self.alerts_nudge.notify_one(),
+            Request::RefreshJobs => self.jobs_nudges.iter().for_each(|n| n.notify_one()),
             Request::Search(r) => {
                 if let Some(tx) = &self.search {
                     tx.send_replace(Some(r));
@@ -209,16 +221,16 @@ impl Runtime {
 /// first window of jobs to fetch.
 pub fn start(sources: &Sources, opts: RuntimeOptions, initial: JobsQuery, tx: mpsc::Sender<SourceMsg>) -> Runtime {
     let mut tasks = TaskSet::default();
-    let (jobs_query, detail) = match &sources.jobs {
+    let (jobs_query, detail, jobs_nudges) = match &sources.jobs {
         Some(jobs) => {
-            let (q, d) = start_jobs(jobs.clone(), opts, initial, &tx, &mut tasks);
-            (Some(q), Some(d))
+            let (q, d, n) = start_jobs(jobs.clone(), opts, initial, &tx, &mut tasks);
+            (Some(q), Some(d), n)
         }
-        None => (None, None),
+        None => (None, None, vec![]),
     };
     let alerts_nudge = start_ops(sources.ops.clone(), opts, &tx, &mut tasks);
     let search = sources.knowledge.clone().map(|k| start_knowledge(k, opts, &tx, &mut tasks));
-    Runtime { jobs_query, detail, alerts_nudge, search, _tasks: tasks }
+    Runtime { jobs_query, detail, jobs_nudges, alerts_nudge, search, _tasks: tasks }
 }
 
 /// The queue, jobs, detail and events tasks.
@@ -228,11 +240,11 @@ fn start_jobs(
     initial: JobsQuery,
     tx: &mpsc::Sender<SourceMsg>,
     tasks: &mut TaskSet,
-) -> (watch::Sender<JobsQuery>, watch::Sender<Option<String>>) {
+) -> (watch::Sender<JobsQuery>, watch::Sender<Option<String>>, Vec<Arc<Notify>>) {
     let (jobs_query, jobs_rx) = watch::channel(initial);
     let (detail, detail_rx) = watch::channel(None::<String>);
-    let nudges: [Arc<Notify>; 3] = Default::default();
-    let [nq, nj, nd] = nudges.clone();
+    let nudges: [Arc<Notify>; 4] = Default::default();
+    let [nq, nj, nd, na] = nudges.clone();
     let s = source.clone();
     let pace = move |_: Option<&()>| opts.pace();
     tasks.push(poller::spawn(Feed::Queues, opts, nq, tx.clone(), None::<watch::Receiver<()>>, pace, move |_| {
@@ -247,6 +259,20 @@ fn start_jobs(
     tasks.push(poller::spawn(Feed::Jobs, opts, nj, tx.clone(), Some(jobs_rx), pace, move |q: Option<JobsQuery>| {
         let s = s.clone();
         async move { s.jobs(q.unwrap_or_default()).await.map(|p| Some(SourceMsg::JobsLoaded(p))) }
+    }));
+    let s = source.clone();
+    let pace = move |_: Option<&()>| opts.pace();
+    tasks.push(poller::spawn(Feed::Approvals, opts, na, tx.clone(), None::<watch::Receiver<()>>, pace, move |_| {
+        let s = s.clone();
+        async move {
+            let q = JobsQuery {
+                status: Some(JobStatus::AwaitingApproval),
+                oldest_first: true,
+                limit: APPROVALS_WINDOW,
+                ..Default::default()
+            };
+            s.jobs(q).await.map(|p| Some(SourceMsg::ApprovalsLoaded(p)))
+        }
     }));
     let s = source.clone();
     let pace = move |_: Option<&Option<String>>| opts.pace();
@@ -270,9 +296,10 @@ fn start_jobs(
         let s = source.clone();
         async move { s.events().await.map(|e| e.map(|_| ()).boxed() as Pushes) }.boxed()
     };
+    let all = nudges.to_vec();
     let nudge_all = move || nudges.iter().for_each(|n| n.notify_one());
     tasks.push(tokio::spawn(subscribe::keep_subscribed(Feed::Events, opts, connect, nudge_all, tx.clone())));
-    (jobs_query, detail)
+    (jobs_query, detail, all)
 }
 
 /// A poller for each configured operations feed, and Docker's events stream, which makes the

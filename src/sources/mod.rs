@@ -1,6 +1,7 @@
 //! The interfaces the runtime and the CLI read through — jobs, operations, knowledge — and the
 //! one place that decides whether they are the real clients of a context or the demo platform.
 
+pub mod act;
 pub mod jobs;
 pub mod knowledge;
 pub mod ops;
@@ -10,11 +11,15 @@ use std::sync::Arc;
 use crate::clients::RedisClient;
 use crate::clients::alertmanager::{Alertmanager, AlertsClient};
 use crate::clients::docker::DockerClient;
+use crate::clients::gateway::GatewayClient;
+use crate::clients::ntfy::NtfyClient;
 use crate::clients::probe::{Probe, ProbeClient};
 use crate::clients::prometheus::PrometheusClient;
 use crate::clients::redis::RedisSettings;
+use crate::clients::zammad::ZammadClient;
 use crate::config::Settings;
 
+pub use act::{Analyzer, JobControl, Notifier, Ticketing};
 pub use jobs::{EventStream, JobSource};
 pub use knowledge::{KnowledgeSource, RagClient, SearchDefaults};
 pub use ops::{IdStream, OpsConfigured, OpsSource, RealOps};
@@ -30,6 +35,11 @@ pub struct Sources {
     pub ops: Arc<dyn OpsSource>,
     /// The knowledge base, when one is configured.
     pub knowledge: Option<Arc<dyn KnowledgeSource>>,
+    /// Where actions write: the queue, the gateway, Zammad, ntfy (each when configured).
+    pub control: Option<Arc<dyn JobControl>>,
+    pub gateway: Option<Arc<dyn Analyzer>>,
+    pub tickets: Option<Arc<dyn Ticketing>>,
+    pub notify: Option<Arc<dyn Notifier>>,
     /// The simulated platform's clock, in `--demo` (see `demo::DemoPlatform::sources`).
     pub clock: Option<Arc<dyn Fn() -> tokio::task::JoinHandle<()> + Send + Sync>>,
 }
@@ -39,20 +49,58 @@ impl Sources {
     /// be called inside a Tokio runtime (the database pool needs one).
     pub fn from_context(settings: &Settings) -> anyhow::Result<Sources> {
         let name = &settings.context_name;
-        let jobs = match redis_client(settings) {
-            Ok(Some(c)) => Some(Arc::new(c) as Arc<dyn JobSource>),
-            Ok(None) => None,
+        let redis = match redis_client(settings) {
+            Ok(c) => c.map(Arc::new),
             Err(e) => anyhow::bail!("contexts.{name}.redis_url: {e}"),
         };
+        let c = &settings.context;
+        let timeout = c.timeout();
+        let gateway = match &c.gateway_url {
+            Some(u) => {
+                Some(Arc::new(GatewayClient::new(u, settings.gateway_token.clone(), timeout)?) as Arc<dyn Analyzer>)
+            }
+            None => None,
+        };
+        let tickets = match &c.zammad {
+            Some(z) => {
+                Some(Arc::new(ZammadClient::new(&z.url, settings.zammad_token.clone(), z.customer.clone(), timeout)?)
+                    as Arc<dyn Ticketing>)
+            }
+            None => None,
+        };
+        let notify =
+            match &c.ntfy {
+                Some(n) => Some(Arc::new(NtfyClient::new(&n.url, &n.topic, settings.ntfy_token.clone(), timeout)?)
+                    as Arc<dyn Notifier>),
+                None => None,
+            };
         let knowledge = RagClient::from_settings(settings)
             .map_err(|e| anyhow::anyhow!("contexts.{name}.knowledge_base: {e}"))?
             .map(|c| Arc::new(c) as Arc<dyn KnowledgeSource>);
-        Ok(Sources { jobs, ops: Arc::new(real_ops(settings)?), knowledge, clock: None })
+        Ok(Sources {
+            jobs: redis.clone().map(|r| r as Arc<dyn JobSource>),
+            control: redis.map(|r| r as Arc<dyn JobControl>),
+            gateway,
+            tickets,
+            notify,
+            ops: Arc::new(real_ops(settings)?),
+            knowledge,
+            clock: None,
+        })
     }
 
     /// Nothing configured; start from this to build a partial set (`Sources { jobs, ..Sources::none() }`).
     pub fn none() -> Sources {
-        Sources { jobs: None, ops: Arc::new(RealOps::default()), knowledge: None, clock: None }
+        Sources {
+            jobs: None,
+            control: None,
+            gateway: None,
+            tickets: None,
+            notify: None,
+            ops: Arc::new(RealOps::default()),
+            knowledge: None,
+            clock: None,
+        }
     }
 
     /// Whether anything at all is configured.

@@ -6,6 +6,8 @@
 use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
 
+use super::approvals_state::ApprovalsState;
+use super::audit_view::AuditView;
 use super::input::Inputs;
 use super::jobs_state::{JobsState, fetch};
 use super::keymap::KeyMap;
@@ -13,7 +15,9 @@ use super::layout;
 use super::ops_state::OpsState;
 use super::popup::Popup;
 use super::rag_state::{Follow, RagState, Subject, alert_query};
-use crate::actions::{ActionError, ActionRequest};
+use crate::actions::{ActionError, ActionRequest, Done};
+use crate::audit::{Query, Record};
+use crate::domain::Job;
 use crate::domain::JobsQuery;
 use crate::runtime::{Feed, RagRequest, SourceMsg};
 
@@ -59,6 +63,8 @@ pub enum Mode {
     RagQuery,
     Help,
     Detail,
+    /// The audit log view.
+    Audit,
 }
 
 /// Everything that can happen to the app.
@@ -74,8 +80,12 @@ pub enum Msg {
     /// An action finished (or was refused).
     ActionDone {
         request: ActionRequest,
-        result: Result<String, ActionError>,
+        result: Result<Done, ActionError>,
     },
+    /// Every job matching a filter, to mark (`MarkAll`).
+    Matching(Result<Vec<Job>, String>),
+    /// The audit log view's records.
+    AuditLoaded(Result<Vec<Record>, String>, DateTime<Utc>),
 }
 
 /// What the event loop must do after an update.
@@ -89,6 +99,12 @@ pub enum Effect {
     RefreshAlerts,
     /// Search the knowledge base.
     RagSearch(RagRequest),
+    /// Fetch queues, jobs and approvals now (after an action changed them).
+    RefreshJobs,
+    /// Fetch every job matching this query (up to the filter scan limit), to mark them.
+    FetchMatching(JobsQuery),
+    /// Read the audit log.
+    LoadAudit(Query),
     Quit,
 }
 
@@ -117,6 +133,16 @@ pub struct App {
     pub jobs: JobsState,
     pub ops: OpsState,
     pub rag: RagState,
+    pub approvals: ApprovalsState,
+    pub audit: AuditView,
+    /// Where the audit log is, for the view's title.
+    pub audit_location: String,
+    /// Ring the bell when a job newly awaits approval (`bell = true`).
+    pub bell: bool,
+    /// The event loop rings the bell once and clears this.
+    pub ring: bool,
+    /// Why actions are refused here (read-only mode), shown beside them.
+    pub refusal: Option<&'static str>,
     pub inputs: Inputs,
     pub popup: Option<Popup>,
     pub toast: Option<Toast>,
@@ -140,6 +166,12 @@ impl App {
             jobs: JobsState::default(),
             ops: OpsState::default(),
             rag: RagState::default(),
+            approvals: ApprovalsState::default(),
+            audit: AuditView::default(),
+            audit_location: String::new(),
+            bell: false,
+            ring: false,
+            refusal: None,
             inputs: Inputs::default(),
             popup: None,
             toast: None,
@@ -166,13 +198,11 @@ impl App {
             }
             Msg::Key(key) => self.on_key(key),
             Msg::Source(m) => self.on_source(m),
-            Msg::ActionDone { request, result } => {
-                let (text, ok) = match result {
-                    Ok(m) => (format!("✓ {m}"), true),
-                    Err(e) => (format!("✗ {}: {e}", request.describe()), false),
-                };
-                self.toast = Some(Toast { text, ok, at: self.now });
-                vec![Effect::RefreshAlerts]
+            Msg::ActionDone { request, result } => self.action_done(request, result),
+            Msg::Matching(result) => self.mark_matching(result),
+            Msg::AuditLoaded(result, at) => {
+                self.audit.loaded(result, at);
+                vec![]
             }
         };
         effects.extend(self.sync_rag());
@@ -190,6 +220,7 @@ impl App {
         match msg.feed() {
             Feed::Detail => {
                 // The RAG pane shows the followed job's stored hits from the same feed.
+                self.approvals.on_source(&msg);
                 match &msg {
                     SourceMsg::DetailLoaded { id, detail, at } => self.rag.on_detail(id, detail.as_deref(), *at),
                     SourceMsg::Failed { error, at, retry_at, .. } => {
@@ -198,6 +229,13 @@ impl App {
                     _ => {}
                 }
                 fetch(self.jobs.on_source(msg))
+            }
+            Feed::Approvals => {
+                self.approvals.on_source(&msg);
+                if std::mem::take(&mut self.approvals.arrived) > 0 && self.bell {
+                    self.ring = true;
+                }
+                vec![]
             }
             Feed::Queues | Feed::Jobs | Feed::Events => fetch(self.jobs.on_source(msg)),
             Feed::Containers | Feed::ContainerEvents | Feed::Services | Feed::Targets | Feed::Alerts => {
@@ -211,6 +249,43 @@ impl App {
         }
     }
 
+    /// Show what an action did, and fetch what it changed at once.
+    fn action_done(&mut self, request: ActionRequest, result: Result<Done, ActionError>) -> Vec<Effect> {
+        let (text, ok) = match &result {
+            Ok(d) => match &d.warning {
+                Some(w) => (format!("✓ {} — warning: {w}", d.message), false),
+                None => (format!("✓ {}", d.message), true),
+            },
+            Err(e) => (format!("✗ {}: {e}", request.describe()), false),
+        };
+        self.toast = Some(Toast { text, ok, at: self.now });
+        if let (Ok(_), ActionRequest::Retry { job } | ActionRequest::Cancel { job }) = (&result, &request) {
+            self.jobs.marks.remove(&job.id);
+        }
+        let mut effects = vec![Effect::RefreshAlerts, Effect::RefreshJobs];
+        if self.mode == Mode::Audit {
+            effects.push(Effect::LoadAudit(self.audit.query()));
+        }
+        effects
+    }
+
+    /// Mark every job a filter matched (or say why not).
+    fn mark_matching(&mut self, result: Result<Vec<Job>, String>) -> Vec<Effect> {
+        self.toast = Some(match result {
+            Ok(jobs) => {
+                let n = jobs.len();
+                self.jobs.marks.extend(jobs.into_iter().map(|j| (j.id.clone(), j)));
+                Toast {
+                    text: format!("marked {n} jobs matching the filter ({} marked)", self.jobs.marks.len()),
+                    ok: true,
+                    at: self.now,
+                }
+            }
+            Err(e) => Toast { text: format!("✗ could not list the matching jobs: {e}"), ok: false, at: self.now },
+        });
+        vec![]
+    }
+
     /// Point the RAG pane at what the operator is looking at: the selected job or alert.
     fn sync_rag(&mut self) -> Vec<Effect> {
         let followed = self.rag.followed_job();
@@ -218,6 +293,10 @@ impl App {
         self.rag.followed_status =
             followed.and_then(|id| page?.jobs.iter().find(|j| j.id == id)).map(|j| j.status.clone());
         let subject = match self.rag.follow {
+            // The Approvals pane follows its own selection: its draft, analysis and hits.
+            Follow::Jobs if self.focus == PaneId::Approvals => {
+                self.approvals.selected_id().map(|s| Subject::Job(s.to_string()))
+            }
             Follow::Jobs => self.jobs.view.selected_id().map(Subject::Job),
             Follow::Alerts => self.ops.selected_alert().map(|a| Subject::Alert {
                 fingerprint: a.fingerprint.clone(),

@@ -220,8 +220,9 @@ mod alert_actions {
     fn ack_asks_naming_the_target_and_runs_only_on_y() {
         let mut app = app_with_alert(false);
         assert_eq!(key(&mut app, 'a'), vec![]);
-        let Some(Popup::Confirm(req)) = &app.popup else { panic!("a confirmation") };
-        assert_eq!(req.describe(), "Ack DiskFull on db-01:9100 on am-a");
+        let Some(Popup::Confirm { requests, summary }) = &app.popup else { panic!("a confirmation") };
+        assert_eq!(summary, "Ack DiskFull on db-01:9100 on am-a");
+        assert_eq!(requests.len(), 1);
         let effects = key(&mut app, 'y');
         assert!(matches!(effects.as_slice(), [Effect::RunAction(ActionRequest::Ack { .. })]));
         assert!(app.popup.is_none());
@@ -239,10 +240,11 @@ mod alert_actions {
         assert!(app.toast.as_ref().is_some_and(|t| t.text.contains("not silenced")));
         let mut app = app_with_alert(true);
         key(&mut app, 'x');
-        let Some(Popup::Confirm(req)) = app.popup.take() else { panic!("a confirmation") };
-        assert_eq!(req.describe(), "Expire silence s-1 on am-a");
+        let Some(Popup::Confirm { mut requests, summary }) = app.popup.take() else { panic!("a confirmation") };
+        assert_eq!(summary, "Expire silence s-1 on am-a");
+        let req = requests.remove(0);
         let effects = app.update(Msg::ActionDone { request: req, result: Err(ActionError::ReadOnly("x".into())) });
-        assert_eq!(effects, vec![Effect::RefreshAlerts]);
+        assert_eq!(effects, vec![Effect::RefreshAlerts, Effect::RefreshJobs]);
         assert!(app.toast.as_ref().is_some_and(|t| !t.ok && t.text.contains("read-only")));
     }
 }

@@ -6,6 +6,8 @@ use tokio::sync::mpsc;
 
 use super::app::{App, Effect, Msg};
 use crate::actions::{ActionRequest, Actions};
+use crate::audit::Query;
+use crate::domain::JobsQuery;
 use crate::runtime::{Request, Runtime};
 
 pub struct Executor {
@@ -25,9 +27,35 @@ impl Executor {
                 Effect::RefreshAlerts => self.runtime.request(Request::RefreshAlerts),
                 Effect::RagSearch(r) => self.runtime.request(Request::Search(r)),
                 Effect::RunAction(request) => self.run_action(request),
+                Effect::RefreshJobs => self.runtime.request(Request::RefreshJobs),
+                Effect::FetchMatching(query) => self.fetch_matching(query),
+                Effect::LoadAudit(query) => self.load_audit(query),
                 Effect::Quit => app.quit = true,
             }
         }
+    }
+
+    /// List every job a filter matches (bounded by the query's limit), in a task of its own.
+    fn fetch_matching(&self, query: JobsQuery) {
+        let done = self.done.clone();
+        let jobs = self.actions.jobs.clone();
+        tokio::spawn(async move {
+            let result = match jobs {
+                Some(j) => j.jobs(query).await.map(|p| p.jobs).map_err(|e| e.to_string()),
+                None => Err("no job queue is configured".into()),
+            };
+            let _ = done.send(Msg::Matching(result)).await;
+        });
+    }
+
+    /// Read the audit log in a task of its own.
+    fn load_audit(&self, query: Query) {
+        let done = self.done.clone();
+        let audit = self.actions.audit.clone();
+        tokio::spawn(async move {
+            let result = audit.query(&query).await;
+            let _ = done.send(Msg::AuditLoaded(result, chrono::Utc::now())).await;
+        });
     }
 
     /// Run an action in its own task; its outcome comes back as a message.

@@ -84,6 +84,8 @@ pub struct JobsState {
     pub view: JobsView,
     pub detail: Option<DetailView>,
     pub events: EventsStatus,
+    /// Jobs marked for a bulk action (`space`), by id.
+    pub marks: BTreeMap<String, crate::domain::Job>,
 }
 
 impl Default for JobsState {
@@ -104,7 +106,13 @@ impl JobsState {
             view: JobsView::default(),
             detail: None,
             events: EventsStatus::default(),
+            marks: BTreeMap::new(),
         }
+    }
+
+    /// The job under the cursor, when its row is loaded.
+    pub fn selected_job(&self) -> Option<&crate::domain::Job> {
+        self.page.data.as_ref().and_then(|p| self.view.job_at(p, self.view.selected()))
     }
 
     /// Apply a message of the jobs feeds; what to fetch next.

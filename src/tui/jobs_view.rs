@@ -64,6 +64,7 @@ impl JobsView {
             filter: self.filter.clone(),
             offset: self.top.saturating_sub(MARGIN),
             limit: self.rows() + 2 * MARGIN,
+            ..Default::default()
         }
     }
 

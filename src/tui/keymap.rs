@@ -38,6 +38,20 @@ pub enum Action {
     Ack,
     Expire,
     SearchKb,
+    /// Open the analysis form, prefilled from the selected alert or job.
+    Analyze,
+    Approve,
+    Reject,
+    /// Edit the selected draft's title and body before approving.
+    EditDraft,
+    Retry,
+    CancelJob,
+    /// Mark or unmark the selected job for a bulk action.
+    Mark,
+    /// Mark every job matching the current filter.
+    MarkAll,
+    /// The audit log view.
+    Audit,
     /// In a text input or form: accept what was typed.
     Submit,
     /// In a text input, form or confirmation: close without doing anything.
@@ -85,7 +99,7 @@ pub type Binding = (KeyMode, Action, &'static [&'static str], &'static str);
 
 impl Action {
     /// Every binding, with its default keys and the help text, in help-screen order.
-    pub const DEFAULTS: [Binding; 36] = [
+    pub const DEFAULTS: [Binding; 45] = [
         (KeyMode::Global, Action::ForceQuit, &["ctrl-c"], "quit at once"),
         (KeyMode::Normal, Action::Down, &["j", "down"], "move down"),
         (KeyMode::Normal, Action::Up, &["k", "up"], "move up"),
@@ -111,6 +125,15 @@ impl Action {
         (KeyMode::Normal, Action::Ack, &["a"], "ack the selected alert (short silence)"),
         (KeyMode::Normal, Action::Expire, &["x"], "expire the silence on the selected alert"),
         (KeyMode::Normal, Action::SearchKb, &["K"], "search the knowledge base"),
+        (KeyMode::Normal, Action::Analyze, &["n"], "new analysis (prefilled from the selected alert or job)"),
+        (KeyMode::Normal, Action::Approve, &["A"], "approve the selected draft (Approvals)"),
+        (KeyMode::Normal, Action::Reject, &["R"], "reject the selected draft, with a note (Approvals)"),
+        (KeyMode::Normal, Action::EditDraft, &["e"], "edit the draft's title and body, then approve (Approvals)"),
+        (KeyMode::Normal, Action::Retry, &["r"], "retry the marked or selected failed jobs"),
+        (KeyMode::Normal, Action::CancelJob, &["C"], "cancel the marked or selected queued jobs"),
+        (KeyMode::Normal, Action::Mark, &["space"], "mark or unmark the selected job"),
+        (KeyMode::Normal, Action::MarkAll, &["*"], "mark every job matching the filter (again: clear marks)"),
+        (KeyMode::Normal, Action::Audit, &["L"], "the audit log (who did what)"),
         (KeyMode::Normal, Action::Help, &["?"], "help"),
         (KeyMode::Normal, Action::Quit, &["q"], "quit"),
         (KeyMode::Input, Action::Submit, &["enter"], "accept (a filter stays applied)"),

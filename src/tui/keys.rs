@@ -4,6 +4,7 @@
 use crossterm::event::KeyEvent;
 
 use super::app::{App, Effect, Mode, PaneId, Toast};
+use super::forms::{self, Form};
 use super::input::InputOutcome;
 use super::jobs_state::fetch;
 use super::keymap::{Action, KeyMode};
@@ -11,8 +12,10 @@ use super::layout;
 use super::ops_state::OpsDetail;
 use super::popup::{Popup, PopupOutcome, SilenceForm};
 use super::rag_state::Follow;
-use crate::actions::ActionRequest;
 use crate::actions::silence::matchers_for;
+use crate::actions::{ActionRequest, JobRef};
+use crate::domain::action::AnalysisRequest;
+use crate::domain::{Job, JobStatus, JobsQuery};
 
 impl App {
     /// The key bindings live now.
@@ -36,13 +39,14 @@ impl App {
                     self.popup = None;
                     vec![]
                 }
-                PopupOutcome::Confirm(req) => {
-                    self.popup = Some(Popup::Confirm(req));
+                PopupOutcome::Confirm(requests) => {
+                    let summary = requests.iter().map(|r| r.describe()).collect::<Vec<_>>().join("\n");
+                    self.popup = Some(Popup::Confirm { requests, summary });
                     vec![]
                 }
-                PopupOutcome::Run(req) => {
+                PopupOutcome::Run(requests) => {
                     self.popup = None;
-                    vec![Effect::RunAction(req)]
+                    requests.into_iter().map(Effect::RunAction).collect()
                 }
             };
         }
@@ -55,6 +59,7 @@ impl App {
             Mode::Filter => self.on_filter_key(key, action),
             Mode::RagQuery => self.on_query_key(key, action),
             Mode::Detail => action.map(|a| self.on_detail_action(a)).unwrap_or_default(),
+            Mode::Audit => action.map(|a| self.on_audit_action(a)).unwrap_or_default(),
             Mode::Normal => action.map(|a| self.on_action(a)).unwrap_or_default(),
         }
     }
@@ -72,10 +77,16 @@ impl App {
                 String::new()
             }
             _ => {
-                self.mode = Mode::Normal;
+                self.mode = if self.inputs.filter_target.is_none() { Mode::Audit } else { Mode::Normal };
                 return vec![];
             }
         };
+        if self.inputs.filter_target.is_none() {
+            // The audit view's filter: applied as typed.
+            self.mode = if self.mode == Mode::Normal { Mode::Audit } else { self.mode };
+            self.audit.filter = text;
+            return vec![Effect::LoadAudit(self.audit.query())];
+        }
         if self.inputs.filter_target == Some(PaneId::Alerts) {
             self.ops.set_alert_filter(text);
             return vec![];
@@ -144,6 +155,138 @@ impl App {
         }
     }
 
+    /// Keys of the Approvals pane: move, approve, edit then approve, reject.
+    fn on_approvals_action(&mut self, action: Action) -> Option<Vec<Effect>> {
+        let rows = self.pane_rows(PaneId::Approvals);
+        if let Some(delta) = movement(action, rows) {
+            self.approvals.move_cursor(delta);
+            return Some(vec![]);
+        }
+        if !matches!(action, Action::Approve | Action::Reject | Action::EditDraft) {
+            return None;
+        }
+        let Some(job) = self.approvals.selected().map(JobRef::of) else {
+            self.toast("nothing awaits approval".into(), false);
+            return Some(vec![]);
+        };
+        if self.refusal.is_some() {
+            // Through the action layer, which refuses it and records the refusal.
+            let request = match action {
+                Action::Reject => ActionRequest::Reject { job, note: String::new() },
+                _ => ActionRequest::Approve { job, note: None, title: None, body: None, edited: false },
+            };
+            return Some(vec![Effect::RunAction(request)]);
+        }
+        if action == Action::Reject {
+            self.popup = Some(Popup::Form(Box::new(Form::reject(job))));
+            return Some(vec![]);
+        }
+        let Some(detail) = self.approvals.selected_detail() else {
+            self.toast("the draft is still loading; try again in a moment".into(), false);
+            return Some(vec![]);
+        };
+        let title = crate::actions::decide::ticket_title(detail, None);
+        let body = detail.ticket_draft.as_ref().and_then(|d| d.body.clone()).unwrap_or_default();
+        self.popup = Some(Popup::Form(Box::new(Form::approve(job, &title, &body, action == Action::EditDraft))));
+        Some(vec![])
+    }
+
+    /// Retry or cancel: the marked jobs, else the selected one. Only jobs in the right status
+    /// are offered; the confirmation names the count and the filter.
+    fn bulk_action(&mut self, action: Action) -> Vec<Effect> {
+        let (needs, verb) = match action {
+            Action::Retry => (JobStatus::Failed, "Retry"),
+            _ => (JobStatus::Queued, "Cancel"),
+        };
+        let make = |job: &Job| {
+            let r = JobRef::of(job);
+            if action == Action::Retry { ActionRequest::Retry { job: r } } else { ActionRequest::Cancel { job: r } }
+        };
+        let marked = !self.jobs.marks.is_empty();
+        let candidates: Vec<&Job> =
+            if marked { self.jobs.marks.values().collect() } else { self.jobs.selected_job().into_iter().collect() };
+        let (ok, skipped): (Vec<&Job>, Vec<&Job>) = candidates.into_iter().partition(|j| j.status == needs);
+        if ok.is_empty() {
+            let what =
+                if marked { "none of the marked jobs is".to_string() } else { "the selected job is not".to_string() };
+            self.toast(format!("{what} {needs}: nothing to {}", verb.to_lowercase()), false);
+            return vec![];
+        }
+        let requests: Vec<ActionRequest> = ok.iter().map(|j| make(j)).collect();
+        if self.refusal.is_some() {
+            return requests.into_iter().map(Effect::RunAction).collect();
+        }
+        let summary = if requests.len() == 1 && !marked {
+            requests[0].describe()
+        } else {
+            let filter = match (self.jobs.view.filter(), self.jobs.view.failures_only()) {
+                ("", false) => String::new(),
+                ("", true) => " (filter: failures only)".into(),
+                (f, fo) => format!(" (filter: “{f}”{})", if fo { ", failures only" } else { "" }),
+            };
+            let mut s = format!("{verb} {} marked {needs} jobs{filter}:", requests.len());
+            for r in requests.iter().take(5) {
+                s.push_str(&format!("\n  {}", r.describe()));
+            }
+            if requests.len() > 5 {
+                s.push_str(&format!("\n  … and {} more", requests.len() - 5));
+            }
+            if !skipped.is_empty() {
+                s.push_str(&format!("\n{} marked jobs are not {needs} and are left alone", skipped.len()));
+            }
+            s
+        };
+        self.popup = Some(Popup::Confirm { requests, summary });
+        vec![]
+    }
+
+    /// The analysis form, prefilled from what is selected.
+    fn open_analyze(&mut self) -> Vec<Effect> {
+        let (prefill, from) = match self.focus {
+            PaneId::Alerts => match self.ops.selected_alert() {
+                Some(a) => (forms::from_alert(a), format!("alert {}", a.name())),
+                None => Default::default(),
+            },
+            PaneId::Approvals => match self.approvals.selected_detail() {
+                Some(d) => (forms::from_job(d), format!("job {}", d.job.id)),
+                None => Default::default(),
+            },
+            _ => match self.jobs.selected_job() {
+                Some(j) => (job_request(j), format!("job {}", j.id)),
+                None => Default::default(),
+            },
+        };
+        self.popup = Some(Popup::Form(Box::new(Form::analyze(&prefill, &from))));
+        vec![]
+    }
+
+    fn toast(&mut self, text: String, ok: bool) {
+        self.toast = Some(Toast { text, ok, at: self.now });
+    }
+
+    /// Keys of the audit log view.
+    fn on_audit_action(&mut self, action: Action) -> Vec<Effect> {
+        let rows = self.size.1.saturating_sub(5).max(1) as usize;
+        if let Some(delta) = movement(action, rows) {
+            self.audit.move_cursor(delta);
+            return vec![];
+        }
+        match action {
+            Action::Quit => self.quit(),
+            Action::Back | Action::Audit => {
+                self.mode = Mode::Normal;
+                vec![]
+            }
+            Action::Filter => {
+                self.inputs.open_filter(PaneId::Queue, &self.audit.filter.clone());
+                self.inputs.filter_target = None;
+                self.mode = Mode::Filter;
+                vec![]
+            }
+            _ => vec![Effect::LoadAudit(self.audit.query())],
+        }
+    }
+
     fn ops_move(&mut self, delta: isize, rows: usize) {
         match self.focus {
             PaneId::Alerts => self.ops.move_alerts(delta, rows),
@@ -153,10 +296,49 @@ impl App {
     }
 
     fn on_action(&mut self, action: Action) -> Vec<Effect> {
+        if self.focus == PaneId::Approvals
+            && let Some(effects) = self.on_approvals_action(action)
+        {
+            return effects;
+        }
         if let Some(effects) = self.on_pane_action(action) {
             return effects;
         }
         match action {
+            Action::Analyze => self.open_analyze(),
+            Action::Audit => {
+                self.mode = Mode::Audit;
+                vec![Effect::LoadAudit(self.audit.query())]
+            }
+            Action::Retry | Action::CancelJob => {
+                self.set_focus(PaneId::Jobs);
+                self.bulk_action(action)
+            }
+            Action::Mark => {
+                self.set_focus(PaneId::Jobs);
+                if let Some(job) = self.jobs.selected_job().cloned()
+                    && self.jobs.marks.remove(&job.id).is_none()
+                {
+                    self.jobs.marks.insert(job.id.clone(), job);
+                }
+                let len = self.jobs.marks.len();
+                if len > 0 {
+                    self.toast(format!("{len} marked · r retry · C cancel · * with no filter clears"), true);
+                }
+                self.jobs.on_list_action(Action::Down).unwrap_or_default()
+            }
+            Action::MarkAll => {
+                self.set_focus(PaneId::Jobs);
+                let (filter, failures) = (self.jobs.view.filter().to_string(), self.jobs.view.failures_only());
+                if filter.is_empty() && !failures {
+                    let n = self.jobs.marks.len();
+                    self.jobs.marks.clear();
+                    self.toast(format!("marks cleared ({n}); * marks every job matching a filter (/ or f)"), true);
+                    return vec![];
+                }
+                let limit = crate::clients::redis::FILTER_MAX_SCAN;
+                vec![Effect::FetchMatching(JobsQuery { filter, failures_only: failures, limit, ..Default::default() })]
+            }
             Action::Quit => self.quit(),
             Action::Help => {
                 self.mode = Mode::Help;
@@ -231,10 +413,10 @@ impl App {
         self.popup = match action {
             Action::Silence => Some(Popup::Silence(Box::new(SilenceForm::new(&matchers_for(alert), ams, target)))),
             Action::Ack => {
-                Some(Popup::Confirm(ActionRequest::Ack { matchers: matchers_for(alert), alertmanagers: ams, target }))
+                Some(Popup::confirm(ActionRequest::Ack { matchers: matchers_for(alert), alertmanagers: ams, target }))
             }
             _ => match alert.silenced_by.first() {
-                Some(id) => Some(Popup::Confirm(ActionRequest::SilenceExpire { id: id.clone(), alertmanagers: ams })),
+                Some(id) => Some(Popup::confirm(ActionRequest::SilenceExpire { id: id.clone(), alertmanagers: ams })),
                 None => {
                     self.toast = Some(Toast { text: format!("{target} is not silenced"), ok: false, at: self.now });
                     None
@@ -307,4 +489,21 @@ fn movement(action: Action, rows: usize) -> Option<isize> {
         Action::Bottom => isize::MAX / 2,
         _ => return None,
     })
+}
+
+/// An analysis request prefilled from a job's row.
+fn job_request(j: &Job) -> AnalysisRequest {
+    let s = |v: &Option<String>| v.clone().unwrap_or_default();
+    AnalysisRequest {
+        alert_type: s(&j.alert_type),
+        source: s(&j.source),
+        hostname: s(&j.hostname),
+        severity: if j.severity == crate::domain::Severity::Unknown {
+            String::new()
+        } else {
+            j.severity.as_str().into()
+        },
+        description: s(&j.summary),
+        ..Default::default()
+    }
 }

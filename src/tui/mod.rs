@@ -2,8 +2,11 @@
 //! feeds them to `App::update`, carries out the effects and draws when something changed.
 
 pub mod app;
+pub mod approvals_state;
+pub mod audit_view;
 pub mod cells;
 pub mod effects;
+pub mod forms;
 pub mod input;
 pub mod jobs_state;
 pub mod jobs_view;
@@ -97,6 +100,11 @@ pub async fn run(
             for _ in 0..MAX_BATCH {
                 let Ok(m) = rx.try_recv() else { break };
                 exec.apply(&mut app, Msg::Source(m));
+            }
+            if std::mem::take(&mut app.ring) {
+                // One BEL: a job newly awaits approval (`bell = true`).
+                use std::io::Write;
+                let _ = std::io::stdout().write_all(b"\x07").and_then(|_| std::io::stdout().flush());
             }
             dirty = true;
             if app.quit {

@@ -10,6 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use ratatui_textarea::TextArea;
 
+use super::forms::Form;
 use super::keymap::{Action, KeyMap, KeyMode};
 use super::panes::{RenderCtx, centered};
 use crate::actions::ActionRequest;
@@ -21,10 +22,10 @@ use crate::clients::alertmanager::Matcher;
 pub enum PopupOutcome {
     Stay,
     Close,
-    /// Replace this popup with a confirmation of the request.
-    Confirm(ActionRequest),
-    /// Confirmed: run it.
-    Run(ActionRequest),
+    /// Replace this popup with a confirmation of the requests.
+    Confirm(Vec<ActionRequest>),
+    /// Confirmed: run them, each on its own.
+    Run(Vec<ActionRequest>),
 }
 
 pub struct SilenceForm {
@@ -36,8 +37,20 @@ pub struct SilenceForm {
 }
 
 pub enum Popup {
-    Confirm(ActionRequest),
+    /// What will run, and the line that names it (the count and the filter, for many jobs).
+    Confirm {
+        requests: Vec<ActionRequest>,
+        summary: String,
+    },
     Silence(Box<SilenceForm>),
+    Form(Box<Form>),
+}
+
+impl Popup {
+    /// A confirmation of one request, naming its target.
+    pub fn confirm(request: ActionRequest) -> Popup {
+        Popup::Confirm { summary: request.describe(), requests: vec![request] }
+    }
 }
 
 const LABELS: [&str; 3] = ["matchers (one per line)", "duration", "comment (required)"];
@@ -73,7 +86,7 @@ impl SilenceForm {
             })
         });
         match result {
-            Ok(req) => PopupOutcome::Confirm(req),
+            Ok(req) => PopupOutcome::Confirm(vec![req]),
             Err(e) => {
                 self.error = Some(e);
                 PopupOutcome::Stay
@@ -107,29 +120,38 @@ impl Popup {
     /// The key bindings that apply while this popup is open.
     pub fn key_mode(&self) -> KeyMode {
         match self {
-            Popup::Confirm(_) => KeyMode::Confirm,
-            Popup::Silence(_) => KeyMode::Form,
+            Popup::Confirm { .. } => KeyMode::Confirm,
+            Popup::Silence(_) | Popup::Form(_) => KeyMode::Form,
         }
     }
 
     pub fn on_key(&mut self, key: KeyEvent, keymap: &KeyMap) -> PopupOutcome {
         let action = keymap.action_in(self.key_mode(), &key);
         match self {
-            Popup::Confirm(req) => match action {
-                Some(Action::Confirm) => PopupOutcome::Run(req.clone()),
+            Popup::Confirm { requests, .. } => match action {
+                Some(Action::Confirm) => PopupOutcome::Run(requests.clone()),
                 // Anything else cancels: a stray key never confirms.
                 _ => PopupOutcome::Close,
             },
             Popup::Silence(form) => form.on_key(key, action),
+            Popup::Form(form) => form.on_key(key, action),
         }
     }
 
     pub fn render(&self, f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>) {
         let t = ctx.theme;
         match self {
-            Popup::Confirm(req) => {
-                let text = vec![
-                    Line::styled(crate::domain::text::clean_line(&req.describe()), t.text),
+            Popup::Form(form) => form.render(f, area, ctx),
+            Popup::Confirm { requests, summary } => {
+                let mut text: Vec<Line> =
+                    summary.split('\n').map(|l| Line::styled(crate::domain::text::clean_line(l), t.text)).collect();
+                if requests.len() > 1 {
+                    text.push(Line::styled(
+                        format!("each of the {} is decided and recorded on its own", requests.len()),
+                        t.muted,
+                    ));
+                }
+                text.extend([
                     Line::raw(""),
                     Line::from(vec![
                         Span::styled(format!(" {} ", key(ctx, KeyMode::Confirm, Action::Confirm, "y")), t.key),
@@ -137,8 +159,9 @@ impl Popup {
                         Span::styled(" any other key ", t.key),
                         Span::styled("cancel", t.muted),
                     ]),
-                ];
-                let popup = centered(area, 72.min(area.width), 8);
+                ]);
+                let height = (text.len() as u16 + 4).min(area.height);
+                let popup = centered(area, 90.min(area.width), height);
                 f.render_widget(Clear, popup);
                 let block = Block::default()
                     .borders(Borders::ALL)
@@ -213,7 +236,13 @@ mod tests {
             p.on_key(key(KeyCode::Char(c)), &km);
         }
         match p.on_key(key(KeyCode::Enter), &km) {
-            PopupOutcome::Confirm(ActionRequest::SilenceAdd { matchers, duration_s, comment, alertmanagers }) => {
+            PopupOutcome::Confirm(reqs) if matches!(reqs.as_slice(), [ActionRequest::SilenceAdd { .. }]) => {
+                let [ActionRequest::SilenceAdd { matchers, duration_s, comment, alertmanagers }] = reqs.as_slice()
+                else {
+                    unreachable!()
+                };
+                let (matchers, duration_s, comment, alertmanagers) =
+                    (matchers.clone(), *duration_s, comment.clone(), alertmanagers.clone());
                 assert_eq!((matchers, duration_s, comment.as_str()), (m, 7200, "resize"));
                 assert_eq!(alertmanagers, ["am-a"]);
             }
@@ -224,9 +253,9 @@ mod tests {
     #[test]
     fn only_y_confirms() {
         let req = ActionRequest::SilenceExpire { id: "s1".into(), alertmanagers: vec![] };
-        let mut p = Popup::Confirm(req.clone());
+        let mut p = Popup::confirm(req.clone());
         let km = KeyMap::default();
         assert_eq!(p.on_key(key(KeyCode::Enter), &km), PopupOutcome::Close);
-        assert_eq!(p.on_key(key(KeyCode::Char('y')), &km), PopupOutcome::Run(req));
+        assert_eq!(p.on_key(key(KeyCode::Char('y')), &km), PopupOutcome::Run(vec![req]));
     }
 }

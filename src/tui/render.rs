@@ -27,9 +27,16 @@ pub fn draw(f: &mut Frame, app: &App, ctx: &RenderCtx<'_>) {
                 PaneId::Rag if app.rag.searchable || app.jobs.configured => {
                     panes::rag::render(f, *area, ctx, &app.rag, focused)
                 }
+                PaneId::Approvals if app.jobs.configured => {
+                    panes::approvals::render(f, *area, ctx, &app.approvals, focused, app.refusal)
+                }
                 other => panes::placeholder::render(f, *area, ctx, *other, focused),
             }
         }
+    }
+    let audit_open = app.mode == Mode::Audit || (app.mode == Mode::Filter && app.inputs.filter_target.is_none());
+    if audit_open {
+        panes::audit::render(f, areas.body, ctx, &app.audit, &app.audit_location);
     }
     if app.mode == Mode::Help {
         panes::help::render(f, areas.body, ctx, &app.keymap);

@@ -89,7 +89,7 @@ fn body<'a>(ctx: &RenderCtx<'_>, d: &JobDetail) -> Vec<Line<'a>> {
     l
 }
 
-fn analysis<'a>(ctx: &RenderCtx<'_>, d: &JobDetail) -> Vec<Line<'a>> {
+pub(crate) fn analysis<'a>(ctx: &RenderCtx<'_>, d: &JobDetail) -> Vec<Line<'a>> {
     let t = ctx.theme;
     let mut l = Vec::new();
     l.push(section(ctx, "Analysis"));
@@ -110,7 +110,7 @@ fn analysis<'a>(ctx: &RenderCtx<'_>, d: &JobDetail) -> Vec<Line<'a>> {
     l
 }
 
-fn hits<'a>(ctx: &RenderCtx<'_>, d: &JobDetail) -> Vec<Line<'a>> {
+pub(crate) fn hits<'a>(ctx: &RenderCtx<'_>, d: &JobDetail) -> Vec<Line<'a>> {
     let t = ctx.theme;
     let mut l = Vec::new();
     l.push(section(ctx, "Knowledge-base hits used"));
@@ -137,7 +137,7 @@ fn hits<'a>(ctx: &RenderCtx<'_>, d: &JobDetail) -> Vec<Line<'a>> {
     l
 }
 
-fn ticket<'a>(ctx: &RenderCtx<'_>, d: &JobDetail) -> Vec<Line<'a>> {
+pub(crate) fn ticket<'a>(ctx: &RenderCtx<'_>, d: &JobDetail) -> Vec<Line<'a>> {
     let t = ctx.theme;
     let mut l = Vec::new();
     l.push(section(ctx, "Ticket"));

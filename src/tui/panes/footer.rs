@@ -35,8 +35,14 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App) {
     let hints = hints(app);
     let mut spans = Vec::new();
     for (action, label) in hints {
-        spans.push(Span::styled(format!(" {} ", app.keymap.first_key(*action)), t.key));
+        // Refused actions stay in view, greyed, with the reason once at the end.
+        let refused = app.refusal.is_some() && ACTING.contains(action);
+        let key_style = if refused { t.muted } else { t.key };
+        spans.push(Span::styled(format!(" {} ", app.keymap.first_key(*action)), key_style));
         spans.push(Span::styled(format!("{label} "), t.muted));
+    }
+    if let Some(why) = app.refusal.filter(|_| hints.iter().any(|(a, _)| ACTING.contains(a))) {
+        spans.push(Span::styled(format!(" actions refused: {why} "), t.warn));
     }
     if !app.jobs.view.filter().is_empty() {
         spans.push(Span::styled(
@@ -50,11 +56,29 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App) {
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
+/// Actions that change something: greyed out when refused.
+const ACTING: [Action; 9] = [
+    Action::Silence,
+    Action::Ack,
+    Action::Expire,
+    Action::Analyze,
+    Action::Approve,
+    Action::Reject,
+    Action::EditDraft,
+    Action::Retry,
+    Action::CancelJob,
+];
+
 /// The key hints for what has focus.
 fn hints(app: &App) -> &'static [(Action, &'static str)] {
     let alerts_focused = app.focus == crate::tui::app::PaneId::Alerts && app.ops.configured.alerts;
     let rag_focused = app.focus == crate::tui::app::PaneId::Rag;
+    let approvals_focused = app.focus == crate::tui::app::PaneId::Approvals && app.jobs.configured;
+    let jobs_focused = app.focus == crate::tui::app::PaneId::Jobs && app.jobs.configured;
     match app.mode {
+        Mode::Audit => {
+            &[(Action::Back, "back"), (Action::Filter, "filter"), (Action::Down, "move"), (Action::Quit, "quit")]
+        }
         Mode::Detail => {
             &[(Action::Back, "back"), (Action::Down, "scroll"), (Action::Help, "help"), (Action::Quit, "quit")]
         }
@@ -66,7 +90,28 @@ fn hints(app: &App) -> &'static [(Action, &'static str)] {
             (Action::Zoom, "zoom"),
             (Action::NextPane, "pane"),
         ],
-        _ if alerts_focused && !app.read_only => &[
+        _ if approvals_focused => &[
+            (Action::Quit, "quit"),
+            (Action::Help, "help"),
+            (Action::Approve, "approve"),
+            (Action::EditDraft, "edit+approve"),
+            (Action::Reject, "reject"),
+            (Action::Analyze, "re-analyse"),
+            (Action::Zoom, "zoom"),
+            (Action::Audit, "audit"),
+        ],
+        _ if jobs_focused => &[
+            (Action::Quit, "quit"),
+            (Action::Help, "help"),
+            (Action::Filter, "filter"),
+            (Action::Open, "details"),
+            (Action::Mark, "mark"),
+            (Action::Retry, "retry"),
+            (Action::CancelJob, "cancel"),
+            (Action::Analyze, "analyse"),
+            (Action::Audit, "audit"),
+        ],
+        _ if alerts_focused => &[
             (Action::Quit, "quit"),
             (Action::Help, "help"),
             (Action::Filter, "filter"),
@@ -74,7 +119,7 @@ fn hints(app: &App) -> &'static [(Action, &'static str)] {
             (Action::Silence, "silence"),
             (Action::Ack, "ack"),
             (Action::Expire, "expire"),
-            (Action::NextPane, "pane"),
+            (Action::Analyze, "analyse"),
         ],
         _ => &[
             (Action::Quit, "quit"),

@@ -24,6 +24,10 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App) {
         left.push(Span::styled(" READ-ONLY ", t.badge));
         left.push(Span::styled(" ", t.header));
     }
+    if let Some(n) = app.approvals.total().filter(|n| *n > 0) {
+        left.push(Span::styled(format!(" ⚑ {n} awaiting approval "), t.badge));
+        left.push(Span::styled(" ", t.header));
+    }
     let (mark, label, style) =
         if app.jobs.events.connected { ("●", "live", t.ok) } else { ("○", "polling", t.warn) };
     left.push(Span::styled(format!("{mark} {label}"), style.patch(t.header).fg(style.fg.unwrap_or_default())));

@@ -20,7 +20,11 @@ use crate::tui::loadable::age;
 pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, jobs: &JobsState, focused: bool) {
     let t = ctx.theme;
     let view = &jobs.view;
-    let block = pane_block(ctx, PaneId::Jobs, focused, Some(&jobs.page), &summary(jobs));
+    let mut extra = summary(jobs);
+    if !jobs.marks.is_empty() {
+        extra.push_str(&format!(" · {} marked", jobs.marks.len()));
+    }
+    let block = pane_block(ctx, PaneId::Jobs, focused, Some(&jobs.page), &extra);
     let inner = block.inner(area);
     f.render_widget(block, area);
     let mut body = inner;
@@ -65,7 +69,16 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, jobs: &JobsState, 
         match view.job_at(page, i) {
             Some(job) => {
                 let age = job.created_at.map(|c| age(ctx.age_of(c))).unwrap_or_else(|| "?".into());
-                write_row(buf, body, y, cols, job_cells(ctx, job, wide, &age));
+                let marked = jobs.marks.contains_key(&job.id).then(|| format!("● {}", job.id));
+                let decided = job_decided(job);
+                let mut cells = job_cells(ctx, job, wide, &age);
+                if let Some(m) = &marked {
+                    cells[5] = (m.as_str(), t.warn);
+                }
+                if let Some(d) = &decided {
+                    cells[6] = (d.as_str(), t.text);
+                }
+                write_row(buf, body, y, cols, cells);
             }
             None => {
                 put(buf, body.x, y, "…", body.width, t.muted);
@@ -117,6 +130,18 @@ fn job_cells<'a>(ctx: &RenderCtx<'_>, job: &'a Job, wide: bool, age: &'a str) ->
         (job.id.as_str(), t.muted),
         description,
     ]
+}
+
+/// For a decided job: who decided, then the description.
+fn job_decided(job: &Job) -> Option<String> {
+    let by = job.decided_by.as_deref()?;
+    let by = by.strip_prefix("mcptop:").unwrap_or(by);
+    let verb = match job.status {
+        JobStatus::Approved => "approved",
+        JobStatus::Rejected => "rejected",
+        _ => return None,
+    };
+    Some(format!("{verb} by {by} · {}", job.summary.as_deref().unwrap_or("")))
 }
 
 /// `1,234 jobs`, `12 failed`, `3 matches in newest 10,000`, with the row: `· 7/1,234`.

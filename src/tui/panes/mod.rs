@@ -2,6 +2,8 @@
 //! reads the clock.
 
 pub mod alerts;
+pub mod approvals;
+pub mod audit;
 pub mod detail;
 pub mod footer;
 pub mod header;
