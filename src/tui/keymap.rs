@@ -142,7 +142,7 @@ impl Action {
         (KeyMode::Input, Action::RecallNewer, &["down"], "newer recent query"),
         (KeyMode::Form, Action::NextField, &["tab"], "next field"),
         (KeyMode::Form, Action::PrevField, &["backtab"], "previous field"),
-        (KeyMode::Form, Action::Submit, &["ctrl-s", "enter"], "submit (enter adds a line in the matchers)"),
+        (KeyMode::Form, Action::Submit, &["ctrl-s", "enter"], "submit (enter adds a line in a multi-line field)"),
         (KeyMode::Form, Action::Cancel, &["esc"], "cancel"),
         (KeyMode::Confirm, Action::Confirm, &["y", "Y"], "do it"),
     ];
@@ -299,9 +299,9 @@ mod tests {
     #[test]
     fn overrides_replace_and_errors_name_the_key() {
         let mut o = BTreeMap::new();
-        o.insert("zoom".to_string(), vec!["e".to_string()]);
+        o.insert("zoom".to_string(), vec!["Z".to_string()]);
         let km = KeyMap::new(&o).unwrap_or_default();
-        assert_eq!(km.action(&ev(KeyCode::Char('e'), KeyModifiers::NONE)), Some(Action::Zoom));
+        assert_eq!(km.action(&ev(KeyCode::Char('Z'), KeyModifiers::NONE)), Some(Action::Zoom));
         assert_eq!(km.action(&ev(KeyCode::Char('z'), KeyModifiers::NONE)), None);
         o.insert("zooom".to_string(), vec!["x".to_string()]);
         assert_eq!(KeyMap::new(&o).err().as_deref(), Some("keys.zooom: no such action"));
