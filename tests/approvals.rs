@@ -107,7 +107,13 @@ fn job(id: &str, severity: Severity) -> JobRef {
 }
 
 fn approve(id: &str, note: Option<&str>) -> ActionRequest {
-    ActionRequest::Approve { job: job(id, Severity::Critical), note: note.map(String::from), title: None, body: None, edited: false }
+    ActionRequest::Approve {
+        job: job(id, Severity::Critical),
+        note: note.map(String::from),
+        title: None,
+        body: None,
+        edited: false,
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -244,7 +250,14 @@ async fn only_the_right_status_can_be_decided_retried_or_cancelled() {
     let p = Platform::start();
     let statuses = ["queued", "running", "awaiting_approval", "approved", "rejected", "done", "failed", "cancelled"];
     for s in statuses {
-        seed_job(&mut p.redis.conn(), "mcp:", s, 1, s, &[("queue", b"analysis"), ("ticket_draft", br#"{"title":"t"}"#)]);
+        seed_job(
+            &mut p.redis.conn(),
+            "mcp:",
+            s,
+            1,
+            s,
+            &[("queue", b"analysis"), ("ticket_draft", br#"{"title":"t"}"#)],
+        );
     }
     let actions = p.actions(None);
     for s in statuses {
