@@ -264,7 +264,7 @@ impl AuditLog {
     pub async fn query(&self, q: &Query) -> Result<Vec<Record>, String> {
         let work = async {
             self.ensure_schema().await?;
-            let since = q.since.unwrap_or(DateTime::<Utc>::MIN_UTC);
+            let since = q.since.unwrap_or(DateTime::<Utc>::UNIX_EPOCH).max(DateTime::<Utc>::UNIX_EPOCH);
             let text = |o: &Option<String>| o.clone().unwrap_or_default();
             let limit = q.limit.clamp(1, 100_000) as i64;
             let filters =
