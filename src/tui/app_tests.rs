@@ -379,3 +379,150 @@ mod rag_pane {
         assert!(s.contains("last seen 0s ago: KB mcp_knowledge · ~123k rows"), "{s}");
     }
 }
+
+mod acting {
+    use super::*;
+    use crate::domain::JobStatus;
+
+    fn raw(pairs: &[(&str, &str)]) -> RawFields {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.as_bytes().to_vec())).collect()
+    }
+
+    fn ctrl(app: &mut App, c: char) -> Vec<Effect> {
+        app.update(Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)))
+    }
+
+    fn typed(app: &mut App, text: &str) {
+        for c in text.chars() {
+            key(app, KeyCode::Char(c));
+        }
+    }
+
+    fn screen(app: &App) -> String {
+        let theme = crate::tui::theme::Theme::built_in("default");
+        crate::tui::svg::to_text(&crate::tui::render_to_buffer(app, &theme, 160, 48))
+    }
+
+    /// An app with one job awaiting approval, its detail loaded, the Approvals pane focused.
+    fn app_with_approval() -> App {
+        let mut app = App::new("ctx", "test", KeyMap::default(), t(0));
+        app.update(Msg::Resized { width: 160, height: 48 });
+        let fields = raw(&[
+            ("status", "awaiting_approval"),
+            ("severity", "critical"),
+            ("hostname", "db-01"),
+            ("alert_type", "DiskFull"),
+            ("ticket_draft", r#"{"title":"[job a1] DiskFull on db-01","group":"Ops","body":"rotate logs"}"#),
+            ("analysis", r#"{"summary":"disk full","root_cause":"logrotate","confidence":0.8}"#),
+            ("rag_hits", r#"[{"id":9,"score":0.93,"text":"resize /var"}]"#),
+        ]);
+        let job = Job::from_fields("a1", None, &fields);
+        let query = JobsQuery {
+            status: Some(JobStatus::AwaitingApproval),
+            oldest_first: true,
+            limit: 500,
+            ..Default::default()
+        };
+        let page = JobsPage { query, total: 1, scanned: None, jobs: vec![job], fetched_at: t(0) };
+        app.update(Msg::Source(SourceMsg::ApprovalsLoaded(page)));
+        let effects = key(&mut app, KeyCode::Char('6'));
+        assert!(
+            effects.contains(&Effect::FollowDetail(Some("a1".into()))),
+            "the pane follows its selection: {effects:?}"
+        );
+        let detail = JobDetail::from_fields("a1", &fields, t(0));
+        app.update(Msg::Source(SourceMsg::DetailLoaded { id: "a1".into(), detail: Some(Box::new(detail)), at: t(0) }));
+        app
+    }
+
+    #[test]
+    fn approving_asks_with_job_host_severity_and_title_then_runs() {
+        let mut app = app_with_approval();
+        key(&mut app, KeyCode::Char('z'));
+        let s = screen(&app);
+        for part in ["1 awaiting", "draft awaiting approval", "[job a1] DiskFull on db-01", "root cause", "resize /var"]
+        {
+            assert!(s.contains(part), "{part:?} on screen:\n{s}");
+        }
+        assert!(s.contains("⚑ 1 awaiting approval"), "the header counts it");
+        key(&mut app, KeyCode::Char('A'));
+        assert!(matches!(app.popup, Some(Popup::Form(_))));
+        typed(&mut app, "checked");
+        assert!(ctrl(&mut app, 's').is_empty());
+        let Some(Popup::Confirm { summary, .. }) = &app.popup else { panic!("a confirmation") };
+        assert_eq!(
+            summary,
+            "Approve job a1 (db-01, critical): open ticket “[job a1] DiskFull on db-01” — note “checked”"
+        );
+        let effects = key(&mut app, KeyCode::Char('y'));
+        let [Effect::RunAction(ActionRequest::Approve { title, body, note, edited, .. })] = effects.as_slice() else {
+            panic!("{effects:?}")
+        };
+        assert_eq!(title.as_deref(), Some("[job a1] DiskFull on db-01"), "what was shown is what is sent");
+        assert_eq!((body.as_deref(), note.as_deref(), *edited), (Some("rotate logs"), Some("checked"), false));
+    }
+
+    #[test]
+    fn rejecting_needs_a_note_and_read_only_goes_to_the_action_layer() {
+        let mut app = app_with_approval();
+        key(&mut app, KeyCode::Char('R'));
+        ctrl(&mut app, 's');
+        let Some(Popup::Form(form)) = &app.popup else { panic!("still the form") };
+        assert!(form.error.as_deref().is_some_and(|e| e.contains("note")));
+        key(&mut app, KeyCode::Esc);
+        app.refusal = Some("read-only mode");
+        let effects = key(&mut app, KeyCode::Char('A'));
+        assert!(matches!(effects.as_slice(), [Effect::RunAction(ActionRequest::Approve { .. })]), "{effects:?}");
+        assert!(screen(&app).contains("actions refused: read-only mode"));
+    }
+
+    #[test]
+    fn marked_jobs_are_retried_each_on_its_own_and_others_are_left_alone() {
+        let mut app = App::new("ctx", "test", KeyMap::default(), t(0));
+        app.update(Msg::Resized { width: 160, height: 48 });
+        let query = app.initial_query();
+        let jobs = ["failed", "done", "failed"]
+            .iter()
+            .enumerate()
+            .map(|(i, s)| Job::from_fields(&format!("j{i}"), None, &raw(&[("status", s), ("hostname", "web-01")])))
+            .collect();
+        app.update(Msg::Source(SourceMsg::JobsLoaded(JobsPage {
+            query,
+            total: 3,
+            scanned: None,
+            jobs,
+            fetched_at: t(0),
+        })));
+        for _ in 0..3 {
+            key(&mut app, KeyCode::Char(' '));
+        }
+        assert_eq!(app.jobs.marks.len(), 3);
+        assert!(screen(&app).contains("● j0"), "marks show");
+        key(&mut app, KeyCode::Char('r'));
+        let Some(Popup::Confirm { requests, summary }) = &app.popup else { panic!("a confirmation") };
+        assert_eq!(requests.len(), 2);
+        assert!(summary.starts_with("Retry 2 marked failed jobs:"), "{summary}");
+        assert!(summary.contains("1 marked jobs are not failed"), "{summary}");
+        let effects = key(&mut app, KeyCode::Char('y'));
+        assert_eq!(effects.len(), 2, "one action per job: {effects:?}");
+        // A filter marks every match, fetched in a task of its own.
+        key(&mut app, KeyCode::Char('f'));
+        let effects = key(&mut app, KeyCode::Char('*'));
+        assert!(matches!(effects.as_slice(), [Effect::FetchMatching(q)] if q.failures_only && q.limit >= 1000));
+    }
+
+    #[test]
+    fn the_audit_view_loads_filters_and_closes() {
+        let mut app = app_with_jobs(5);
+        let effects = key(&mut app, KeyCode::Char('L'));
+        assert!(matches!(effects.as_slice(), [Effect::LoadAudit(_)]));
+        assert_eq!(app.mode, Mode::Audit);
+        key(&mut app, KeyCode::Char('/'));
+        let effects = key(&mut app, KeyCode::Char('x'));
+        assert!(matches!(effects.as_slice(), [Effect::LoadAudit(q)] if q.actor.as_deref() == Some("x")), "{effects:?}");
+        key(&mut app, KeyCode::Enter);
+        assert_eq!(app.mode, Mode::Audit);
+        key(&mut app, KeyCode::Esc);
+        assert_eq!(app.mode, Mode::Normal);
+    }
+}
