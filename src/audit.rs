@@ -218,7 +218,7 @@ impl AuditLog {
     pub async fn append(&self, r: &Record) -> Result<i64, String> {
         let work = async {
             self.ensure_schema().await?;
-            let params = scrub_all(&r.params.to_string(), &self.secrets);
+            let params = scrub_json(r.params.clone(), &self.secrets).to_string();
             let detail = scrub_all(&r.detail, &self.secrets);
             match &self.store {
                 Store::Sqlite(pool) => sqlx::query(
@@ -338,6 +338,20 @@ where
         params: params.unwrap_or(serde_json::Value::Null),
         outcome: Outcome::parse(&text("outcome")),
         detail: text("detail"),
+    }
+}
+
+/// Every string in a JSON value with the secrets removed: scrubbing the serialised text would
+/// miss a secret that JSON escapes, and could break the JSON around one that looks like syntax.
+fn scrub_json(v: serde_json::Value, secrets: &[Secret]) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => Value::String(scrub_all(&s, secrets)),
+        Value::Array(a) => Value::Array(a.into_iter().map(|x| scrub_json(x, secrets)).collect()),
+        Value::Object(o) => {
+            Value::Object(o.into_iter().map(|(k, x)| (scrub_all(&k, secrets), scrub_json(x, secrets))).collect())
+        }
+        other => other,
     }
 }
 

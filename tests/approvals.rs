@@ -259,6 +259,7 @@ async fn only_the_right_status_can_be_decided_retried_or_cancelled() {
             &[("queue", b"analysis"), ("ticket_draft", br#"{"title":"t"}"#)],
         );
     }
+    harness::enqueue(&mut p.redis.conn(), "mcp:", "analysis", "queued");
     let actions = p.actions(None);
     for s in statuses {
         let j = job(s, Severity::Medium);
@@ -308,6 +309,34 @@ async fn cancel_takes_the_job_off_its_queue_and_reject_needs_a_note() {
     let left: Vec<String> = c.lrange("mcp:queue:analysis", 0, -1).expect("lrange");
     assert_eq!(left, [r#"{"job_id":"q2"}"#], "both entries of q1 gone, q2 kept");
     assert_eq!(p.field("q1", "status").as_deref(), Some("cancelled"));
+    // A queued job no longer on its queue is a worker's now: cancelling it changes nothing.
+    seed_job(&mut c, "mcp:", "q3", 3, "queued", &[("queue", b"analysis")]);
+    let taken = actions.run(ActionRequest::Cancel { job: job("q3", Severity::Low) }).await;
+    assert!(matches!(&taken, Err(ActionError::Refused(m)) if m.contains("worker")), "{taken:?}");
+    assert_eq!(p.field("q3", "status").as_deref(), Some("queued"));
+
+    // A decision whose lock is someone else's (it outlived its own) does not land.
+    let client = mcptop::clients::RedisClient::new(mcptop::clients::redis::RedisSettings {
+        url: p.redis.url(),
+        password: None,
+        prefix: "mcp:".into(),
+        queues: vec!["analysis".into()],
+        timeout: std::time::Duration::from_secs(2),
+    })
+    .expect("client");
+    p.awaiting("l1", "low");
+    let _: () = redis::cmd("SET").arg("mcp:lock:job:l1").arg("someone-else").query(&mut c).expect("lock");
+    let t = mcptop::domain::action::Transition {
+        id: "l1".into(),
+        from: mcptop::domain::JobStatus::AwaitingApproval,
+        to: mcptop::domain::JobStatus::Rejected,
+        set: vec![],
+        queue: mcptop::domain::action::QueueOp::Keep,
+        guard: Some("ticket_id"),
+        lock: Some("mine".into()),
+    };
+    assert_eq!(client.transition(&t).await, Ok(mcptop::domain::action::TransitionOutcome::LockLost));
+    assert_eq!(p.field("l1", "status").as_deref(), Some("awaiting_approval"));
 
     p.awaiting("r1", "high");
     let empty = actions.run(ActionRequest::Reject { job: job("r1", Severity::High), note: " ".into() }).await;

@@ -101,6 +101,9 @@ fn zoomed_panes_details_form_and_confirmation() {
     insta::assert_snapshot!("silence_form_120x36", screen(&a, w, h));
     key(&mut a, KeyCode::Enter);
     insta::assert_snapshot!("silence_confirm_120x36", screen(&a, w, h));
+    // Cancelling the confirmation goes back to the form, as typed; then the form; then unzoom.
+    key(&mut a, KeyCode::Esc);
+    assert!(matches!(a.popup, Some(mcptop::tui::popup::Popup::Silence(_))), "back to the form");
     key(&mut a, KeyCode::Esc);
     key(&mut a, KeyCode::Esc);
     a.focus = PaneId::Health;

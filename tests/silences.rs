@@ -103,7 +103,7 @@ fn read_only_is_refused_in_the_action_layer_and_nothing_changes() {
         vec!["silence", "ack", fp.as_str(), "--yes"],
     ] {
         let out = mcptop(&config, &args);
-        assert_eq!(out.status.code(), Some(2));
+        assert_eq!(out.status.code(), Some(3), "3: refused");
         assert!(
             String::from_utf8_lossy(&out.stderr).contains("read-only mode"),
             "{}",

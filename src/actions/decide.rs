@@ -14,6 +14,10 @@ use crate::domain::{JobDetail, JobStatus, Severity};
 
 /// How long the lock is held at most (CONTRACT.md §1).
 const LOCK_TTL_MS: u64 = 30_000;
+/// How long a decision may take while holding the lock: well inside the lock's life, so no
+/// second decision can start while this one could still land (the transition also checks that
+/// the lock is still this decision's).
+const DECISION_BUDGET: Duration = Duration::from_secs(25);
 /// How long a second operator waits for the first one's decision before giving up.
 const LOCK_WAIT: Duration = Duration::from_secs(10);
 
@@ -21,7 +25,7 @@ const LOCK_WAIT: Duration = Duration::from_secs(10);
 /// job is read again: by then it is usually decided, and the answer says so.
 async fn locked<F, Fut>(a: &Actions, job: &JobRef, f: F) -> Result<Done, ActionError>
 where
-    F: FnOnce() -> Fut,
+    F: FnOnce(String) -> Fut,
     Fut: std::future::Future<Output = Result<Done, ActionError>>,
 {
     let control = a.control()?;
@@ -40,7 +44,13 @@ where
             Err(e) => return Err(ActionError::Failed(format!("job queue: {e}"))),
         }
     }
-    let result = f().await;
+    let result = tokio::time::timeout(DECISION_BUDGET, f(token.clone())).await.unwrap_or_else(|_| {
+        Err(ActionError::Failed(format!(
+            "job {}: no decision within {} s; nothing was recorded on the job (a ticket may exist: approving again finds it)",
+            job.id,
+            DECISION_BUDGET.as_secs()
+        )))
+    });
     if let Err(e) = control.unlock(&job.id, &token).await {
         tracing::warn!(job = %job.id, error = %e, "could not release the decision lock; it expires by itself");
     }
@@ -49,9 +59,9 @@ where
 
 /// The job as it is now, awaiting approval, or why it cannot be decided.
 async fn decidable(a: &Actions, id: &str) -> Result<JobDetail, ActionError> {
-    let jobs = a.jobs.as_ref().ok_or_else(|| ActionError::Failed("no job queue (redis_url) is configured".into()))?;
-    let detail = jobs
-        .job_detail(id.to_string())
+    let detail = a
+        .control()?
+        .decision_detail(id)
         .await
         .map_err(|e| ActionError::Failed(format!("job queue: {e}")))?
         .ok_or_else(|| ActionError::Refused(format!("no job {id}")))?;
@@ -75,7 +85,7 @@ pub(super) async fn approve(
 ) -> Result<Done, ActionError> {
     let tickets =
         a.tickets.as_ref().ok_or_else(|| ActionError::Failed("no Zammad is configured (zammad.url)".into()))?;
-    locked(a, job, || async {
+    locked(a, job, |token| async move {
         let detail = decidable(a, &job.id).await?;
         let draft = detail
             .ticket_draft
@@ -94,7 +104,10 @@ pub(super) async fn approve(
         // A retry after a crash between these two steps finds the ticket it made.
         let (ticket, reused) = match tickets.find(&job.id, &marker).await {
             Ok(Some(t)) => (t, true),
-            Ok(None) => (tickets.create(&new).await.map_err(|e| zammad_failed(&job.id, e))?, false),
+            Ok(None) => match tickets.create(&new).await {
+                Ok(t) => (t, false),
+                Err(e) => (created_anyway(tickets.as_ref(), &job.id, &marker, e).await?, false),
+            },
             Err(e) => return Err(zammad_failed(&job.id, e)),
         };
         let t = Transition {
@@ -111,6 +124,7 @@ pub(super) async fn approve(
                 .collect(),
             queue: QueueOp::Keep,
             guard: Some("ticket_id"),
+            lock: Some(token),
         };
         match a.control()?.transition(&t).await {
             Ok(TransitionOutcome::Done { .. }) => {}
@@ -146,7 +160,7 @@ pub(super) async fn reject(a: &Actions, job: &JobRef, note: &str) -> Result<Done
     if note.trim().is_empty() {
         return Err(ActionError::Invalid("a rejection needs a note: say why".into()));
     }
-    locked(a, job, || async {
+    locked(a, job, |token| async move {
         decidable(a, &job.id).await?;
         let t = Transition {
             id: job.id.clone(),
@@ -155,6 +169,7 @@ pub(super) async fn reject(a: &Actions, job: &JobRef, note: &str) -> Result<Done
             set: decision_fields(a, note),
             queue: QueueOp::Keep,
             guard: Some("ticket_id"),
+            lock: Some(token),
         };
         match a.control()?.transition(&t).await {
             Ok(TransitionOutcome::Done { .. }) => Ok(Done {
@@ -178,6 +193,30 @@ pub fn ticket_title(d: &JobDetail, edited: Option<&str>) -> String {
         format!("{} on {}", d.job.alert_type.as_deref().unwrap_or("alert"), d.job.hostname.as_deref().unwrap_or("?"))
     });
     if title.contains(&marker) { title } else { format!("{marker} {title}") }
+}
+
+/// A create that failed in transit (a timeout, a dropped connection) may still have made the
+/// ticket: look for it a few times (Zammad's search index lags) before saying it failed.
+async fn created_anyway(
+    tickets: &dyn crate::sources::Ticketing,
+    id: &str,
+    marker: &str,
+    e: crate::clients::SourceError,
+) -> Result<Ticket, ActionError> {
+    use crate::clients::SourceError::{Server, Timeout};
+    // Refused connections and HTTP answers are certain: nothing was created.
+    if !matches!(e, Timeout(_) | Server(_)) {
+        return Err(zammad_failed(id, e));
+    }
+    for _ in 0..3 {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        if let Ok(Some(t)) = tickets.find(id, marker).await {
+            return Ok(t);
+        }
+    }
+    Err(ActionError::Failed(format!(
+        "Zammad: {e}; no ticket found afterwards, so job {id} stays awaiting approval (if one appears, approving again reuses it)"
+    )))
 }
 
 fn zammad_failed(id: &str, e: crate::clients::SourceError) -> ActionError {

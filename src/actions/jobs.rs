@@ -45,6 +45,7 @@ pub(super) async fn retry(a: &Actions, job: &JobRef) -> Result<Done, ActionError
         set: vec![("retried_by".into(), a.requested_by())],
         queue: QueueOp::Push,
         guard: None,
+        lock: None,
     };
     transition(a, &t, "retried", "failed").await
 }
@@ -59,6 +60,7 @@ pub(super) async fn cancel(a: &Actions, job: &JobRef) -> Result<Done, ActionErro
         set: vec![("finished_at".into(), now), ("cancelled_by".into(), a.requested_by())],
         queue: QueueOp::Remove,
         guard: None,
+        lock: None,
     };
     transition(a, &t, "cancelled", "queued").await
 }
@@ -66,13 +68,16 @@ pub(super) async fn cancel(a: &Actions, job: &JobRef) -> Result<Done, ActionErro
 async fn transition(a: &Actions, t: &Transition, verb: &str, needs: &str) -> Result<Done, ActionError> {
     let outcome = a.control()?.transition(t).await.map_err(|e| ActionError::Failed(format!("job queue: {e}")))?;
     match outcome {
-        TransitionOutcome::Done { removed } => {
-            let mut message = format!("job {} {verb}", t.id);
-            if t.queue == QueueOp::Remove && removed == 0 {
-                message.push_str(" (it was no longer on its queue: a worker may have taken it)");
-            }
-            Ok(Done { message, warning: None, data: json!({"job_id": t.id, "status": t.to.as_str()}) })
-        }
+        TransitionOutcome::Done { .. } => Ok(Done {
+            message: format!("job {} {verb}", t.id),
+            warning: None,
+            data: json!({"job_id": t.id, "status": t.to.as_str()}),
+        }),
+        TransitionOutcome::Gone => Err(ActionError::Refused(format!(
+            "job {} is no longer on its queue: a worker has taken it; nothing changed",
+            t.id
+        ))),
+        TransitionOutcome::LockLost => Err(ActionError::Refused(format!("job {} is being decided", t.id))),
         TransitionOutcome::Missing => Err(ActionError::Refused(format!("no job {}", t.id))),
         TransitionOutcome::WrongStatus(s) => Err(ActionError::Refused(format!(
             "job {} is {}, not {needs}",

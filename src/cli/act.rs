@@ -157,10 +157,11 @@ pub fn report(results: &[(ActionRequest, Result<Done, ActionError>)], output: Ou
     Ok(ExitCode::from(code))
 }
 
-/// Ask on the terminal; without one, refuse (scripts pass `--yes`).
+/// Ask on the terminal; without one, it is not confirmed (scripts pass `--yes`).
 pub fn confirm(what: &str) -> anyhow::Result<bool> {
     if !std::io::stdin().is_terminal() {
-        anyhow::bail!("{}: confirm with --yes when not on a terminal", super::output::table(what));
+        eprintln!("mcptop: {}: confirm with --yes when not on a terminal", super::output::table(what));
+        return Ok(false);
     }
     eprint!("{}? [y/N] ", super::output::table(what));
     std::io::stderr().flush()?;

@@ -16,14 +16,14 @@ use super::error::SourceError;
 use super::liveness;
 use crate::domain::JobEvent;
 use crate::domain::Secret;
-use crate::domain::action::{AnalysisRequest, Created, QueueOp, Transition, TransitionOutcome};
 use crate::domain::job::{LIST_FIELDS, RawFields, parse_time};
 use crate::domain::secret::scrub_all;
 use crate::domain::text::MAX_LINE_CHARS;
-use crate::domain::text::clean_line;
 use crate::domain::{Job, JobDetail, JobStatus, JobsPage, JobsQuery, QueueSnapshot, QueueStats};
 
 use super::scripts;
+
+mod write;
 
 /// Longest job-field value fetched for a list row, in bytes.
 const LIST_FIELD_BYTES: usize = 512;
@@ -36,6 +36,23 @@ const DETAIL_MAX_BYTES: usize = 1024 * 1024;
 /// Most index entries one filtered window looks at. The scan runs inside Redis, which serves
 /// nobody else meanwhile: 10,000 entries cost about 50 ms there (see benches/jobs_refresh.rs).
 pub const FILTER_MAX_SCAN: usize = 10_000;
+/// Longest field a decision reads (a draft, an analysis, the hits).
+const DECISION_FIELD_BYTES: usize = 1024 * 1024;
+/// What a decision reads of a job.
+const DECISION_FIELDS: [&str; 12] = [
+    "id",
+    "status",
+    "queue",
+    "severity",
+    "hostname",
+    "alert_type",
+    "ticket_id",
+    "ticket_number",
+    "ticket_draft",
+    "analysis",
+    "rag_hits",
+    "decided_by",
+];
 /// Most ids of the last minute looked at for per-queue enqueue rates.
 const RECENT_CAP: usize = 2_000;
 
@@ -64,6 +81,7 @@ pub struct RedisClient {
     transition_script: Script,
     lock_script: Script,
     unlock_script: Script,
+    decision_script: Script,
 }
 
 impl RedisClient {
@@ -97,6 +115,7 @@ impl RedisClient {
             transition_script: Script::new(scripts::TRANSITION),
             lock_script: Script::new(scripts::LOCK),
             unlock_script: Script::new(scripts::UNLOCK),
+            decision_script: Script::new(scripts::DECISION),
         })
     }
 
@@ -250,122 +269,6 @@ impl RedisClient {
         let events = messages.map(|msg| parse_event(msg.get_payload_bytes()));
         Ok(liveness::until_dead(events, liveness::CHECK_EVERY, check))
     }
-}
-
-/// Writes (CONTRACT.md §1): new jobs, status transitions checked atomically, decision locks.
-/// Each is one Lua script, so it happens entirely or not at all.
-impl RedisClient {
-    /// Create a job for `req` on `queue`, or answer the job an identical request made within
-    /// `window_s` seconds.
-    pub async fn create_job(
-        &self,
-        req: &AnalysisRequest,
-        requested_by: &str,
-        queue: &str,
-        window_s: u64,
-    ) -> Result<Created, SourceError> {
-        let now = Utc::now();
-        let ts = now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-        let id = uuid::Uuid::new_v4().to_string();
-        let mut inv = self.create_script.prepare_invoke();
-        inv.arg(&self.settings.prefix)
-            .arg(req.dedup_hash())
-            .arg(window_s)
-            .arg(&id)
-            .arg(now.timestamp_millis())
-            .arg(&ts)
-            .arg(queue);
-        for (k, v) in job_fields(&id, req, requested_by, queue, &ts) {
-            inv.arg(k).arg(v);
-        }
-        let value = self.invoke(inv).await?;
-        match value {
-            Value::Array(v) if v.len() == 2 => Ok(Created {
-                job_id: String::from_utf8_lossy(&bytes(&v[0])).into_owned(),
-                deduplicated: int(&v[1]) == Some(1),
-            }),
-            other => Err(decode_error("create job", &other)),
-        }
-    }
-
-    /// Carry out `t` if the job is in `t.from` now (one script: check, fields, sets, queue, event).
-    pub async fn transition(&self, t: &Transition) -> Result<TransitionOutcome, SourceError> {
-        let now = Utc::now();
-        let mut inv = self.transition_script.prepare_invoke();
-        let op = match t.queue {
-            QueueOp::Keep => "",
-            QueueOp::Push => "push",
-            QueueOp::Remove => "remove",
-        };
-        inv.arg(&self.settings.prefix)
-            .arg(&t.id)
-            .arg(t.from.as_str())
-            .arg(t.to.as_str())
-            .arg(now.timestamp_millis())
-            .arg(now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
-            .arg(op)
-            .arg(t.guard.unwrap_or(""));
-        for (k, v) in &t.set {
-            inv.arg(k).arg(v);
-        }
-        let Value::Array(v) = self.invoke(inv).await? else {
-            return Err(SourceError::Decode("transition: not an array".into()));
-        };
-        let word = v.first().map(|w| String::from_utf8_lossy(&bytes(w)).into_owned()).unwrap_or_default();
-        let arg = || v.get(1).map(|a| String::from_utf8_lossy(&bytes(a)).into_owned()).unwrap_or_default();
-        Ok(match word.as_str() {
-            "ok" => TransitionOutcome::Done { removed: v.get(1).map(count).unwrap_or(0) },
-            "missing" => TransitionOutcome::Missing,
-            "status" => TransitionOutcome::WrongStatus(arg()),
-            "has" => TransitionOutcome::AlreadySet(arg()),
-            other => return Err(SourceError::Decode(format!("transition: {:?}", clean_line(other)))),
-        })
-    }
-
-    /// Take `{p}lock:job:{id}` for `ttl_ms` unless someone holds it. `token` identifies the holder.
-    pub async fn lock(&self, id: &str, token: &str, ttl_ms: u64) -> Result<bool, SourceError> {
-        let mut inv = self.lock_script.prepare_invoke();
-        inv.key(self.key(&format!("lock:job:{id}"))).arg(token).arg(ttl_ms);
-        Ok(int(&self.invoke(inv).await?) == Some(1))
-    }
-
-    /// Release the lock if `token` still holds it.
-    pub async fn unlock(&self, id: &str, token: &str) -> Result<(), SourceError> {
-        let mut inv = self.unlock_script.prepare_invoke();
-        inv.key(self.key(&format!("lock:job:{id}"))).arg(token);
-        self.invoke(inv).await.map(|_| ())
-    }
-}
-
-/// The fields of a new job hash (CONTRACT.md §1).
-fn job_fields(
-    id: &str,
-    req: &AnalysisRequest,
-    requested_by: &str,
-    queue: &str,
-    now: &str,
-) -> Vec<(&'static str, String)> {
-    let mut f = vec![
-        ("id", id.to_string()),
-        ("queue", queue.to_string()),
-        ("status", "queued".to_string()),
-        ("alert_type", req.alert_type.clone()),
-        ("source", req.source.clone()),
-        ("hostname", req.hostname.clone()),
-        ("severity", req.severity.clone()),
-        ("description", req.description.clone()),
-        ("timestamp", req.timestamp.clone()),
-        ("requested_by", requested_by.to_string()),
-        ("created_at", now.to_string()),
-        ("updated_at", now.to_string()),
-        ("attempts", "0".to_string()),
-    ];
-    for (k, v) in [("metrics", &req.metrics), ("logs", &req.logs), ("crowdsec_alerts", &req.crowdsec_alerts)] {
-        if let Some(v) = v {
-            f.push((k, v.clone()));
-        }
-    }
-    f
 }
 
 /// Bytes of a bulk or simple string; empty for anything else.

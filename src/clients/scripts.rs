@@ -157,16 +157,23 @@ return out
 
 /// Create a job (CONTRACT.md §1) in one atomic step, unless an identical request is inside the
 /// dedup window: then answer the job it made. The hash, both index sets, the queue entry, the
-/// dedup key and the event all happen together or not at all.
+/// dedup key and the event all happen together or not at all: Redis does not undo a script's
+/// writes when a later command fails, so every key is checked before the first write.
 /// ARGV: prefix, dedup hash, window s, id, now ms, now RFC 3339, queue, field/value pairs…
 /// Returns {job id, 1 if deduplicated else 0}.
 pub const CREATE: &str = r#"
 local p = ARGV[1]
 local dedup = p .. 'dedup:' .. ARGV[2]
-local existing = redis.call('GET', dedup)
-if existing then return {existing, 1} end
 local id = ARGV[4]
 local key = p .. 'job:' .. id
+local want = {[dedup] = 'string', [key] = 'none', [p .. 'jobs'] = 'zset', [p .. 'jobs:queued'] = 'zset',
+  [p .. 'queue:' .. ARGV[7]] = 'list'}
+for k, t in pairs(want) do
+  local have = redis.call('TYPE', k)['ok']
+  if have ~= 'none' and have ~= t then return redis.error_reply(k .. ' is a ' .. have .. ', not a ' .. t) end
+end
+local existing = redis.call('GET', dedup)
+if existing then return {existing, 1} end
 if redis.call('EXISTS', key) == 1 then return redis.error_reply('job ' .. id .. ' exists') end
 for i = 8, #ARGV, 2 do redis.call('HSET', key, ARGV[i], ARGV[i + 1]) end
 redis.call('ZADD', p .. 'jobs', ARGV[5], id)
@@ -179,45 +186,85 @@ return {id, 0}
 
 /// Move a job from one status to another if, and only if, it is in the first one now: set the
 /// fields, move it between the status sets, push it on or take it off its queue, publish the
-/// event. With a guard field, a job that already has a value there is left alone.
+/// event. With a guard field, a job that already has a value there is left alone; with a lock
+/// token, the job's decision lock must still be held by it (so a decision that outlived its lock
+/// cannot land). Cancelling takes the job's entry off its queue first: when there is none, a
+/// worker has it, and nothing changes. Every key is checked before the first write.
 /// ARGV: prefix, id, from, to, now ms, now RFC 3339, queue op (push|remove|''), guard field,
-/// field/value pairs… Returns {'ok', removed queue entries} | {'missing'} | {'status', current}
-/// | {'has', guard value}.
+/// lock token, max queue entries scanned, field/value pairs… Returns {'ok', removed} |
+/// {'missing'} | {'status', current} | {'has', guard value} | {'lock'} | {'gone'}.
 pub const TRANSITION: &str = r#"
 local p, id, from, to = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local key = p .. 'job:' .. id
-if redis.call('EXISTS', key) == 0 then return {'missing'} end
-local ok, current = pcall(redis.call, 'HGET', key, 'status')
-if not ok then return redis.error_reply('job key is not a hash') end
-current = current or ''
+local ktype = redis.call('TYPE', key)['ok']
+if ktype == 'none' then return {'missing'} end
+if ktype ~= 'hash' then return redis.error_reply(key .. ' is a ' .. ktype .. ', not a hash') end
+local current = redis.call('HGET', key, 'status') or ''
 if current ~= from then return {'status', current} end
 local guard = ARGV[8]
 if guard ~= '' then
   local g = redis.call('HGET', key, guard)
   if g and g ~= '' then return {'has', g} end
 end
-for i = 9, #ARGV, 2 do redis.call('HSET', key, ARGV[i], ARGV[i + 1]) end
-redis.call('HSET', key, 'status', to, 'updated_at', ARGV[6])
-redis.call('ZREM', p .. 'jobs:' .. from, id)
-redis.call('ZADD', p .. 'jobs:' .. to, ARGV[5], id)
+if ARGV[9] ~= '' and redis.call('GET', p .. 'lock:job:' .. id) ~= ARGV[9] then return {'lock'} end
 local queue = redis.call('HGET', key, 'queue')
 if not queue or queue == '' then queue = 'analysis' end
 local qkey = p .. 'queue:' .. queue
+for _, k in ipairs({p .. 'jobs:' .. from, p .. 'jobs:' .. to, qkey}) do
+  local have = redis.call('TYPE', k)['ok']
+  local t = 'zset'
+  if k == qkey then t = 'list' end
+  if have ~= 'none' and have ~= t then return redis.error_reply(k .. ' is a ' .. have .. ', not a ' .. t) end
+end
 local removed = 0
-if ARGV[7] == 'push' then
-  redis.call('LPUSH', qkey, cjson.encode({job_id = id}))
-elseif ARGV[7] == 'remove' then
-  removed = redis.call('LREM', qkey, 0, id)
-  local entries = redis.call('LRANGE', qkey, 0, -1)
-  for _, e in ipairs(entries) do
-    local okj, obj = pcall(cjson.decode, e)
-    if okj and type(obj) == 'table' and tostring(obj.job_id) == id then
-      removed = removed + redis.call('LREM', qkey, 0, e)
+if ARGV[7] == 'remove' then
+  -- The entry mcptop and most producers write, a bare id, then (bounded) any other shape.
+  removed = redis.call('LREM', qkey, 0, cjson.encode({job_id = id})) + redis.call('LREM', qkey, 0, id)
+  if removed == 0 then
+    local max = tonumber(ARGV[10])
+    local len = redis.call('LLEN', qkey)
+    local pos = 0
+    while pos < len and pos < max and removed == 0 do
+      for _, e in ipairs(redis.call('LRANGE', qkey, pos, pos + 499)) do
+        local okj, obj = pcall(cjson.decode, e)
+        if okj and type(obj) == 'table' and tostring(obj.job_id) == id then
+          removed = removed + redis.call('LREM', qkey, 0, e)
+        end
+      end
+      pos = pos + 500
     end
   end
+  if removed == 0 then return {'gone'} end
+end
+for i = 11, #ARGV, 2 do redis.call('HSET', key, ARGV[i], ARGV[i + 1]) end
+redis.call('HSET', key, 'status', to, 'updated_at', ARGV[6])
+redis.call('ZREM', p .. 'jobs:' .. from, id)
+redis.call('ZADD', p .. 'jobs:' .. to, ARGV[5], id)
+if ARGV[7] == 'push' then
+  redis.call('LPUSH', qkey, cjson.encode({job_id = id}))
 end
 redis.call('PUBLISH', p .. 'events', cjson.encode({job_id = id, status = to, at = ARGV[6]}))
 return {'ok', removed}
+"#;
+
+/// The fields of a job that a decision reads, whole (HMGET), each at most ARGV[1] bytes: a
+/// field past that is an error, never cut. Returns {} when the job does not exist.
+pub const DECISION: &str = r#"
+local ktype = redis.call('TYPE', KEYS[1])['ok']
+if ktype == 'none' then return {} end
+if ktype ~= 'hash' then return redis.error_reply('job key is not a hash') end
+local max = tonumber(ARGV[1])
+local out = {}
+for i = 2, #ARGV do
+  local n = redis.call('HSTRLEN', KEYS[1], ARGV[i])
+  if n > max then return redis.error_reply('field ' .. ARGV[i] .. ' is ' .. n .. ' bytes, over ' .. max) end
+  local v = redis.call('HGET', KEYS[1], ARGV[i])
+  if v then
+    out[#out + 1] = ARGV[i]
+    out[#out + 1] = v
+  end
+end
+return out
 "#;
 
 /// Take a lock: `SET KEYS[1] ARGV[1] NX PX ARGV[2]`. Returns 1 when taken.

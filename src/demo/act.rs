@@ -60,6 +60,15 @@ impl SimState {
         if let Some(v) = t.guard.and_then(|g| job.fields.get(g)).filter(|v| !v.is_empty()) {
             return TransitionOutcome::AlreadySet(String::from_utf8_lossy(v).into_owned());
         }
+        if let Some(token) = &t.lock
+            && self.locks.get(&t.id).is_none_or(|(held, until)| held != token || *until <= chrono::Utc::now())
+        {
+            return TransitionOutcome::LockLost;
+        }
+        let on_queue = self.queues.values().any(|q| q.contains(&t.id));
+        if t.queue == QueueOp::Remove && !on_queue {
+            return TransitionOutcome::Gone;
+        }
         if let Some(job) = self.jobs.get_mut(&t.id) {
             for (k, v) in &t.set {
                 job.fields.insert(k.clone(), v.as_bytes().to_vec());
@@ -131,6 +140,14 @@ impl JobControl for DemoPlatform {
         async move { Ok(taken) }.boxed()
     }
 
+    fn decision_detail<'a>(
+        &'a self,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<crate::domain::JobDetail>, SourceError>> {
+        let d = self.decision(id);
+        async move { Ok(d) }.boxed()
+    }
+
     fn unlock<'a>(&'a self, id: &'a str, token: &'a str) -> BoxFuture<'a, Result<(), SourceError>> {
         {
             let mut st = self.lock();
@@ -139,6 +156,13 @@ impl JobControl for DemoPlatform {
             }
         }
         async move { Ok(()) }.boxed()
+    }
+}
+
+impl DemoPlatform {
+    fn decision(&self, id: &str) -> Option<crate::domain::JobDetail> {
+        let st = self.lock();
+        st.jobs.get(id).map(|j| crate::domain::JobDetail::from_fields(id, &j.fields, st.now))
     }
 }
 

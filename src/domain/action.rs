@@ -124,6 +124,9 @@ pub struct Transition {
     pub queue: QueueOp,
     /// A field that must be empty (`ticket_id`: no second ticket).
     pub guard: Option<&'static str>,
+    /// The decision lock's token, which must still hold the lock (a decision that outlived it
+    /// does not land).
+    pub lock: Option<String>,
 }
 
 /// What an atomic transition found.
@@ -138,6 +141,10 @@ pub enum TransitionOutcome {
     WrongStatus(String),
     /// The guard field already has this value.
     AlreadySet(String),
+    /// The decision lock is no longer held by this decision.
+    LockLost,
+    /// Cancelling: the job is no longer on its queue (a worker has it); nothing changed.
+    Gone,
 }
 
 /// A ticket to open in Zammad.

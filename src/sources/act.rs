@@ -8,6 +8,7 @@ use crate::clients::gateway::GatewayClient;
 use crate::clients::ntfy::NtfyClient;
 use crate::clients::zammad::ZammadClient;
 use crate::clients::{RedisClient, SourceError};
+use crate::domain::JobDetail;
 use crate::domain::action::{AnalysisRequest, Created, NewTicket, Notification, Ticket, Transition, TransitionOutcome};
 
 /// Writes to the job queue (CONTRACT.md §1).
@@ -25,6 +26,8 @@ pub trait JobControl: Send + Sync {
     /// Take the job's decision lock for `ttl_ms`; false when someone else holds it.
     fn lock<'a>(&'a self, id: &'a str, token: &'a str, ttl_ms: u64) -> BoxFuture<'a, Result<bool, SourceError>>;
     fn unlock<'a>(&'a self, id: &'a str, token: &'a str) -> BoxFuture<'a, Result<(), SourceError>>;
+    /// What a decision reads of a job, whole; `None` when it does not exist.
+    fn decision_detail<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<JobDetail>, SourceError>>;
 }
 
 /// Creates jobs through the AI gateway.
@@ -62,6 +65,9 @@ impl JobControl for RedisClient {
     }
     fn unlock<'a>(&'a self, id: &'a str, token: &'a str) -> BoxFuture<'a, Result<(), SourceError>> {
         RedisClient::unlock(self, id, token).boxed()
+    }
+    fn decision_detail<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<JobDetail>, SourceError>> {
+        RedisClient::decision_detail(self, id).boxed()
     }
 }
 

@@ -82,10 +82,12 @@ pub enum Msg {
         request: ActionRequest,
         result: Result<Done, ActionError>,
     },
+    /// A bulk action finished: each job's outcome, in order.
+    BulkDone(Vec<(ActionRequest, Result<Done, ActionError>)>),
     /// Every job matching a filter, to mark (`MarkAll`).
     Matching(Result<Vec<Job>, String>),
-    /// The audit log view's records.
-    AuditLoaded(Result<Vec<Record>, String>, DateTime<Utc>),
+    /// The audit log view's records, for the query they answer.
+    AuditLoaded(Query, Result<Vec<Record>, String>, DateTime<Utc>),
 }
 
 /// What the event loop must do after an update.
@@ -95,6 +97,8 @@ pub enum Effect {
     FollowDetail(Option<String>),
     /// Run a confirmed action through the action layer.
     RunAction(ActionRequest),
+    /// Run confirmed actions one after another, each decided and recorded on its own.
+    RunBulk(Vec<ActionRequest>),
     /// Fetch alerts now (after a silence changed them).
     RefreshAlerts,
     /// Search the knowledge base.
@@ -190,7 +194,14 @@ impl App {
         let mut effects = match msg {
             Msg::Tick(now) => {
                 self.now = now;
-                vec![]
+                // The audit view follows what others record (the CLI, other operators).
+                let stale = self.audit.records.updated_at.is_none_or(|at| (now - at).num_seconds() >= 5);
+                if self.mode == Mode::Audit && stale && !self.audit.loading {
+                    self.audit.loading = true;
+                    vec![Effect::LoadAudit(self.audit.query())]
+                } else {
+                    vec![]
+                }
             }
             Msg::Resized { width, height } => {
                 self.size = (width, height);
@@ -200,8 +211,12 @@ impl App {
             Msg::Source(m) => self.on_source(m),
             Msg::ActionDone { request, result } => self.action_done(request, result),
             Msg::Matching(result) => self.mark_matching(result),
-            Msg::AuditLoaded(result, at) => {
-                self.audit.loaded(result, at);
+            Msg::BulkDone(results) => self.bulk_done(results),
+            Msg::AuditLoaded(query, result, at) => {
+                // An answer to an older filter is dropped: the newer one is on its way.
+                if query == self.audit.query() {
+                    self.audit.loaded(result, at);
+                }
                 vec![]
             }
         };
@@ -263,6 +278,41 @@ impl App {
             self.jobs.marks.remove(&job.id);
         }
         let mut effects = vec![Effect::RefreshAlerts, Effect::RefreshJobs];
+        if self.mode == Mode::Audit {
+            effects.push(Effect::LoadAudit(self.audit.query()));
+        }
+        effects
+    }
+
+    /// One toast for a whole bulk action: how many were done, refused and failed, and why.
+    fn bulk_done(&mut self, results: Vec<(ActionRequest, Result<Done, ActionError>)>) -> Vec<Effect> {
+        let (mut ok, mut refused, mut failed) = (0, 0, 0);
+        let mut first_error = None;
+        for (request, result) in &results {
+            match result {
+                Ok(_) => {
+                    ok += 1;
+                    if let ActionRequest::Retry { job } | ActionRequest::Cancel { job } = request {
+                        self.jobs.marks.remove(&job.id);
+                    }
+                }
+                Err(e) => {
+                    if e.exit_code() == 1 {
+                        failed += 1
+                    } else {
+                        refused += 1
+                    }
+                    first_error.get_or_insert_with(|| format!("{}: {e}", request.target()));
+                }
+            }
+        }
+        let verb = results.first().map(|(r, _)| r.name()).unwrap_or("done");
+        let mut text = format!("{verb}: {ok} done");
+        if refused + failed > 0 {
+            text.push_str(&format!(", {refused} refused, {failed} failed — {}", first_error.unwrap_or_default()));
+        }
+        self.toast = Some(Toast { text, ok: refused + failed == 0, at: self.now });
+        let mut effects = vec![Effect::RefreshJobs];
         if self.mode == Mode::Audit {
             effects.push(Effect::LoadAudit(self.audit.query()));
         }

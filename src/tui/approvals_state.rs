@@ -25,10 +25,16 @@ impl ApprovalsState {
     pub fn on_source(&mut self, msg: &SourceMsg) {
         match msg {
             SourceMsg::ApprovalsLoaded(page) => {
-                let first = self.page.data.is_none();
                 let ids: HashSet<String> = page.jobs.iter().map(|j| j.id.clone()).collect();
-                if !first {
-                    self.arrived += ids.difference(&self.known).count();
+                // New to the window is not enough: with more jobs waiting than the window holds,
+                // deciding one brings an old one in. A newcomer entered the state since the last
+                // fetch (a little slack for clocks).
+                if let Some(last) = self.page.data.as_ref().map(|p| p.fetched_at - chrono::Duration::seconds(5)) {
+                    self.arrived += page
+                        .jobs
+                        .iter()
+                        .filter(|j| !self.known.contains(&j.id) && j.updated_at.is_none_or(|u| u >= last))
+                        .count();
                 }
                 self.known = ids;
                 self.page.loaded(page.clone(), page.fetched_at);

@@ -14,6 +14,8 @@ pub struct AuditView {
     pub records: Loadable<Vec<Record>>,
     pub filter: String,
     pub cursor: usize,
+    /// A periodic reload is on its way.
+    pub loading: bool,
 }
 
 impl AuditView {
@@ -32,6 +34,7 @@ impl AuditView {
     }
 
     pub fn loaded(&mut self, result: Result<Vec<Record>, String>, at: DateTime<Utc>) {
+        self.loading = false;
         match result {
             Ok(r) => {
                 self.cursor = self.cursor.min(r.len().saturating_sub(1));

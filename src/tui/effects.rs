@@ -27,6 +27,7 @@ impl Executor {
                 Effect::RefreshAlerts => self.runtime.request(Request::RefreshAlerts),
                 Effect::RagSearch(r) => self.runtime.request(Request::Search(r)),
                 Effect::RunAction(request) => self.run_action(request),
+                Effect::RunBulk(requests) => self.run_bulk(requests),
                 Effect::RefreshJobs => self.runtime.request(Request::RefreshJobs),
                 Effect::FetchMatching(query) => self.fetch_matching(query),
                 Effect::LoadAudit(query) => self.load_audit(query),
@@ -54,7 +55,22 @@ impl Executor {
         let audit = self.actions.audit.clone();
         tokio::spawn(async move {
             let result = audit.query(&query).await;
-            let _ = done.send(Msg::AuditLoaded(result, chrono::Utc::now())).await;
+            let _ = done.send(Msg::AuditLoaded(query, result, chrono::Utc::now())).await;
+        });
+    }
+
+    /// Run actions one after another in one task (each audited on its own, none crowding the
+    /// audit store's pool); the outcomes come back together.
+    fn run_bulk(&self, requests: Vec<ActionRequest>) {
+        let done = self.done.clone();
+        let actions = self.actions.clone();
+        tokio::spawn(async move {
+            let mut results = Vec::with_capacity(requests.len());
+            for request in requests {
+                let result = actions.run(request.clone()).await;
+                results.push((request, result));
+            }
+            let _ = done.send(Msg::BulkDone(results)).await;
         });
     }
 

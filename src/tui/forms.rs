@@ -27,6 +27,8 @@ pub struct Field {
 
 impl Field {
     fn new(label: &'static str, value: &str, multiline: bool) -> Field {
+        // Text from alerts may end its lines with CR LF.
+        let value = value.replace("\r\n", "\n").replace('\r', "\n");
         let mut text = TextArea::new(value.split('\n').map(String::from).collect());
         text.move_cursor(CursorMove::Bottom);
         text.move_cursor(CursorMove::End);

@@ -132,7 +132,7 @@ impl Action {
         (KeyMode::Normal, Action::Retry, &["r"], "retry the marked or selected failed jobs"),
         (KeyMode::Normal, Action::CancelJob, &["C"], "cancel the marked or selected queued jobs"),
         (KeyMode::Normal, Action::Mark, &["space"], "mark or unmark the selected job"),
-        (KeyMode::Normal, Action::MarkAll, &["*"], "mark every job matching the filter (again: clear marks)"),
+        (KeyMode::Normal, Action::MarkAll, &["*"], "mark all that match the filter (no filter: clear marks)"),
         (KeyMode::Normal, Action::Audit, &["L"], "the audit log (who did what)"),
         (KeyMode::Normal, Action::Help, &["?"], "help"),
         (KeyMode::Normal, Action::Quit, &["q"], "quit"),

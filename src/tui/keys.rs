@@ -4,7 +4,6 @@
 use crossterm::event::KeyEvent;
 
 use super::app::{App, Effect, Mode, PaneId, Toast};
-use super::forms::{self, Form};
 use super::input::InputOutcome;
 use super::jobs_state::fetch;
 use super::keymap::{Action, KeyMode};
@@ -12,10 +11,8 @@ use super::layout;
 use super::ops_state::OpsDetail;
 use super::popup::{Popup, PopupOutcome, SilenceForm};
 use super::rag_state::Follow;
+use crate::actions::ActionRequest;
 use crate::actions::silence::matchers_for;
-use crate::actions::{ActionRequest, JobRef};
-use crate::domain::action::AnalysisRequest;
-use crate::domain::{Job, JobStatus, JobsQuery};
 
 impl App {
     /// The key bindings live now.
@@ -36,17 +33,25 @@ impl App {
             return match popup.on_key(key, &self.keymap) {
                 PopupOutcome::Stay => vec![],
                 PopupOutcome::Close => {
-                    self.popup = None;
+                    // A confirmation cancelled goes back to the form it came from, as typed.
+                    self.popup = match self.popup.take() {
+                        Some(Popup::Confirm { back, .. }) => back.map(|b| *b),
+                        _ => None,
+                    };
                     vec![]
                 }
                 PopupOutcome::Confirm(requests) => {
                     let summary = requests.iter().map(|r| r.describe()).collect::<Vec<_>>().join("\n");
-                    self.popup = Some(Popup::Confirm { requests, summary });
+                    let back = self.popup.take().map(Box::new);
+                    self.popup = Some(Popup::Confirm { requests, summary, back });
                     vec![]
                 }
-                PopupOutcome::Run(requests) => {
+                PopupOutcome::Run(mut requests) => {
                     self.popup = None;
-                    requests.into_iter().map(Effect::RunAction).collect()
+                    match requests.len() {
+                        1 => requests.pop().map(Effect::RunAction).into_iter().collect(),
+                        _ => vec![Effect::RunBulk(requests)],
+                    }
                 }
             };
         }
@@ -64,7 +69,7 @@ impl App {
         }
     }
 
-    fn quit(&mut self) -> Vec<Effect> {
+    pub(super) fn quit(&mut self) -> Vec<Effect> {
         self.quit = true;
         vec![Effect::Quit]
     }
@@ -110,7 +115,7 @@ impl App {
     }
 
     /// Visible list rows of a pane at the current size.
-    fn pane_rows(&self, pane: PaneId) -> usize {
+    pub(super) fn pane_rows(&self, pane: PaneId) -> usize {
         let area = ratatui::layout::Rect::new(0, 0, self.size.0, self.size.1);
         let areas = layout::compute(area, self.zoomed.then_some(self.focus), self.jobs.queue_slots);
         areas.pane(pane).map(|r| r.height.saturating_sub(3) as usize).unwrap_or(1).max(1)
@@ -155,138 +160,6 @@ impl App {
         }
     }
 
-    /// Keys of the Approvals pane: move, approve, edit then approve, reject.
-    fn on_approvals_action(&mut self, action: Action) -> Option<Vec<Effect>> {
-        let rows = self.pane_rows(PaneId::Approvals);
-        if let Some(delta) = movement(action, rows) {
-            self.approvals.move_cursor(delta);
-            return Some(vec![]);
-        }
-        if !matches!(action, Action::Approve | Action::Reject | Action::EditDraft) {
-            return None;
-        }
-        let Some(job) = self.approvals.selected().map(JobRef::of) else {
-            self.toast("nothing awaits approval".into(), false);
-            return Some(vec![]);
-        };
-        if self.refusal.is_some() {
-            // Through the action layer, which refuses it and records the refusal.
-            let request = match action {
-                Action::Reject => ActionRequest::Reject { job, note: String::new() },
-                _ => ActionRequest::Approve { job, note: None, title: None, body: None, edited: false },
-            };
-            return Some(vec![Effect::RunAction(request)]);
-        }
-        if action == Action::Reject {
-            self.popup = Some(Popup::Form(Box::new(Form::reject(job))));
-            return Some(vec![]);
-        }
-        let Some(detail) = self.approvals.selected_detail() else {
-            self.toast("the draft is still loading; try again in a moment".into(), false);
-            return Some(vec![]);
-        };
-        let title = crate::actions::decide::ticket_title(detail, None);
-        let body = detail.ticket_draft.as_ref().and_then(|d| d.body.clone()).unwrap_or_default();
-        self.popup = Some(Popup::Form(Box::new(Form::approve(job, &title, &body, action == Action::EditDraft))));
-        Some(vec![])
-    }
-
-    /// Retry or cancel: the marked jobs, else the selected one. Only jobs in the right status
-    /// are offered; the confirmation names the count and the filter.
-    fn bulk_action(&mut self, action: Action) -> Vec<Effect> {
-        let (needs, verb) = match action {
-            Action::Retry => (JobStatus::Failed, "Retry"),
-            _ => (JobStatus::Queued, "Cancel"),
-        };
-        let make = |job: &Job| {
-            let r = JobRef::of(job);
-            if action == Action::Retry { ActionRequest::Retry { job: r } } else { ActionRequest::Cancel { job: r } }
-        };
-        let marked = !self.jobs.marks.is_empty();
-        let candidates: Vec<&Job> =
-            if marked { self.jobs.marks.values().collect() } else { self.jobs.selected_job().into_iter().collect() };
-        let (ok, skipped): (Vec<&Job>, Vec<&Job>) = candidates.into_iter().partition(|j| j.status == needs);
-        if ok.is_empty() {
-            let what =
-                if marked { "none of the marked jobs is".to_string() } else { "the selected job is not".to_string() };
-            self.toast(format!("{what} {needs}: nothing to {}", verb.to_lowercase()), false);
-            return vec![];
-        }
-        let requests: Vec<ActionRequest> = ok.iter().map(|j| make(j)).collect();
-        if self.refusal.is_some() {
-            return requests.into_iter().map(Effect::RunAction).collect();
-        }
-        let summary = if requests.len() == 1 && !marked {
-            requests[0].describe()
-        } else {
-            let filter = match (self.jobs.view.filter(), self.jobs.view.failures_only()) {
-                ("", false) => String::new(),
-                ("", true) => " (filter: failures only)".into(),
-                (f, fo) => format!(" (filter: “{f}”{})", if fo { ", failures only" } else { "" }),
-            };
-            let mut s = format!("{verb} {} marked {needs} jobs{filter}:", requests.len());
-            for r in requests.iter().take(5) {
-                s.push_str(&format!("\n  {}", r.describe()));
-            }
-            if requests.len() > 5 {
-                s.push_str(&format!("\n  … and {} more", requests.len() - 5));
-            }
-            if !skipped.is_empty() {
-                s.push_str(&format!("\n{} marked jobs are not {needs} and are left alone", skipped.len()));
-            }
-            s
-        };
-        self.popup = Some(Popup::Confirm { requests, summary });
-        vec![]
-    }
-
-    /// The analysis form, prefilled from what is selected.
-    fn open_analyze(&mut self) -> Vec<Effect> {
-        let (prefill, from) = match self.focus {
-            PaneId::Alerts => match self.ops.selected_alert() {
-                Some(a) => (forms::from_alert(a), format!("alert {}", a.name())),
-                None => Default::default(),
-            },
-            PaneId::Approvals => match self.approvals.selected_detail() {
-                Some(d) => (forms::from_job(d), format!("job {}", d.job.id)),
-                None => Default::default(),
-            },
-            _ => match self.jobs.selected_job() {
-                Some(j) => (job_request(j), format!("job {}", j.id)),
-                None => Default::default(),
-            },
-        };
-        self.popup = Some(Popup::Form(Box::new(Form::analyze(&prefill, &from))));
-        vec![]
-    }
-
-    fn toast(&mut self, text: String, ok: bool) {
-        self.toast = Some(Toast { text, ok, at: self.now });
-    }
-
-    /// Keys of the audit log view.
-    fn on_audit_action(&mut self, action: Action) -> Vec<Effect> {
-        let rows = self.size.1.saturating_sub(5).max(1) as usize;
-        if let Some(delta) = movement(action, rows) {
-            self.audit.move_cursor(delta);
-            return vec![];
-        }
-        match action {
-            Action::Quit => self.quit(),
-            Action::Back | Action::Audit => {
-                self.mode = Mode::Normal;
-                vec![]
-            }
-            Action::Filter => {
-                self.inputs.open_filter(PaneId::Queue, &self.audit.filter.clone());
-                self.inputs.filter_target = None;
-                self.mode = Mode::Filter;
-                vec![]
-            }
-            _ => vec![Effect::LoadAudit(self.audit.query())],
-        }
-    }
-
     fn ops_move(&mut self, delta: isize, rows: usize) {
         match self.focus {
             PaneId::Alerts => self.ops.move_alerts(delta, rows),
@@ -304,41 +177,10 @@ impl App {
         if let Some(effects) = self.on_pane_action(action) {
             return effects;
         }
+        if let Some(effects) = self.on_act_action(action) {
+            return effects;
+        }
         match action {
-            Action::Analyze => self.open_analyze(),
-            Action::Audit => {
-                self.mode = Mode::Audit;
-                vec![Effect::LoadAudit(self.audit.query())]
-            }
-            Action::Retry | Action::CancelJob => {
-                self.set_focus(PaneId::Jobs);
-                self.bulk_action(action)
-            }
-            Action::Mark => {
-                self.set_focus(PaneId::Jobs);
-                if let Some(job) = self.jobs.selected_job().cloned()
-                    && self.jobs.marks.remove(&job.id).is_none()
-                {
-                    self.jobs.marks.insert(job.id.clone(), job);
-                }
-                let len = self.jobs.marks.len();
-                if len > 0 {
-                    self.toast(format!("{len} marked · r retry · C cancel · * with no filter clears"), true);
-                }
-                self.jobs.on_list_action(Action::Down).unwrap_or_default()
-            }
-            Action::MarkAll => {
-                self.set_focus(PaneId::Jobs);
-                let (filter, failures) = (self.jobs.view.filter().to_string(), self.jobs.view.failures_only());
-                if filter.is_empty() && !failures {
-                    let n = self.jobs.marks.len();
-                    self.jobs.marks.clear();
-                    self.toast(format!("marks cleared ({n}); * marks every job matching a filter (/ or f)"), true);
-                    return vec![];
-                }
-                let limit = crate::clients::redis::FILTER_MAX_SCAN;
-                vec![Effect::FetchMatching(JobsQuery { filter, failures_only: failures, limit, ..Default::default() })]
-            }
             Action::Quit => self.quit(),
             Action::Help => {
                 self.mode = Mode::Help;
@@ -468,10 +310,10 @@ impl App {
     }
 
     /// Focus a pane; the RAG pane follows Jobs or Alerts when one of them gets the focus.
-    fn set_focus(&mut self, pane: PaneId) {
+    pub(super) fn set_focus(&mut self, pane: PaneId) {
         self.focus = pane;
         match pane {
-            PaneId::Jobs => self.rag.follow = Follow::Jobs,
+            PaneId::Jobs | PaneId::Approvals => self.rag.follow = Follow::Jobs,
             PaneId::Alerts => self.rag.follow = Follow::Alerts,
             _ => {}
         }
@@ -479,7 +321,7 @@ impl App {
 }
 
 /// How far a movement key moves a cursor in a list showing `rows` rows.
-fn movement(action: Action, rows: usize) -> Option<isize> {
+pub(super) fn movement(action: Action, rows: usize) -> Option<isize> {
     Some(match action {
         Action::Down => 1,
         Action::Up => -1,
@@ -489,21 +331,4 @@ fn movement(action: Action, rows: usize) -> Option<isize> {
         Action::Bottom => isize::MAX / 2,
         _ => return None,
     })
-}
-
-/// An analysis request prefilled from a job's row.
-fn job_request(j: &Job) -> AnalysisRequest {
-    let s = |v: &Option<String>| v.clone().unwrap_or_default();
-    AnalysisRequest {
-        alert_type: s(&j.alert_type),
-        source: s(&j.source),
-        hostname: s(&j.hostname),
-        severity: if j.severity == crate::domain::Severity::Unknown {
-            String::new()
-        } else {
-            j.severity.as_str().into()
-        },
-        description: s(&j.summary),
-        ..Default::default()
-    }
 }

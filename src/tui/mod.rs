@@ -12,6 +12,7 @@ pub mod jobs_state;
 pub mod jobs_view;
 pub mod keymap;
 mod keys;
+mod keys_act;
 pub mod layout;
 pub mod loadable;
 pub mod ops_state;

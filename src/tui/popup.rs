@@ -37,10 +37,12 @@ pub struct SilenceForm {
 }
 
 pub enum Popup {
-    /// What will run, and the line that names it (the count and the filter, for many jobs).
+    /// What will run, and the line that names it (the count and the filter, for many jobs);
+    /// `back` is the form it came from, shown again when it is cancelled.
     Confirm {
         requests: Vec<ActionRequest>,
         summary: String,
+        back: Option<Box<Popup>>,
     },
     Silence(Box<SilenceForm>),
     Form(Box<Form>),
@@ -49,7 +51,7 @@ pub enum Popup {
 impl Popup {
     /// A confirmation of one request, naming its target.
     pub fn confirm(request: ActionRequest) -> Popup {
-        Popup::Confirm { summary: request.describe(), requests: vec![request] }
+        Popup::Confirm { summary: request.describe(), requests: vec![request], back: None }
     }
 }
 
@@ -142,7 +144,7 @@ impl Popup {
         let t = ctx.theme;
         match self {
             Popup::Form(form) => form.render(f, area, ctx),
-            Popup::Confirm { requests, summary } => {
+            Popup::Confirm { requests, summary, .. } => {
                 let mut text: Vec<Line> =
                     summary.split('\n').map(|l| Line::styled(crate::domain::text::clean_line(l), t.text)).collect();
                 if requests.len() > 1 {

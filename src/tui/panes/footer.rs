@@ -33,17 +33,8 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App) {
         return;
     }
     let hints = hints(app);
+    // What narrows the list comes first, so it shows however narrow the terminal.
     let mut spans = Vec::new();
-    for (action, label) in hints {
-        // Refused actions stay in view, greyed, with the reason once at the end.
-        let refused = app.refusal.is_some() && ACTING.contains(action);
-        let key_style = if refused { t.muted } else { t.key };
-        spans.push(Span::styled(format!(" {} ", app.keymap.first_key(*action)), key_style));
-        spans.push(Span::styled(format!("{label} "), t.muted));
-    }
-    if let Some(why) = app.refusal.filter(|_| hints.iter().any(|(a, _)| ACTING.contains(a))) {
-        spans.push(Span::styled(format!(" actions refused: {why} "), t.warn));
-    }
     if !app.jobs.view.filter().is_empty() {
         spans.push(Span::styled(
             format!(" filter: {} ", crate::domain::text::clean_line(app.jobs.view.filter())),
@@ -52,6 +43,16 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App) {
     }
     if app.jobs.view.failures_only() {
         spans.push(Span::styled(" failures only ", t.warn));
+    }
+    if let Some(why) = app.refusal.filter(|_| hints.iter().any(|(a, _)| ACTING.contains(a))) {
+        spans.push(Span::styled(format!(" actions refused: {why} "), t.warn));
+    }
+    for (action, label) in hints {
+        // Refused actions stay in view, greyed; the reason is said once, above.
+        let refused = app.refusal.is_some() && ACTING.contains(action);
+        let key_style = if refused { t.muted } else { t.key };
+        spans.push(Span::styled(format!(" {} ", app.keymap.first_key(*action)), key_style));
+        spans.push(Span::styled(format!("{label} "), t.muted));
     }
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
