@@ -258,15 +258,17 @@ pub fn from_alert(a: &crate::domain::Alert) -> AnalysisRequest {
 
 /// An analysis request prefilled from a job's fields.
 pub fn from_job(d: &crate::domain::JobDetail) -> AnalysisRequest {
-    let f = |k: &str| d.field(k).unwrap_or("").to_string();
+    // The detail view does not load huge fields; their placeholder is not the value.
+    let loaded = |v: &&str| !(v.starts_with('(') && v.ends_with(" bytes not loaded)"));
+    let f = |k: &str| d.field(k).filter(loaded).unwrap_or("").to_string();
     AnalysisRequest {
         alert_type: f("alert_type"),
         source: f("source"),
         hostname: f("hostname"),
         severity: f("severity"),
         description: f("description"),
-        metrics: d.field("metrics").map(String::from),
-        logs: d.field("logs").map(String::from),
+        metrics: d.field("metrics").filter(loaded).map(String::from),
+        logs: d.field("logs").filter(loaded).map(String::from),
         ..Default::default()
     }
 }
