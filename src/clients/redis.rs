@@ -140,6 +140,14 @@ impl RedisClient {
     fn server_error(&self, e: redis::RedisError) -> SourceError {
         let msg = self.redact(e.to_string());
         if e.is_io_error() || e.is_connection_refusal() || e.is_connection_dropped() {
+            // "Connection refused (os error 111)": the number says nothing more to an operator,
+            // and the room it takes hides the rest of a pane's error line.
+            let msg = match msg.rsplit_once(" (os error ") {
+                Some((head, tail)) if tail.trim_end_matches(')').chars().all(|c| c.is_ascii_digit()) => {
+                    head.to_string()
+                }
+                _ => msg,
+            };
             SourceError::Connect(msg)
         } else if e.is_timeout() {
             SourceError::Timeout(self.settings.timeout)
