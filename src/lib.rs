@@ -3,6 +3,7 @@
 
 pub mod actions;
 pub mod audit;
+pub mod backup;
 pub mod cli;
 pub mod clients;
 pub mod config;

@@ -2,6 +2,7 @@
 //! place that refuses it in read-only mode and that records it in the audit log (CONTRACT.md §5)
 //! before it runs and with its outcome.
 
+pub mod backups;
 pub mod decide;
 pub mod jobs;
 pub mod silence;
@@ -12,6 +13,7 @@ use chrono::Duration;
 use serde::Serialize;
 
 use crate::audit::{AuditLog, Outcome, Record};
+use crate::backup::Kind;
 use crate::clients::alertmanager::Matcher;
 use crate::config::Settings;
 use crate::domain::action::AnalysisRequest;
@@ -93,6 +95,12 @@ pub enum ActionRequest {
     Retry { job: JobRef },
     /// Take a queued job off its queue.
     Cancel { job: JobRef },
+    /// Take a backup of the context (CONTRACT.md §6): `items` says what it holds.
+    Backup { context: String, items: String, only: Vec<Kind> },
+    /// Restore an archive into the context; `confirmed` is the context name the operator typed.
+    Restore { archive: String, context: String, only: Vec<Kind>, confirmed: String },
+    /// Delete the archives retention no longer keeps.
+    Prune { dir: String },
 }
 
 impl ActionRequest {
@@ -124,6 +132,11 @@ impl ActionRequest {
             ActionRequest::Reject { job, note } => format!("Reject {} — note “{note}”", job.describe()),
             ActionRequest::Retry { job } => format!("Retry {}", job.describe()),
             ActionRequest::Cancel { job } => format!("Cancel {}", job.describe()),
+            ActionRequest::Backup { context, items, .. } => format!("Back up context {context}: {items}"),
+            ActionRequest::Restore { archive, context, .. } => {
+                format!("Restore {archive} into context {context}: its databases, Redis keys and files are replaced")
+            }
+            ActionRequest::Prune { dir } => format!("Delete the archives in {dir} that retention no longer keeps"),
         }
     }
 
@@ -138,6 +151,9 @@ impl ActionRequest {
             ActionRequest::Reject { .. } => "reject",
             ActionRequest::Retry { .. } => "retry",
             ActionRequest::Cancel { .. } => "cancel",
+            ActionRequest::Backup { .. } => "backup",
+            ActionRequest::Restore { .. } => "restore",
+            ActionRequest::Prune { .. } => "prune",
         }
     }
 
@@ -154,7 +170,15 @@ impl ActionRequest {
             | ActionRequest::Reject { job, .. }
             | ActionRequest::Retry { job }
             | ActionRequest::Cancel { job } => format!("job {}", job.id),
+            ActionRequest::Backup { context, .. } => format!("context {context}"),
+            ActionRequest::Restore { archive, .. } => archive.clone(),
+            ActionRequest::Prune { dir } => dir.clone(),
         }
+    }
+
+    /// Whether it changes the platform (a backup only reads it, so read-only mode allows it).
+    pub fn changes_platform(&self) -> bool {
+        !matches!(self, ActionRequest::Backup { .. })
     }
 }
 
@@ -220,6 +244,10 @@ pub struct Actions {
     pub dedup_window_s: u64,
     /// The Zammad group when a draft names none.
     pub group: String,
+    /// Backups of this context, when configured.
+    pub backup: Option<Arc<crate::backup::Plan>>,
+    /// Where backup, verify and restore progress goes (the TUI's pane, the CLI's bar).
+    pub progress: Option<crate::backup::ProgressSink>,
 }
 
 impl Actions {
@@ -241,6 +269,8 @@ impl Actions {
             queue: c.queues.first().cloned().unwrap_or_else(|| "analysis".into()),
             dedup_window_s: c.dedup_window_s,
             group: c.zammad.as_ref().map(|z| z.group.clone()).unwrap_or_else(|| "Users".into()),
+            backup: crate::backup::Plan::from_settings(settings).map(Arc::new),
+            progress: None,
         }
     }
 
@@ -267,7 +297,7 @@ impl Actions {
     /// Run one action: refused in read-only mode (and recorded so), recorded before it runs and
     /// with its outcome. An action whose first record cannot be written does not run.
     pub async fn run(&self, request: ActionRequest) -> Result<Done, ActionError> {
-        if self.read_only {
+        if self.read_only && request.changes_platform() {
             let refused = ActionError::ReadOnly(request.describe());
             let _ = self.record(&request, Outcome::Failed, format!("refused: {refused}")).await;
             return Err(refused);
@@ -289,6 +319,11 @@ impl Actions {
             ActionRequest::Reject { job, note } => decide::reject(self, job, note).await,
             ActionRequest::Retry { job } => jobs::retry(self, job).await,
             ActionRequest::Cancel { job } => jobs::cancel(self, job).await,
+            ActionRequest::Backup { only, .. } => backups::run(self, only).await,
+            ActionRequest::Restore { archive, context, only, confirmed } => {
+                backups::restore(self, archive, context, only, confirmed).await
+            }
+            ActionRequest::Prune { .. } => backups::prune(self).await,
         };
         let (result, detail) = match &outcome {
             Ok(d) => (

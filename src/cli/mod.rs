@@ -3,6 +3,7 @@
 
 mod act;
 mod audit_cmd;
+mod backup;
 mod ops;
 pub mod output;
 mod rag;
@@ -165,6 +166,13 @@ pub enum Command {
         #[arg(long, short, value_enum, default_value_t = Output::Table)]
         output: Output,
     },
+    /// Backups of the context: run, list, verify, prune, restore (CONTRACT.md §6).
+    Backup {
+        #[command(subcommand)]
+        command: backup::BackupCommand,
+        #[arg(long, short, value_enum, default_value_t = Output::Table, global = true)]
+        output: Output,
+    },
     /// The configuration.
     Config {
         #[command(subcommand)]
@@ -254,6 +262,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             audit_cmd::show(&actions.audit, &q, *output).await
         }
+        Some(Command::Backup { command, output }) => backup::run(command, &actions, *output).await,
         Some(Command::Config { command: ConfigCommand::Show { output } }) => audit_cmd::config_show(&settings, *output),
         None if sources.any() => dashboard(&cli, &sources, actions, &settings).await,
         None => Ok(no_source(&settings)),

@@ -61,6 +61,17 @@ pub(super) fn context(name: &str, context: &ContextConfig, redis_url_from_flag: 
             return Err(invalid(key("ntfy.topic"), "1–64 letters, digits, - or _"));
         }
     }
+    if let Some(b) = &context.backup {
+        for (i, d) in b.databases.iter().flatten().enumerate() {
+            check_postgres_url(&d.url).map_err(|m| invalid(key(&format!("backup.databases[{i}].url")), m))?;
+        }
+        if b.dir.as_os_str().is_empty() {
+            return Err(invalid(key("backup.dir"), "must name a directory"));
+        }
+        if b.keep_last == Some(0) {
+            return Err(invalid(key("backup.keep_last"), "must be at least 1 (omit it to keep everything)"));
+        }
+    }
     if let Some(kb) = &context.knowledge_base {
         check_knowledge_base(kb, &|k: &str| key(&format!("knowledge_base.{k}")))?;
     }

@@ -100,6 +100,47 @@ pub struct ContextConfig {
     pub zammad: Option<ZammadConfig>,
     /// Where approvals are announced.
     pub ntfy: Option<NtfyConfig>,
+    /// Backups of this context's data (CONTRACT.md §6).
+    pub backup: Option<BackupConfig>,
+}
+
+/// What a backup holds and where it goes.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackupConfig {
+    /// Where archives go.
+    pub dir: PathBuf,
+    /// Retention: the newest N archives are kept (and, optionally, the newest of each of the
+    /// last N days and weeks). Without any, nothing is pruned.
+    pub keep_last: Option<usize>,
+    pub keep_daily: Option<usize>,
+    pub keep_weekly: Option<usize>,
+    /// PostgreSQL databases (`pg_dump -Fc` each); by default the knowledge base's database.
+    pub databases: Option<Vec<DatabaseConfig>>,
+    /// The context's Redis keys under its prefix, as DUMP/RESTORE records.
+    #[serde(default = "default_true")]
+    pub redis: bool,
+    /// Directories to include (e.g. Docker volume directories), each as `files/<name>/`.
+    #[serde(default)]
+    pub paths: Vec<PathBuf>,
+    pub pg_dump: Option<PathBuf>,
+    pub pg_restore: Option<PathBuf>,
+    #[serde(default)]
+    pub compression: crate::backup::Compression,
+    /// The newest archive older than this many hours is a warning.
+    pub max_age_h: Option<u64>,
+}
+
+/// A database to back up: a postgres:// URL without a password, and the password by reference.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    pub url: String,
+    pub password: Option<SecretRef>,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 /// Zammad's REST API (APIS.md §4).
@@ -294,6 +335,7 @@ impl Default for ContextConfig {
             dedup_window_s: default_dedup_s(),
             zammad: None,
             ntfy: None,
+            backup: None,
         }
     }
 }
@@ -337,6 +379,8 @@ pub struct Settings {
     pub zammad_token: Option<Secret>,
     pub ntfy_token: Option<Secret>,
     pub audit_password: Option<Secret>,
+    /// Resolved passwords of the backup's databases, in the order of `backup.databases`.
+    pub backup_passwords: Vec<Option<Secret>>,
     pub audit: AuditConfig,
     pub bell: bool,
     pub context_names: Vec<String>,
@@ -442,6 +486,7 @@ pub fn resolve(file: FileConfig, ov: &Overrides) -> Result<Settings, ConfigError
         zammad_token: secrets.zammad_token,
         ntfy_token: secrets.ntfy_token,
         audit_password,
+        backup_passwords: secrets.backup_passwords,
         audit: file.audit,
         bell: file.bell,
         context_names,

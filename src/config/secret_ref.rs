@@ -61,6 +61,7 @@ pub(super) struct Secrets {
     pub gateway_token: Option<Secret>,
     pub zammad_token: Option<Secret>,
     pub ntfy_token: Option<Secret>,
+    pub backup_passwords: Vec<Option<Secret>>,
 }
 
 impl Secrets {
@@ -85,6 +86,18 @@ impl Secrets {
             gateway_token: read(&c.gateway_token, "gateway_token")?,
             zammad_token: read(&c.zammad.as_ref().and_then(|z| z.token.clone()), "zammad.token")?,
             ntfy_token: read(&c.ntfy.as_ref().and_then(|n| n.token.clone()), "ntfy.token")?,
+            backup_passwords: c
+                .backup
+                .as_ref()
+                .and_then(|b| b.databases.as_ref())
+                .map(|dbs| {
+                    dbs.iter()
+                        .enumerate()
+                        .map(|(i, d)| read(&d.password, &format!("backup.databases[{i}].password")))
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .transpose()?
+                .unwrap_or_default(),
         })
     }
 }

@@ -1,0 +1,574 @@
+//! Writing an archive (`run`) and checking one (`verify`). Each member's sha256 and size are
+//! computed as its bytes stream past, once: a dump is hashed while `pg_dump` writes it to a
+//! spool file beside the archive, a directory's files while they are copied into the tar.
+
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use chrono::Utc;
+use sha2::{Digest, Sha256};
+
+use super::lock::Lock;
+use super::progress::{Meter, Progress};
+use super::{Compression, FORMAT_VERSION, FileEntry, Item, Kind, Manifest, Plan, redis_dump, sidecar};
+use crate::domain::secret::scrub_all;
+
+/// What a finished backup reports.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Summary {
+    pub archive: PathBuf,
+    pub bytes: u64,
+    pub items: Vec<Item>,
+    pub seconds: f64,
+    /// Said once: a stale lock taken over, archives pruned.
+    pub notes: Vec<String>,
+}
+
+/// A writer that hashes and counts what passes through it.
+struct Hashing<W> {
+    inner: W,
+    hash: Sha256,
+    bytes: u64,
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hash.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// A reader that hashes and counts what passes through it, and reports progress.
+struct HashingReader<'a, R> {
+    inner: R,
+    hash: Sha256,
+    bytes: u64,
+    meter: &'a mut Meter,
+    report: &'a dyn Fn(&Progress),
+}
+
+impl<R: Read> Read for HashingReader<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hash.update(&buf[..n]);
+        self.bytes += n as u64;
+        self.meter.add(n as u64, self.report);
+        Ok(n)
+    }
+}
+
+fn hex(d: impl AsRef<[u8]>) -> String {
+    d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The compressing writer of an archive.
+fn encoder(c: Compression, file: File) -> io::Result<Box<dyn Write>> {
+    let w = BufWriter::with_capacity(1 << 20, file);
+    Ok(match c {
+        // Level 1: dumps are compressed already; the rest compresses well enough fast.
+        Compression::Gzip => Box::new(flate2::write::GzEncoder::new(w, flate2::Compression::fast())),
+        Compression::Zstd => Box::new(zstd::stream::write::Encoder::new(w, 3)?.auto_finish()),
+    })
+}
+
+/// The decompressing reader of an archive, by its name.
+pub fn decoder(path: &Path) -> Result<Box<dyn Read>, String> {
+    let f = File::open(path).map_err(|e| format!("cannot open {}: {}", path.display(), e.kind()))?;
+    let r = BufReader::with_capacity(1 << 20, f);
+    let name = path.to_string_lossy();
+    if name.ends_with(".tar.zst") {
+        Ok(Box::new(zstd::stream::read::Decoder::with_buffer(r).map_err(|e| format!("{}: {e}", path.display()))?))
+    } else if name.ends_with(".tar.gz") {
+        Ok(Box::new(flate2::read::GzDecoder::new(r)))
+    } else {
+        Err(format!("{}: not a .tar.gz or .tar.zst archive", path.display()))
+    }
+}
+
+/// The first line of `tool --version`.
+fn version(tool: &Path) -> Option<String> {
+    let out = Command::new(tool).arg("--version").output().ok()?;
+    String::from_utf8_lossy(&out.stdout).lines().next().map(|l| l.trim().to_string())
+}
+
+fn tar_header(size: u64, mode: u32) -> tar::Header {
+    let mut h = tar::Header::new_gnu();
+    h.set_size(size);
+    h.set_mode(mode);
+    h.set_mtime(Utc::now().timestamp().max(0) as u64);
+    h.set_entry_type(tar::EntryType::Regular);
+    h.set_cksum();
+    h
+}
+
+/// Take a backup of `plan`. Runs on a blocking thread; `report` gets progress.
+pub fn run(plan: &Plan, estimate: Option<u64>, report: &dyn Fn(&Progress)) -> Result<Summary, String> {
+    let secrets = plan.secrets();
+    let scrub = |s: String| scrub_all(&s, &secrets);
+    std::fs::create_dir_all(&plan.dir).map_err(|e| format!("cannot create {}: {}", plan.dir.display(), e.kind()))?;
+    let lock = Lock::take(&plan.dir)?;
+    let mut notes: Vec<String> = lock.took_over.iter().cloned().collect();
+    notes.extend(clean_partials(&plan.dir));
+    let started = Instant::now();
+    let created_at = Utc::now();
+    let stamp = created_at.format("%Y%m%dT%H%M%SZ").to_string();
+    let name = format!("mcp-backup-{stamp}.{}", plan.compression.extension());
+    let final_path = plan.dir.join(&name);
+    if final_path.exists() {
+        return Err(format!(
+            "{} exists already; nothing is ever overwritten (try again in a second)",
+            final_path.display()
+        ));
+    }
+    let partial = plan.dir.join(format!(".{name}.partial"));
+    let spool = plan.dir.join(format!(".mcp-backup-{stamp}.spool"));
+    let result = write_archive(plan, &partial, &spool, created_at, estimate, report).map_err(&scrub);
+    let _ = std::fs::remove_dir_all(&spool);
+    let (items, bytes) = match result {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = std::fs::remove_file(&partial);
+            return Err(format!("{e}; nothing was kept"));
+        }
+    };
+    let manifest = manifest(plan, created_at, items.clone());
+    let side = sidecar(&final_path, "manifest.json");
+    let finish = || -> io::Result<()> {
+        std::fs::write(&side, serde_json::to_vec_pretty(&manifest).unwrap_or_default())?;
+        std::fs::rename(&partial, &final_path)?;
+        File::open(&plan.dir)?.sync_all()
+    };
+    if let Err(e) = finish() {
+        let _ = std::fs::remove_file(&partial);
+        let _ = std::fs::remove_file(&side);
+        return Err(format!("cannot finish {}: {e}; nothing was kept", final_path.display()));
+    }
+    if plan.retention.configured() {
+        match super::prune::prune(&plan.dir, plan.retention, false) {
+            Ok(decisions) => {
+                let gone: Vec<String> = decisions.iter().filter(|d| !d.keep).map(|d| d.name.clone()).collect();
+                if !gone.is_empty() {
+                    notes.push(format!("pruned {}", gone.join(", ")));
+                }
+            }
+            Err(e) => notes.push(format!("prune failed: {e}")),
+        }
+    }
+    drop(lock);
+    Ok(Summary { archive: final_path, bytes, items, seconds: started.elapsed().as_secs_f64(), notes })
+}
+
+fn manifest(plan: &Plan, created_at: chrono::DateTime<Utc>, items: Vec<Item>) -> Manifest {
+    Manifest {
+        format_version: FORMAT_VERSION,
+        created_at,
+        host: super::hostname(),
+        context: plan.context.clone(),
+        mcptop_version: env!("CARGO_PKG_VERSION").into(),
+        compression: plan.compression,
+        items,
+    }
+}
+
+/// Remove what a run that died left: partial archives and spool directories.
+fn clean_partials(dir: &Path) -> Vec<String> {
+    let mut notes = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with(".mcp-backup-") && (name.ends_with(".partial") || name.ends_with(".spool")) {
+            let removed =
+                if e.path().is_dir() { std::fs::remove_dir_all(e.path()) } else { std::fs::remove_file(e.path()) };
+            if removed.is_ok() {
+                notes.push(format!("removed {name}, left by a run that did not finish"));
+            }
+        }
+    }
+    notes
+}
+
+/// Write every item into `partial`; fsynced. Returns the items and the archive's size.
+fn write_archive(
+    plan: &Plan,
+    partial: &Path,
+    spool: &Path,
+    created_at: chrono::DateTime<Utc>,
+    estimate: Option<u64>,
+    report: &dyn Fn(&Progress),
+) -> Result<(Vec<Item>, u64), String> {
+    let io_err = |what: &str, e: io::Error| format!("{what}: {e}");
+    std::fs::create_dir_all(spool).map_err(|e| io_err("spool directory", e))?;
+    let file =
+        std::fs::OpenOptions::new().write(true).create_new(true).open(partial).map_err(|e| io_err("archive", e))?;
+    let writer = encoder(plan.compression, file.try_clone().map_err(|e| io_err("archive", e))?)
+        .map_err(|e| io_err("archive", e))?;
+    let mut tar = tar::Builder::new(writer);
+    let mut meter = Meter::new("backup", estimate, true);
+    let mut items = Vec::new();
+    if plan.includes(Kind::Postgres) {
+        for db in &plan.databases {
+            meter.item = format!("postgres {}", db.name);
+            items.push(dump_database(plan, db, spool, &mut tar, &mut meter, report)?);
+        }
+    }
+    if let Some(r) = plan.redis.as_ref().filter(|_| plan.includes(Kind::Redis)) {
+        meter.item = format!("redis {}*", r.prefix);
+        items.push(dump_redis(plan, r, spool, &mut tar, &mut meter, report)?);
+    }
+    if plan.includes(Kind::Files) {
+        for (name, dir) in &plan.paths {
+            meter.item = format!("files {name}");
+            items.push(add_dir(name, dir, &mut tar, &mut meter, report)?);
+        }
+    }
+    let m = manifest(plan, created_at, items.clone());
+    let body = serde_json::to_vec_pretty(&m).map_err(|e| e.to_string())?;
+    tar.append_data(&mut tar_header(body.len() as u64, 0o644), "manifest.json", body.as_slice())
+        .map_err(|e| io_err("writing the manifest", e))?;
+    let mut writer = tar.into_inner().map_err(|e| io_err("finishing the archive", e))?;
+    writer.flush().map_err(|e| io_err("finishing the archive", e))?;
+    drop(writer);
+    file.sync_all().map_err(|e| io_err("syncing the archive", e))?;
+    let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
+    report(&meter.progress());
+    Ok((items, bytes))
+}
+
+fn dump_database(
+    plan: &Plan,
+    db: &super::Database,
+    spool: &Path,
+    tar: &mut tar::Builder<Box<dyn Write>>,
+    meter: &mut Meter,
+    report: &dyn Fn(&Progress),
+) -> Result<Item, String> {
+    let started_at = Utc::now();
+    let t = Instant::now();
+    let member = format!("postgres/{}.dump", db.name);
+    let path = spool.join(format!("{}.dump", db.name));
+    let mut cmd = Command::new(&plan.pg_dump);
+    cmd.arg("--format=custom").arg("--no-password").arg("--dbname").arg(&db.url);
+    if let Some(pw) = &db.password {
+        // The password goes by the environment, never on a command line others can read.
+        cmd.env("PGPASSWORD", pw.expose());
+    }
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run {}: {e} (set backup.pg_dump)", plan.pg_dump.display()))?;
+    let mut out = Hashing {
+        inner: BufWriter::new(File::create(&path).map_err(|e| format!("spool: {e}"))?),
+        hash: Sha256::new(),
+        bytes: 0,
+    };
+    let mut stdout = child.stdout.take().ok_or("pg_dump: no output")?;
+    let mut stderr = child.stderr.take().ok_or("pg_dump: no error stream")?;
+    let errors = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = stdout.read(&mut buf).map_err(|e| format!("reading pg_dump: {e}"))?;
+        if n == 0 {
+            break;
+        }
+        out.write_all(&buf[..n]).map_err(|e| format!("spooling the dump: {e}"))?;
+        meter.add(n as u64, report);
+    }
+    out.flush().map_err(|e| format!("spooling the dump: {e}"))?;
+    let status = child.wait().map_err(|e| format!("pg_dump: {e}"))?;
+    let stderr = errors.join().unwrap_or_default();
+    if !status.success() {
+        let first = stderr.lines().find(|l| !l.trim().is_empty()).unwrap_or("no message").to_string();
+        let hint = if stderr.contains("server version mismatch") {
+            " — this pg_dump is older than the server: set backup.pg_dump to one of the server's major version"
+        } else {
+            ""
+        };
+        return Err(format!("pg_dump of {} failed: {first}{hint}", db.name));
+    }
+    let (sha, bytes) = (hex(out.hash.finalize()), out.bytes);
+    let (server_version, _) = dump_versions(&plan.pg_restore, &path);
+    let mut f = File::open(&path).map_err(|e| format!("spool: {e}"))?;
+    tar.append_data(&mut tar_header(bytes, 0o600), &member, &mut f).map_err(|e| format!("writing {member}: {e}"))?;
+    Ok(Item {
+        name: member,
+        kind: Kind::Postgres,
+        source: redact_url(&db.url),
+        bytes,
+        sha256: sha,
+        tool: Some("pg_dump -Fc".into()),
+        tool_version: version(&plan.pg_dump),
+        server_version,
+        records: None,
+        files: vec![],
+        started_at,
+        seconds: t.elapsed().as_secs_f64(),
+    })
+}
+
+/// The server and pg_dump versions a dump's header names (`pg_restore --list`).
+fn dump_versions(pg_restore: &Path, dump: &Path) -> (Option<String>, Option<String>) {
+    let Ok(out) = Command::new(pg_restore).arg("--list").arg(dump).output() else { return (None, None) };
+    let text = String::from_utf8_lossy(&out.stdout);
+    let find = |label: &str| text.lines().find_map(|l| l.split_once(label).map(|(_, v)| v.trim().to_string()));
+    (find("Dumped from database version:"), find("Dumped by pg_dump version:"))
+}
+
+fn dump_redis(
+    plan: &Plan,
+    r: &super::RedisSource,
+    spool: &Path,
+    tar: &mut tar::Builder<Box<dyn Write>>,
+    meter: &mut Meter,
+    report: &dyn Fn(&Progress),
+) -> Result<Item, String> {
+    let started_at = Utc::now();
+    let t = Instant::now();
+    let member = "redis/keys.records".to_string();
+    let mut conn = connect(r, plan.timeout)?;
+    let server_version: Option<String> = redis::cmd("INFO")
+        .arg("server")
+        .query::<String>(&mut conn)
+        .ok()
+        .and_then(|i| i.lines().find_map(|l| l.strip_prefix("redis_version:").map(|v| v.trim().to_string())));
+    let path = spool.join("keys.records");
+    let mut out = Hashing {
+        inner: BufWriter::new(File::create(&path).map_err(|e| format!("spool: {e}"))?),
+        hash: Sha256::new(),
+        bytes: 0,
+    };
+    let records = redis_dump::dump(&mut conn, &r.prefix, &mut out, &mut |n| meter.add(n, report))?;
+    out.flush().map_err(|e| format!("spooling the Redis records: {e}"))?;
+    let (sha, bytes) = (hex(out.hash.finalize()), out.bytes);
+    let mut f = File::open(&path).map_err(|e| format!("spool: {e}"))?;
+    tar.append_data(&mut tar_header(bytes, 0o600), &member, &mut f).map_err(|e| format!("writing {member}: {e}"))?;
+    Ok(Item {
+        name: member,
+        kind: Kind::Redis,
+        source: format!("{} (keys {}*)", redact_url(&r.url), r.prefix),
+        bytes,
+        sha256: sha,
+        tool: Some("SCAN + DUMP/PTTL".into()),
+        tool_version: None,
+        server_version,
+        records: Some(records),
+        files: vec![],
+        started_at,
+        seconds: t.elapsed().as_secs_f64(),
+    })
+}
+
+/// A blocking Redis connection with timeouts.
+pub(super) fn connect(r: &super::RedisSource, timeout: std::time::Duration) -> Result<redis::Connection, String> {
+    use redis::IntoConnectionInfo;
+    let mut info = r.url.as_str().into_connection_info().map_err(|e| format!("Redis URL: {:?}", e.kind()))?;
+    if let Some(pw) = &r.password {
+        info = info.clone().set_redis_settings(info.redis_settings().clone().set_password(pw.expose()));
+    }
+    let client = redis::Client::open(info).map_err(|e| format!("Redis: {e}"))?;
+    let conn = client
+        .get_connection_with_timeout(timeout.max(std::time::Duration::from_secs(2)))
+        .map_err(|e| format!("Redis: {e}"))?;
+    conn.set_read_timeout(Some(std::time::Duration::from_secs(60))).map_err(|e| format!("Redis: {e}"))?;
+    Ok(conn)
+}
+
+/// A directory, file by file, each hashed as it is copied in. Symbolic links are kept as links.
+fn add_dir(
+    name: &str,
+    dir: &Path,
+    tar: &mut tar::Builder<Box<dyn Write>>,
+    meter: &mut Meter,
+    report: &dyn Fn(&Progress),
+) -> Result<Item, String> {
+    let started_at = Utc::now();
+    let t = Instant::now();
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let mut entries: Vec<_> = std::fs::read_dir(&d)
+            .map_err(|e| format!("cannot read {}: {}", d.display(), e.kind()))?
+            .flatten()
+            .collect();
+        entries.sort_by_key(|e| e.file_name());
+        for e in entries {
+            let path = e.path();
+            let rel = path.strip_prefix(dir).unwrap_or(&path).to_string_lossy().into_owned();
+            let member = format!("files/{name}/{rel}");
+            let meta = std::fs::symlink_metadata(&path).map_err(|e| format!("{}: {}", path.display(), e.kind()))?;
+            if meta.is_dir() {
+                stack.push(path);
+            } else if meta.file_type().is_symlink() {
+                let target = std::fs::read_link(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+                let mut h = tar::Header::new_gnu();
+                h.set_entry_type(tar::EntryType::Symlink);
+                h.set_size(0);
+                h.set_mode(0o777);
+                tar.append_link(&mut h, &member, &target).map_err(|e| format!("writing {member}: {e}"))?;
+            } else if meta.is_file() {
+                let f = File::open(&path).map_err(|e| format!("{}: {}", path.display(), e.kind()))?;
+                let size = meta.len();
+                let mut reader = HashingReader { inner: f.take(size), hash: Sha256::new(), bytes: 0, meter, report };
+                let mode = std::os::unix::fs::PermissionsExt::mode(&meta.permissions());
+                tar.append_data(&mut tar_header(size, mode & 0o7777), &member, &mut reader)
+                    .map_err(|e| format!("writing {member}: {e}"))?;
+                if reader.bytes != size {
+                    return Err(format!("{} changed size while being copied", path.display()));
+                }
+                files.push(FileEntry { path: member, bytes: size, sha256: hex(reader.hash.finalize()) });
+            }
+        }
+    }
+    let list: String = files.iter().map(|f| format!("{}  {}\n", f.sha256, f.path)).collect();
+    Ok(Item {
+        name: format!("files/{name}/"),
+        kind: Kind::Files,
+        source: dir.display().to_string(),
+        bytes: files.iter().map(|f| f.bytes).sum(),
+        sha256: hex(Sha256::digest(list.as_bytes())),
+        tool: None,
+        tool_version: None,
+        server_version: None,
+        records: None,
+        files,
+        started_at,
+        seconds: t.elapsed().as_secs_f64(),
+    })
+}
+
+/// A URL without its user info (config refuses passwords in URLs; this is belt and braces).
+fn redact_url(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let host = rest.rsplit_once('@').map(|(_, h)| h).unwrap_or(rest);
+            format!("{scheme}://{host}")
+        }
+        None => url.to_string(),
+    }
+}
+
+/// What verify found.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct VerifyReport {
+    pub archive: PathBuf,
+    pub members: usize,
+    pub bytes: u64,
+    pub problems: Vec<String>,
+    pub manifest: Option<Manifest>,
+}
+
+/// Re-read every member against the manifest's sha256 and size; list each dump with
+/// `pg_restore --list`; read the Redis records through. Problems name the member.
+pub fn verify(archive: &Path, pg_restore: &Path, report: &dyn Fn(&Progress)) -> Result<VerifyReport, String> {
+    // The total from the manifest beside the archive, when there is one.
+    let total = std::fs::read(sidecar(archive, "manifest.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Manifest>(&b).ok())
+        .map(|m| m.items.iter().map(|i| i.bytes).sum());
+    let mut meter = Meter::new("verify", total, false);
+    let mut tar = tar::Archive::new(decoder(archive)?);
+    let mut seen: std::collections::HashMap<String, (String, u64)> = Default::default();
+    let mut problems = Vec::new();
+    let mut manifest: Option<Manifest> = None;
+    let scratch = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
+    let entries = tar.entries().map_err(|e| format!("{}: not a tar archive: {e}", archive.display()))?;
+    let mut bytes = 0u64;
+    for entry in entries {
+        let mut entry =
+            entry.map_err(|e| format!("{}: unreadable after {} members: {e}", archive.display(), seen.len()))?;
+        let path = entry.path().map(|p| p.to_string_lossy().into_owned()).unwrap_or_default();
+        if entry.header().entry_type().is_symlink() {
+            continue;
+        }
+        meter.item = path.clone();
+        let mut hash = Sha256::new();
+        let mut body = Vec::new();
+        let keep = path == "manifest.json";
+        let spool =
+            (path.starts_with("postgres/") || path.starts_with("redis/")).then(|| scratch.path().join("member"));
+        let mut spool_file = match &spool {
+            Some(p) => Some(BufWriter::new(File::create(p).map_err(|e| format!("temporary file: {e}"))?)),
+            None => None,
+        };
+        let mut buf = vec![0u8; 1 << 16];
+        let mut n_total = 0u64;
+        loop {
+            let n = entry.read(&mut buf).map_err(|e| format!("{path}: unreadable ({e})"))?;
+            if n == 0 {
+                break;
+            }
+            hash.update(&buf[..n]);
+            n_total += n as u64;
+            if keep {
+                body.extend_from_slice(&buf[..n]);
+            }
+            if let Some(f) = spool_file.as_mut() {
+                f.write_all(&buf[..n]).map_err(|e| format!("temporary file: {e}"))?;
+            }
+            meter.add(n as u64, report);
+        }
+        bytes += n_total;
+        if let (Some(mut f), Some(p)) = (spool_file, spool.as_ref()) {
+            f.flush().map_err(|e| format!("temporary file: {e}"))?;
+            drop(f);
+            if path.starts_with("postgres/") {
+                match Command::new(pg_restore).arg("--list").arg(p).output() {
+                    Ok(o) if o.status.success() => {}
+                    Ok(o) => problems.push(format!(
+                        "{path}: pg_restore --list failed: {}",
+                        String::from_utf8_lossy(&o.stderr).lines().next().unwrap_or("no message")
+                    )),
+                    Err(e) => problems.push(format!("{path}: cannot run {}: {e}", pg_restore.display())),
+                }
+            } else {
+                let mut r = BufReader::new(File::open(p).map_err(|e| format!("temporary file: {e}"))?);
+                if let Err(e) = redis_dump::read(&mut r, &mut |_| Ok(())) {
+                    problems.push(format!("{path}: {e}"));
+                }
+            }
+        }
+        if keep {
+            manifest = Some(serde_json::from_slice(&body).map_err(|e| format!("manifest.json: unreadable ({e})"))?);
+        } else {
+            seen.insert(path, (hex(hash.finalize()), n_total));
+        }
+    }
+    let Some(m) = manifest.clone() else {
+        return Err(format!("{}: no manifest.json: not an mcptop archive, or truncated", archive.display()));
+    };
+    let mut expected: Vec<(String, String, u64)> = Vec::new();
+    for item in &m.items {
+        if item.kind == Kind::Files {
+            expected.extend(item.files.iter().map(|f| (f.path.clone(), f.sha256.clone(), f.bytes)));
+        } else {
+            expected.push((item.name.clone(), item.sha256.clone(), item.bytes));
+        }
+    }
+    for (name, sha, size) in &expected {
+        match seen.remove(name) {
+            None => problems.push(format!("{name}: missing from the archive")),
+            Some((got, n)) if got != *sha || n != *size => problems.push(format!(
+                "{name}: checksum mismatch (sha256 {got}, {n} bytes; the manifest says {sha}, {size} bytes)"
+            )),
+            Some(_) => {}
+        }
+    }
+    for name in seen.keys() {
+        problems.push(format!("{name}: not in the manifest"));
+    }
+    report(&meter.progress());
+    let verdict = if problems.is_empty() { "ok".to_string() } else { format!("failed: {}", problems.join("; ")) };
+    let _ = std::fs::write(sidecar(archive, "verified"), format!("{verdict} {}\n", Utc::now().to_rfc3339()));
+    Ok(VerifyReport { archive: archive.to_path_buf(), members: expected.len(), bytes, problems, manifest: Some(m) })
+}
