@@ -56,3 +56,21 @@ fn read_only_refuses_in_the_action_layer_and_shows_why() {
     t.keys(&["Escape", "q"]);
     t.exited(0);
 }
+
+#[test]
+fn the_demo_backs_up_with_progress_and_verifies() {
+    let t = Tmux::start("--demo", 160, 48, "");
+    wait(&t, "awaiting approval");
+    t.keys(&["7", "z"]);
+    wait(&t, "3 archives");
+    assert!(t.screen().contains("✓ verified"), "{}", t.screen());
+    t.keys(&["b"]);
+    wait(&t, "Back up context demo: files mcp-data");
+    t.keys(&["y"]);
+    wait(&t, "written: 1 items");
+    wait(&t, "4 archives");
+    t.keys(&["g", "v"]);
+    wait(&t, "✓ verified: ");
+    t.keys(&["q"]);
+    t.exited(0);
+}

@@ -229,7 +229,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     } else {
         crate::audit::AuditLog::from_settings(&settings)?
     };
-    let actions = Actions::new(&settings, &sources, std::sync::Arc::new(audit));
+    let mut actions = Actions::new(&settings, &sources, std::sync::Arc::new(audit));
+    // The demo backs up a simulated volume into a temporary folder, removed at the end.
+    let _demo_backups = if cli.demo {
+        crate::demo::backups::plan(&settings.context_name).map(|(plan, dir)| {
+            actions.backup = Some(std::sync::Arc::new(plan));
+            dir
+        })
+    } else {
+        None
+    };
     let clock = sources.clock.as_ref().filter(|_| !cli.demo_still && cli.command.is_none()).map(|start| start());
     let result = match &cli.command {
         Some(Command::Status { output }) => match &sources.jobs {
@@ -315,6 +324,11 @@ fn new_app(cli: &Cli, settings: &Settings, sources: &Sources) -> anyhow::Result<
 async fn dashboard(cli: &Cli, sources: &Sources, actions: Actions, settings: &Settings) -> anyhow::Result<ExitCode> {
     let (mut app, theme) = new_app(cli, settings, sources)?;
     app.refusal = actions.refusal();
+    if let Some(plan) = &actions.backup {
+        app.backups.configured = true;
+        app.backups.max_age_h = plan.max_age_h;
+        app.backups.items = plan.describe();
+    }
     app.audit_location = actions.audit.location.clone();
     let opts = runtime_options(settings);
     if let Some(format) = cli.snapshot {

@@ -2,6 +2,7 @@
 //! (`sources.rs`), actions included, in process, deterministic for a given seed and sequence of clock steps.
 
 mod act;
+pub mod backups;
 mod data;
 pub mod kb;
 mod ops;

@@ -8,6 +8,7 @@ use crossterm::event::KeyEvent;
 
 use super::approvals_state::ApprovalsState;
 use super::audit_view::AuditView;
+use super::backups_state::BackupsState;
 use super::input::Inputs;
 use super::jobs_state::{JobsState, fetch};
 use super::keymap::KeyMap;
@@ -86,6 +87,12 @@ pub enum Msg {
     BulkDone(Vec<(ActionRequest, Result<Done, ActionError>)>),
     /// Every job matching a filter, to mark (`MarkAll`).
     Matching(Result<Vec<Job>, String>),
+    /// The backup directory's archives.
+    BackupsLoaded(Result<Vec<crate::backup::ArchiveInfo>, String>, DateTime<Utc>),
+    /// A backup, verify or restore is under way.
+    BackupProgress(crate::backup::Progress),
+    /// A verify finished.
+    BackupVerified(Result<crate::backup::archive::VerifyReport, String>),
     /// The audit log view's records, for the query they answer.
     AuditLoaded(Query, Result<Vec<Record>, String>, DateTime<Utc>),
 }
@@ -109,6 +116,10 @@ pub enum Effect {
     FetchMatching(JobsQuery),
     /// Read the audit log.
     LoadAudit(Query),
+    /// List the backup directory.
+    LoadBackups,
+    /// Verify an archive.
+    VerifyBackup(std::path::PathBuf),
     Quit,
 }
 
@@ -139,6 +150,9 @@ pub struct App {
     pub rag: RagState,
     pub approvals: ApprovalsState,
     pub audit: AuditView,
+    pub backups: BackupsState,
+    /// `q` was pressed while a backup runs: the next `q` quits.
+    pub quit_armed: bool,
     /// Where the audit log is, for the view's title.
     pub audit_location: String,
     /// Ring the bell when a job newly awaits approval (`bell = true`).
@@ -172,6 +186,8 @@ impl App {
             rag: RagState::default(),
             approvals: ApprovalsState::default(),
             audit: AuditView::default(),
+            backups: BackupsState::default(),
+            quit_armed: false,
             audit_location: String::new(),
             bell: false,
             ring: false,
@@ -196,22 +212,54 @@ impl App {
                 self.now = now;
                 // The audit view follows what others record (the CLI, other operators).
                 let stale = self.audit.records.updated_at.is_none_or(|at| (now - at).num_seconds() >= 5);
+                let mut effects = Vec::new();
                 if self.mode == Mode::Audit && stale && !self.audit.loading {
                     self.audit.loading = true;
-                    vec![Effect::LoadAudit(self.audit.query())]
-                } else {
-                    vec![]
+                    effects.push(Effect::LoadAudit(self.audit.query()));
                 }
+                // The backup directory is re-read every 10 s (another run, a cron job, prune).
+                let old = self.backups.archives.updated_at.is_none_or(|at| (now - at).num_seconds() >= 10);
+                if self.backups.configured && old && !self.backups.loading {
+                    self.backups.loading = true;
+                    effects.push(Effect::LoadBackups);
+                }
+                effects
             }
             Msg::Resized { width, height } => {
                 self.size = (width, height);
-                self.relayout()
+                let mut effects = self.relayout();
+                // The first size is the start: read the backup directory at once (the next tick
+                // asks again if this one is not carried out).
+                if self.backups.configured && self.backups.archives.updated_at.is_none() {
+                    effects.push(Effect::LoadBackups);
+                }
+                effects
             }
             Msg::Key(key) => self.on_key(key),
             Msg::Source(m) => self.on_source(m),
             Msg::ActionDone { request, result } => self.action_done(request, result),
             Msg::Matching(result) => self.mark_matching(result),
             Msg::BulkDone(results) => self.bulk_done(results),
+            Msg::BackupsLoaded(result, at) => {
+                self.backups.loaded(result, at);
+                vec![]
+            }
+            Msg::BackupProgress(p) => {
+                self.backups.running = Some(p);
+                vec![]
+            }
+            Msg::BackupVerified(result) => {
+                self.backups.running = None;
+                let (text, ok) = match result {
+                    Ok(r) if r.problems.is_empty() => {
+                        (format!("✓ verified: {} members, every checksum matches", r.members), true)
+                    }
+                    Ok(r) => (format!("✗ verify: {}", r.problems.join("; ")), false),
+                    Err(e) => (format!("✗ verify: {e}"), false),
+                };
+                self.toast = Some(Toast { text, ok, at: self.now });
+                vec![Effect::LoadBackups]
+            }
             Msg::AuditLoaded(query, result, at) => {
                 // An answer to an older filter is dropped: the newer one is on its way.
                 if query == self.audit.query() {
@@ -278,6 +326,11 @@ impl App {
             self.jobs.marks.remove(&job.id);
         }
         let mut effects = vec![Effect::RefreshAlerts, Effect::RefreshJobs];
+        if matches!(request, ActionRequest::Backup { .. } | ActionRequest::Restore { .. } | ActionRequest::Prune { .. })
+        {
+            self.backups.running = None;
+            effects.push(Effect::LoadBackups);
+        }
         if self.mode == Mode::Audit {
             effects.push(Effect::LoadAudit(self.audit.query()));
         }

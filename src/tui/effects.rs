@@ -18,6 +18,16 @@ pub struct Executor {
 }
 
 impl Executor {
+    /// An executor whose actions report backup progress to the app.
+    pub fn new(runtime: Runtime, mut actions: Actions, done: mpsc::Sender<Msg>) -> Executor {
+        let tx = done.clone();
+        actions.progress = Some(std::sync::Arc::new(move |p: &crate::backup::Progress| {
+            // Progress is sampled: one lost when the channel is full is replaced 200 ms later.
+            let _ = tx.try_send(Msg::BackupProgress(p.clone()));
+        }));
+        Executor { runtime, actions, done }
+    }
+
     /// Update the app with `msg` and carry out what it asks for.
     pub fn apply(&self, app: &mut App, msg: Msg) {
         for effect in app.update(msg) {
@@ -31,6 +41,8 @@ impl Executor {
                 Effect::RefreshJobs => self.runtime.request(Request::RefreshJobs),
                 Effect::FetchMatching(query) => self.fetch_matching(query),
                 Effect::LoadAudit(query) => self.load_audit(query),
+                Effect::LoadBackups => self.load_backups(),
+                Effect::VerifyBackup(path) => self.verify_backup(path),
                 Effect::Quit => app.quit = true,
             }
         }
@@ -46,6 +58,38 @@ impl Executor {
                 None => Err("no job queue is configured".into()),
             };
             let _ = done.send(Msg::Matching(result)).await;
+        });
+    }
+
+    /// List the backup directory on a blocking thread.
+    fn load_backups(&self) {
+        let Some(plan) = self.actions.backup.clone() else { return };
+        let done = self.done.clone();
+        tokio::spawn(async move {
+            let result = tokio::task::spawn_blocking(move || crate::backup::list(&plan.dir))
+                .await
+                .unwrap_or_else(|e| Err(e.to_string()));
+            let _ = done.send(Msg::BackupsLoaded(result, chrono::Utc::now())).await;
+        });
+    }
+
+    /// Verify an archive on a blocking thread, with progress.
+    fn verify_backup(&self, path: std::path::PathBuf) {
+        let Some(plan) = self.actions.backup.clone() else { return };
+        let done = self.done.clone();
+        let progress = self.actions.progress.clone();
+        tokio::spawn(async move {
+            let result = tokio::task::spawn_blocking(move || {
+                let report = |p: &crate::backup::Progress| {
+                    if let Some(s) = &progress {
+                        s(p)
+                    }
+                };
+                crate::backup::verify(&path, &plan.pg_restore, &report)
+            })
+            .await
+            .unwrap_or_else(|e| Err(e.to_string()));
+            let _ = done.send(Msg::BackupVerified(result)).await;
         });
     }
 

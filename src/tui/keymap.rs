@@ -52,6 +52,10 @@ pub enum Action {
     MarkAll,
     /// The audit log view.
     Audit,
+    /// Take a backup now (Backups pane).
+    RunBackup,
+    /// Verify the selected archive (Backups pane).
+    VerifyBackup,
     /// In a text input or form: accept what was typed.
     Submit,
     /// In a text input, form or confirmation: close without doing anything.
@@ -99,7 +103,7 @@ pub type Binding = (KeyMode, Action, &'static [&'static str], &'static str);
 
 impl Action {
     /// Every binding, with its default keys and the help text, in help-screen order.
-    pub const DEFAULTS: [Binding; 45] = [
+    pub const DEFAULTS: [Binding; 47] = [
         (KeyMode::Global, Action::ForceQuit, &["ctrl-c"], "quit at once"),
         (KeyMode::Normal, Action::Down, &["j", "down"], "move down"),
         (KeyMode::Normal, Action::Up, &["k", "up"], "move up"),
@@ -134,6 +138,8 @@ impl Action {
         (KeyMode::Normal, Action::Mark, &["space"], "mark or unmark the selected job"),
         (KeyMode::Normal, Action::MarkAll, &["*"], "mark all that match the filter (no filter: clear marks)"),
         (KeyMode::Normal, Action::Audit, &["L"], "the audit log (who did what)"),
+        (KeyMode::Normal, Action::RunBackup, &["b"], "take a backup now (Backups)"),
+        (KeyMode::Normal, Action::VerifyBackup, &["v"], "verify the selected archive (Backups)"),
         (KeyMode::Normal, Action::Help, &["?"], "help"),
         (KeyMode::Normal, Action::Quit, &["q"], "quit"),
         (KeyMode::Input, Action::Submit, &["enter"], "accept (a filter stays applied)"),

@@ -174,6 +174,11 @@ impl App {
         {
             return effects;
         }
+        if self.focus == PaneId::Backups
+            && let Some(effects) = self.on_backups_action(action)
+        {
+            return effects;
+        }
         if let Some(effects) = self.on_pane_action(action) {
             return effects;
         }
@@ -181,6 +186,17 @@ impl App {
             return effects;
         }
         match action {
+            // Quitting while a backup runs asks first: the second `q` quits (Ctrl-C always does).
+            Action::Quit if self.backups.running.is_some() && !self.quit_armed => {
+                self.quit_armed = true;
+                let key = self.keymap.first_key(Action::Quit).to_string();
+                self.toast = Some(Toast {
+                    text: format!("a backup is running: press {key} again to quit and stop it"),
+                    ok: false,
+                    at: self.now,
+                });
+                vec![]
+            }
             Action::Quit => self.quit(),
             Action::Help => {
                 self.mode = Mode::Help;

@@ -54,6 +54,46 @@ impl App {
         })
     }
 
+    /// Keys of the Backups pane: move, take a backup (confirmation names the context and the
+    /// items), verify the selected archive.
+    pub(super) fn on_backups_action(&mut self, action: Action) -> Option<Vec<Effect>> {
+        let rows = self.pane_rows(PaneId::Backups);
+        if let Some(delta) = movement(action, rows) {
+            self.backups.move_cursor(delta);
+            return Some(vec![]);
+        }
+        match action {
+            Action::RunBackup | Action::VerifyBackup if !self.backups.configured => {
+                self.toast("no backup is configured for this context ([contexts.NAME.backup])".into(), false);
+                Some(vec![])
+            }
+            Action::RunBackup | Action::VerifyBackup if self.backups.running.is_some() => {
+                self.toast("a backup or verify is already running".into(), false);
+                Some(vec![])
+            }
+            Action::RunBackup => {
+                let request = ActionRequest::Backup {
+                    context: self.context.clone(),
+                    items: self.backups.items.clone(),
+                    only: vec![],
+                };
+                self.popup = Some(Popup::confirm(request));
+                Some(vec![])
+            }
+            Action::VerifyBackup => match self.backups.selected() {
+                Some(a) => {
+                    let path = a.path.clone();
+                    Some(vec![Effect::VerifyBackup(path)])
+                }
+                None => {
+                    self.toast("no archive to verify".into(), false);
+                    Some(vec![])
+                }
+            },
+            _ => None,
+        }
+    }
+
     /// Keys of the Approvals pane: move, approve, edit then approve, reject.
     pub(super) fn on_approvals_action(&mut self, action: Action) -> Option<Vec<Effect>> {
         let rows = self.pane_rows(PaneId::Approvals);

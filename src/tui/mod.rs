@@ -4,6 +4,7 @@
 pub mod app;
 pub mod approvals_state;
 pub mod audit_view;
+pub mod backups_state;
 pub mod cells;
 pub mod effects;
 pub mod forms;
@@ -73,7 +74,7 @@ pub async fn run(
         app.update(Msg::Resized { width: size.width, height: size.height });
         let (tx, mut rx) = mpsc::channel(1024);
         let (done, mut done_rx) = mpsc::channel(16);
-        let exec = Executor { runtime: runtime::start(sources, opts, app.initial_query(), tx), actions, done };
+        let exec = Executor::new(runtime::start(sources, opts, app.initial_query(), tx), actions, done);
         let mut input = EventStream::new();
         let mut dirty = true;
         loop {

@@ -27,6 +27,9 @@ pub fn draw(f: &mut Frame, app: &App, ctx: &RenderCtx<'_>) {
                 PaneId::Rag if app.rag.searchable || app.jobs.configured => {
                     panes::rag::render(f, *area, ctx, &app.rag, focused)
                 }
+                PaneId::Backups if app.backups.configured => {
+                    panes::backups::render(f, *area, ctx, &app.backups, focused)
+                }
                 PaneId::Approvals if app.jobs.configured => {
                     panes::approvals::render(f, *area, ctx, &app.approvals, focused, app.refusal)
                 }

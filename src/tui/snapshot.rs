@@ -54,13 +54,19 @@ pub async fn snapshot(
     app.update(Msg::Resized { width: w, height: h });
     let (tx, mut rx) = mpsc::channel(64);
     let (done, _) = mpsc::channel(1);
-    let exec = Executor { runtime: runtime::start(sources, opts, app.initial_query(), tx), actions, done };
+    let exec = Executor::new(runtime::start(sources, opts, app.initial_query(), tx), actions, done);
     let deadline = tokio::time::Instant::now() + wait;
     while !settled(&app) {
         match tokio::time::timeout_at(deadline, rx.recv()).await {
             Ok(Some(m)) => exec.apply(&mut app, Msg::Source(m)),
             _ => break,
         }
+    }
+    if let Some(plan) = exec.actions.backup.clone().filter(|_| app.backups.configured) {
+        let archives = tokio::task::spawn_blocking(move || crate::backup::list(&plan.dir))
+            .await
+            .unwrap_or_else(|e| Err(e.to_string()));
+        app.update(Msg::BackupsLoaded(archives, Utc::now()));
     }
     app.update(Msg::Tick(Utc::now()));
     let buf = super::render_to_buffer(&app, theme, w, h);

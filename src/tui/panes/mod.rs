@@ -4,6 +4,7 @@
 pub mod alerts;
 pub mod approvals;
 pub mod audit;
+pub mod backups;
 pub mod detail;
 pub mod footer;
 pub mod header;
