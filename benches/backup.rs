@@ -91,6 +91,9 @@ fn main() {
             summary.bytes,
             input as f64 / s / 1e6
         );
+        for i in &summary.items {
+            println!("  {}: {:.1} s, {} bytes", i.name, i.seconds, i.bytes);
+        }
         if compression == Compression::Gzip {
             gzip_archive = Some((summary.archive, plan.pg_restore.clone(), input));
         }

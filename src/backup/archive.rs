@@ -110,7 +110,7 @@ fn tar_header(size: u64, mode: u32) -> tar::Header {
 }
 
 /// Take a backup of `plan`. Runs on a blocking thread; `report` gets progress.
-pub fn run(plan: &Plan, estimate: Option<u64>, report: &dyn Fn(&Progress)) -> Result<Summary, String> {
+pub fn run(plan: &Plan, estimate: Option<u64>, report: &(dyn Fn(&Progress) + Sync)) -> Result<Summary, String> {
     let secrets = plan.secrets();
     let scrub = |s: String| scrub_all(&s, &secrets);
     std::fs::create_dir_all(&plan.dir).map_err(|e| format!("cannot create {}: {}", plan.dir.display(), e.kind()))?;
@@ -201,7 +201,7 @@ fn write_archive(
     spool: &Path,
     created_at: chrono::DateTime<Utc>,
     estimate: Option<u64>,
-    report: &dyn Fn(&Progress),
+    report: &(dyn Fn(&Progress) + Sync),
 ) -> Result<(Vec<Item>, u64), String> {
     let io_err = |what: &str, e: io::Error| format!("{what}: {e}");
     std::fs::create_dir_all(spool).map_err(|e| io_err("spool directory", e))?;
@@ -210,17 +210,42 @@ fn write_archive(
     let writer = encoder(plan.compression, file.try_clone().map_err(|e| io_err("archive", e))?)
         .map_err(|e| io_err("archive", e))?;
     let mut tar = tar::Builder::new(writer);
-    let mut meter = Meter::new("backup", estimate, true);
-    let mut items = Vec::new();
+    // Databases and Redis are read at the same time, each into its own spool file (hashed as it
+    // streams); then each spool is copied into the archive, and directories streamed after.
+    let mut sources: Vec<String> = Vec::new();
     if plan.includes(Kind::Postgres) {
-        for db in &plan.databases {
-            meter.item = format!("postgres {}", db.name);
-            items.push(dump_database(plan, db, spool, &mut tar, &mut meter, report)?);
-        }
+        sources.extend(plan.databases.iter().map(|d| format!("postgres {}", d.name)));
     }
     if let Some(r) = plan.redis.as_ref().filter(|_| plan.includes(Kind::Redis)) {
-        meter.item = format!("redis {}*", r.prefix);
-        items.push(dump_redis(plan, r, spool, &mut tar, &mut meter, report)?);
+        sources.push(format!("redis {}*", r.prefix));
+    }
+    let mut start = Meter::new("backup", estimate, true);
+    start.item = sources.join(" + ");
+    let meter = std::sync::Mutex::new(start);
+    let spooled: Vec<Result<(Item, PathBuf), String>> = std::thread::scope(|scope| {
+        let mut handles = Vec::new();
+        if plan.includes(Kind::Postgres) {
+            for db in &plan.databases {
+                let meter = &meter;
+                handles.push(scope.spawn(move || dump_database(plan, db, spool, meter, report)));
+            }
+        }
+        if let Some(r) = plan.redis.as_ref().filter(|_| plan.includes(Kind::Redis)) {
+            let meter = &meter;
+            handles.push(scope.spawn(move || dump_redis(plan, r, spool, meter, report)));
+        }
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err("a dump thread stopped".into()))).collect()
+    });
+    let mut meter = meter.into_inner().unwrap_or_else(|e| e.into_inner());
+    let mut items = Vec::new();
+    for result in spooled {
+        let (item, path) = result?;
+        meter.item = format!("archiving {}", item.name);
+        report(&meter.progress());
+        let mut f = File::open(&path).map_err(|e| format!("spool: {e}"))?;
+        tar.append_data(&mut tar_header(item.bytes, 0o600), &item.name, &mut f)
+            .map_err(|e| format!("writing {}: {e}", item.name))?;
+        items.push(item);
     }
     if plan.includes(Kind::Files) {
         for (name, dir) in &plan.paths {
@@ -245,10 +270,9 @@ fn dump_database(
     plan: &Plan,
     db: &super::Database,
     spool: &Path,
-    tar: &mut tar::Builder<Box<dyn Write>>,
-    meter: &mut Meter,
-    report: &dyn Fn(&Progress),
-) -> Result<Item, String> {
+    meter: &std::sync::Mutex<Meter>,
+    report: &(dyn Fn(&Progress) + Sync),
+) -> Result<(Item, PathBuf), String> {
     let started_at = Utc::now();
     let t = Instant::now();
     let member = format!("postgres/{}.dump", db.name);
@@ -283,7 +307,7 @@ fn dump_database(
             break;
         }
         out.write_all(&buf[..n]).map_err(|e| format!("spooling the dump: {e}"))?;
-        meter.add(n as u64, report);
+        meter.lock().unwrap_or_else(|e| e.into_inner()).add(n as u64, report);
     }
     out.flush().map_err(|e| format!("spooling the dump: {e}"))?;
     let status = child.wait().map_err(|e| format!("pg_dump: {e}"))?;
@@ -299,9 +323,7 @@ fn dump_database(
     }
     let (sha, bytes) = (hex(out.hash.finalize()), out.bytes);
     let (server_version, _) = dump_versions(&plan.pg_restore, &path);
-    let mut f = File::open(&path).map_err(|e| format!("spool: {e}"))?;
-    tar.append_data(&mut tar_header(bytes, 0o600), &member, &mut f).map_err(|e| format!("writing {member}: {e}"))?;
-    Ok(Item {
+    let item = Item {
         name: member,
         kind: Kind::Postgres,
         source: redact_url(&db.url),
@@ -314,7 +336,8 @@ fn dump_database(
         files: vec![],
         started_at,
         seconds: t.elapsed().as_secs_f64(),
-    })
+    };
+    Ok((item, path))
 }
 
 /// The server and pg_dump versions a dump's header names (`pg_restore --list`).
@@ -329,10 +352,9 @@ fn dump_redis(
     plan: &Plan,
     r: &super::RedisSource,
     spool: &Path,
-    tar: &mut tar::Builder<Box<dyn Write>>,
-    meter: &mut Meter,
-    report: &dyn Fn(&Progress),
-) -> Result<Item, String> {
+    meter: &std::sync::Mutex<Meter>,
+    report: &(dyn Fn(&Progress) + Sync),
+) -> Result<(Item, PathBuf), String> {
     let started_at = Utc::now();
     let t = Instant::now();
     let member = "redis/keys.records".to_string();
@@ -348,12 +370,12 @@ fn dump_redis(
         hash: Sha256::new(),
         bytes: 0,
     };
-    let records = redis_dump::dump(&mut conn, &r.prefix, &mut out, &mut |n| meter.add(n, report))?;
+    let records = redis_dump::dump(&mut conn, &r.prefix, &mut out, &mut |n| {
+        meter.lock().unwrap_or_else(|e| e.into_inner()).add(n, report)
+    })?;
     out.flush().map_err(|e| format!("spooling the Redis records: {e}"))?;
     let (sha, bytes) = (hex(out.hash.finalize()), out.bytes);
-    let mut f = File::open(&path).map_err(|e| format!("spool: {e}"))?;
-    tar.append_data(&mut tar_header(bytes, 0o600), &member, &mut f).map_err(|e| format!("writing {member}: {e}"))?;
-    Ok(Item {
+    let item = Item {
         name: member,
         kind: Kind::Redis,
         source: format!("{} (keys {}*)", redact_url(&r.url), r.prefix),
@@ -366,7 +388,8 @@ fn dump_redis(
         files: vec![],
         started_at,
         seconds: t.elapsed().as_secs_f64(),
-    })
+    };
+    Ok((item, path))
 }
 
 /// A blocking Redis connection with timeouts.

@@ -31,7 +31,7 @@ pub fn dump(
             .arg("MATCH")
             .arg(&pattern)
             .arg("COUNT")
-            .arg(1000)
+            .arg(5000)
             .query(conn)
             .map_err(|e| format!("SCAN: {e}"))?;
         if !keys.is_empty() {
