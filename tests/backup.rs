@@ -309,3 +309,136 @@ fn restore_refuses_members_that_would_write_outside() {
         std::fs::remove_file(&archive).expect("rm");
     }
 }
+
+#[test]
+fn a_write_error_or_a_kill_leaves_nothing_partial_and_secrets_stay_out() {
+    let s = Setup::start();
+    // 8 MB that does not compress, so the archive outgrows a 4 MB limit.
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    let noise: Vec<u8> = (0..8 << 20)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect();
+    std::fs::write(s.files.join("noise.bin"), noise).expect("noise");
+    // A size limit on the process (as a small disk would): a clear error, nothing kept.
+    let cmd = format!(
+        "trap '' XFSZ; ulimit -f 8192; exec {} --config {} backup run --yes",
+        mcptop_bin().display(),
+        s.config.display()
+    );
+    let out = Command::new("sh")
+        .args(["-c", &cmd])
+        .env("XDG_DATA_HOME", s.dir.path())
+        .env("XDG_STATE_HOME", s.dir.path())
+        .output()
+        .expect("sh");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("File too large") && text(&out).contains("nothing was kept"), "{}", text(&out));
+    let left: Vec<String> = std::fs::read_dir(s.backups())
+        .expect("dir")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(left.iter().all(|n| n == ".mcptop-backup.lock" || !n.starts_with("mcp-backup")), "{left:?}");
+    assert!(!left.iter().any(|n| n.ends_with(".partial") || n.ends_with(".spool")), "cleaned at once: {left:?}");
+
+    // Killed midway: no file under the final name; the next run removes what it left.
+    let mut child = Command::new(mcptop_bin())
+        .arg("--config")
+        .arg(&s.config)
+        .args(["backup", "run", "--yes"])
+        .env("XDG_DATA_HOME", s.dir.path())
+        .env("XDG_STATE_HOME", s.dir.path())
+        .spawn()
+        .expect("spawn");
+    harness::eventually(std::time::Duration::from_secs(10), || {
+        std::fs::read_dir(s.backups())
+            .map(|d| d.flatten().any(|e| e.file_name().to_string_lossy().ends_with(".spool")))
+            .unwrap_or(false)
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    let finals = |dir: &Path| {
+        std::fs::read_dir(dir)
+            .map(|d| d.flatten().filter(|e| backup_name(&e.file_name().to_string_lossy())).count())
+            .unwrap_or(0)
+    };
+    let before = finals(&s.backups());
+    let out = s.mcptop(&["backup", "run", "--yes"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(finals(&s.backups()), before + 1);
+    let left: Vec<String> = std::fs::read_dir(s.backups())
+        .expect("dir")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(!left.iter().any(|n| n.ends_with(".partial") || n.ends_with(".spool") || n.ends_with(".lock")), "{left:?}");
+
+    // An archive of another context asks for that context's name as well.
+    let archive = std::fs::read_dir(s.backups())
+        .expect("dir")
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.to_string_lossy().ends_with(".tar.gz"))
+        .expect("an archive");
+    let other = s.dir.path().join("other.toml");
+    let config = std::fs::read_to_string(&s.config).expect("config").replace("[contexts.prod", "[contexts.staging");
+    std::fs::write(&other, config).expect("write");
+    let run = |confirm: &str| {
+        Command::new(mcptop_bin())
+            .args([
+                "--config",
+                other.to_str().unwrap_or_default(),
+                "backup",
+                "restore",
+                archive.to_str().unwrap_or_default(),
+            ])
+            .args(["--confirm", confirm, "--only", "files"])
+            .env("XDG_DATA_HOME", s.dir.path())
+            .env("XDG_STATE_HOME", s.dir.path())
+            .output()
+            .expect("mcptop")
+    };
+    let only_ours = run("staging");
+    assert_eq!(only_ours.status.code(), Some(3), "{}", text(&only_ours));
+    assert!(text(&only_ours).contains("\"prod\""), "names the archive's context: {}", text(&only_ours));
+    let both = run("staging,prod");
+    assert_eq!(both.status.code(), Some(0), "{}", text(&both));
+
+    // A database password, given by reference, reaches no manifest, log, error or audit record.
+    let secret = "pg-SECRET-7f3a9c2b";
+    let with_pw = std::fs::read_to_string(&s.config).expect("config").replace(
+        &format!("url = \"{}\" }}", s.pg.url_for("kb")),
+        &format!("url = \"{}\", password = \"env:T_PG\" }}", s.pg.url_for("kb")),
+    );
+    std::fs::write(&s.config, with_pw).expect("write");
+    let out = Command::new(mcptop_bin())
+        .args(["--config", s.config.to_str().unwrap_or_default(), "--log-level", "trace", "backup", "run", "--yes"])
+        .env("T_PG", secret)
+        .env("XDG_DATA_HOME", s.dir.path())
+        .env("XDG_STATE_HOME", s.dir.path())
+        .output()
+        .expect("mcptop");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(!text(&out).contains(secret));
+    let mut stack = vec![s.dir.path().to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("dir").flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if !p.to_string_lossy().ends_with(".tar.gz") {
+                let bytes = std::fs::read(&p).unwrap_or_default();
+                assert!(!String::from_utf8_lossy(&bytes).contains(secret), "{} holds the secret", p.display());
+            }
+        }
+    }
+}
+
+fn backup_name(n: &str) -> bool {
+    n.starts_with("mcp-backup-") && (n.ends_with(".tar.gz") || n.ends_with(".tar.zst"))
+}
