@@ -73,6 +73,7 @@ fn main() {
             compression,
             databases: vec![Database { name: "big".into(), url: pg.url_for("big"), password: None }],
             redis: Some(RedisSource { url: redis.url(), password: None, prefix: "mcp:".into() }),
+            rdb: false,
             paths: vec![],
             pg_dump: bin.join("pg_dump"),
             pg_restore: bin.join("pg_restore"),

@@ -442,3 +442,22 @@ fn a_write_error_or_a_kill_leaves_nothing_partial_and_secrets_stay_out() {
 fn backup_name(n: &str) -> bool {
     n.starts_with("mcp-backup-") && (n.ends_with(".tar.gz") || n.ends_with(".tar.zst"))
 }
+
+#[test]
+fn an_rdb_snapshot_is_taken_as_an_option_and_verified() {
+    let s = Setup::start();
+    let config =
+        std::fs::read_to_string(&s.config).expect("config").replace("keep_last = 5", "keep_last = 5\nredis_rdb = true");
+    std::fs::write(&s.config, config).expect("write");
+    let out = s.mcptop(&["backup", "run", "--only", "redis", "--yes", "--output", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let list = s.mcptop(&["backup", "list", "--output", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&list.stdout).expect("json");
+    assert_eq!(v[0]["items"], serde_json::json!(["redis/keys.records", "redis/dump.rdb"]), "{v}");
+    let archive = PathBuf::from(v[0]["path"].as_str().expect("path"));
+    let ok = s.mcptop(&["backup", "verify", archive.to_str().unwrap_or_default()]);
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok));
+    let bad = flip_byte_in(&archive, "redis/dump.rdb");
+    let out = s.mcptop(&["backup", "verify", bad.to_str().unwrap_or_default()]);
+    assert!(text(&out).contains("redis/dump.rdb") && text(&out).contains("checksum mismatch"), "{}", text(&out));
+}

@@ -233,6 +233,9 @@ fn write_archive(
         if let Some(r) = plan.redis.as_ref().filter(|_| plan.includes(Kind::Redis)) {
             let meter = &meter;
             handles.push(scope.spawn(move || dump_redis(plan, r, spool, meter, report)));
+            if plan.rdb {
+                handles.push(scope.spawn(move || snapshot_redis(plan, r, spool, meter, report)));
+            }
         }
         handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err("a dump thread stopped".into()))).collect()
     });
@@ -385,6 +388,43 @@ fn dump_redis(
         tool_version: None,
         server_version,
         records: Some(records),
+        files: vec![],
+        started_at,
+        seconds: t.elapsed().as_secs_f64(),
+    };
+    Ok((item, path))
+}
+
+/// The server's whole RDB snapshot, as `redis-cli --rdb` fetches it.
+fn snapshot_redis(
+    plan: &Plan,
+    r: &super::RedisSource,
+    spool: &Path,
+    meter: &std::sync::Mutex<Meter>,
+    report: &(dyn Fn(&Progress) + Sync),
+) -> Result<(Item, PathBuf), String> {
+    let started_at = Utc::now();
+    let t = Instant::now();
+    let path = spool.join("dump.rdb");
+    let mut out = Hashing {
+        inner: BufWriter::new(File::create(&path).map_err(|e| format!("spool: {e}"))?),
+        hash: Sha256::new(),
+        bytes: 0,
+    };
+    super::rdb::fetch(r, plan.timeout, &mut out, &mut |n| {
+        meter.lock().unwrap_or_else(|e| e.into_inner()).add(n, report)
+    })?;
+    out.flush().map_err(|e| format!("spooling the RDB snapshot: {e}"))?;
+    let item = Item {
+        name: "redis/dump.rdb".into(),
+        kind: Kind::Redis,
+        source: redact_url(&r.url),
+        bytes: out.bytes,
+        sha256: hex(out.hash.finalize()),
+        tool: Some("SYNC (RDB snapshot)".into()),
+        tool_version: None,
+        server_version: None,
+        records: None,
         files: vec![],
         started_at,
         seconds: t.elapsed().as_secs_f64(),
@@ -553,6 +593,12 @@ pub fn verify(archive: &Path, pg_restore: &Path, report: &dyn Fn(&Progress)) -> 
                         String::from_utf8_lossy(&o.stderr).lines().next().unwrap_or("no message")
                     )),
                     Err(e) => problems.push(format!("{path}: cannot run {}: {e}", pg_restore.display())),
+                }
+            } else if path.ends_with(".rdb") {
+                let mut head = [0u8; 5];
+                let ok = File::open(p).and_then(|mut f| f.read_exact(&mut head)).is_ok() && head == *super::rdb::MAGIC;
+                if !ok {
+                    problems.push(format!("{path}: not an RDB file (no REDIS header)"));
                 }
             } else {
                 let mut r = BufReader::new(File::open(p).map_err(|e| format!("temporary file: {e}"))?);

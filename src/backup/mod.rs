@@ -9,6 +9,7 @@ pub mod archive;
 mod lock;
 pub mod progress;
 pub mod prune;
+pub mod rdb;
 mod redis_dump;
 pub mod restore;
 
@@ -149,6 +150,8 @@ pub struct Plan {
     pub compression: Compression,
     pub databases: Vec<Database>,
     pub redis: Option<RedisSource>,
+    /// Also a full RDB snapshot of the Redis server.
+    pub rdb: bool,
     /// (name, directory): the name is the directory's last component, made unique.
     pub paths: Vec<(String, PathBuf)>,
     pub pg_dump: PathBuf,
@@ -206,6 +209,7 @@ impl Plan {
             compression: b.compression,
             databases,
             redis,
+            rdb: b.redis_rdb,
             paths,
             pg_dump: b.pg_dump.clone().unwrap_or_else(|| "pg_dump".into()),
             pg_restore: b.pg_restore.clone().unwrap_or_else(|| "pg_restore".into()),

@@ -166,6 +166,13 @@ pub fn restore(archive: &Path, plan: &Plan, report: &dyn Fn(&Progress)) -> Resul
     }
     // 2. Redis.
     for item in manifest.items.iter().filter(|i| i.kind == Kind::Redis && plan.includes(Kind::Redis)) {
+        if item.name.ends_with(".rdb") {
+            restored.push(format!(
+                "{} skipped (an RDB snapshot is restored by stopping Redis and putting it in place as its dbfilename)",
+                item.name
+            ));
+            continue;
+        }
         let r = plan.redis.as_ref().ok_or("the archive holds Redis keys, but this context has no redis_url")?;
         meter.item = "redis RESTORE".into();
         report(&meter.progress());

@@ -120,6 +120,9 @@ pub struct BackupConfig {
     /// The context's Redis keys under its prefix, as DUMP/RESTORE records.
     #[serde(default = "default_true")]
     pub redis: bool,
+    /// Also a full RDB snapshot of the server (the replication protocol, as `redis-cli --rdb`).
+    #[serde(default)]
+    pub redis_rdb: bool,
     /// Directories to include (e.g. Docker volume directories), each as `files/<name>/`.
     #[serde(default)]
     pub paths: Vec<PathBuf>,

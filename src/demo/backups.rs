@@ -25,6 +25,7 @@ pub fn plan(context: &str) -> Option<(Plan, tempfile::TempDir)> {
         compression: Compression::Gzip,
         databases: vec![],
         redis: None,
+        rdb: false,
         paths: vec![("mcp-data".into(), data.clone())],
         pg_dump: "pg_dump".into(),
         pg_restore: "pg_restore".into(),
