@@ -65,6 +65,9 @@ pub fn config_show(s: &Settings, output: Output) -> anyhow::Result<ExitCode> {
     secrets.insert("knowledge_base.database_password", set(s.kb_password.is_some()));
     secrets.insert("knowledge_base.embeddings.litellm_key", set(s.litellm_key.is_some()));
     secrets.insert("audit.database_password", set(s.audit_password.is_some()));
+    if !s.backup_passwords.is_empty() {
+        secrets.insert("backup.databases[].password", set(s.backup_passwords.iter().any(Option::is_some)));
+    }
     let shown = Shown {
         context: &s.context_name,
         contexts: &s.context_names,
