@@ -4,14 +4,24 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let cli = mcptop::cli::Cli::parse();
-    match mcptop::cli::run(cli).await {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("mcptop: cannot start: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let code = match runtime.block_on(mcptop::cli::run(cli)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("mcptop: {e:#}");
             ExitCode::from(2)
         }
-    }
+    };
+    // Quitting while a backup runs stops it: its blocking task is not waited for (the next run
+    // removes what it left).
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    code
 }

@@ -308,6 +308,17 @@ fn restore_refuses_members_that_would_write_outside() {
         assert!(!outside.exists() && !Path::new("/tmp/mcptop-escaped").exists(), "{what}: nothing written outside");
         std::fs::remove_file(&archive).expect("rm");
     }
+    // Links that look inside but lead out together: `a → .`, `b → a/a/a/a/../../../..`, then a
+    // file through `b`.
+    let archive = hostile_archive(dir, "mcp-backup-20200109T000000Z.tar.gz", |b| {
+        raw_entry(b, "files/data/a", tar::EntryType::Symlink, Some("."));
+        raw_entry(b, "files/data/b", tar::EntryType::Symlink, Some("a/a/a/a/../../../.."));
+        raw_entry(b, "files/data/b/tmp/mcptop-escaped-2", tar::EntryType::Regular, None);
+    });
+    let out = s.mcptop(&["backup", "restore", archive.to_str().unwrap_or_default(), "--confirm", "prod"]);
+    assert_ne!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("refused"), "{}", text(&out));
+    assert!(!Path::new("/tmp/mcptop-escaped-2").exists(), "nothing written outside");
 }
 
 #[test]

@@ -69,14 +69,50 @@ fn hex(d: impl AsRef<[u8]>) -> String {
     d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The compressing writer of an archive.
-fn encoder(c: Compression, file: File) -> io::Result<Box<dyn Write>> {
-    let w = BufWriter::with_capacity(1 << 20, file);
-    Ok(match c {
-        // Level 1: dumps are compressed already; the rest compresses well enough fast.
-        Compression::Gzip => Box::new(flate2::write::GzEncoder::new(w, flate2::Compression::fast())),
-        Compression::Zstd => Box::new(zstd::stream::write::Encoder::new(w, 3)?.auto_finish()),
-    })
+/// The compressing writer of an archive. `finish` writes the trailer and reports its errors
+/// (dropping an encoder would swallow them: a full disk at the very end must not pass).
+enum Encoder {
+    Gzip(flate2::write::GzEncoder<BufWriter<File>>),
+    Zstd(zstd::stream::write::Encoder<'static, BufWriter<File>>),
+}
+
+impl Encoder {
+    fn new(c: Compression, file: File) -> io::Result<Encoder> {
+        let w = BufWriter::with_capacity(1 << 20, file);
+        Ok(match c {
+            // Level 1: dumps are compressed already; the rest compresses well enough fast.
+            Compression::Gzip => Encoder::Gzip(flate2::write::GzEncoder::new(w, flate2::Compression::fast())),
+            Compression::Zstd => {
+                let mut z = zstd::stream::write::Encoder::new(w, 3)?;
+                z.include_checksum(true)?;
+                Encoder::Zstd(z)
+            }
+        })
+    }
+
+    fn finish(self) -> io::Result<()> {
+        let w = match self {
+            Encoder::Gzip(g) => g.finish()?,
+            Encoder::Zstd(z) => z.finish()?,
+        };
+        w.into_inner().map_err(|e| e.into_error())?;
+        Ok(())
+    }
+}
+
+impl Write for Encoder {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Encoder::Gzip(g) => g.write(buf),
+            Encoder::Zstd(z) => z.write(buf),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Encoder::Gzip(g) => g.flush(),
+            Encoder::Zstd(z) => z.flush(),
+        }
+    }
 }
 
 /// The decompressing reader of an archive, by its name.
@@ -207,7 +243,7 @@ fn write_archive(
     std::fs::create_dir_all(spool).map_err(|e| io_err("spool directory", e))?;
     let file =
         std::fs::OpenOptions::new().write(true).create_new(true).open(partial).map_err(|e| io_err("archive", e))?;
-    let writer = encoder(plan.compression, file.try_clone().map_err(|e| io_err("archive", e))?)
+    let writer = Encoder::new(plan.compression, file.try_clone().map_err(|e| io_err("archive", e))?)
         .map_err(|e| io_err("archive", e))?;
     let mut tar = tar::Builder::new(writer);
     // Databases and Redis are read at the same time, each into its own spool file (hashed as it
@@ -260,9 +296,8 @@ fn write_archive(
     let body = serde_json::to_vec_pretty(&m).map_err(|e| e.to_string())?;
     tar.append_data(&mut tar_header(body.len() as u64, 0o644), "manifest.json", body.as_slice())
         .map_err(|e| io_err("writing the manifest", e))?;
-    let mut writer = tar.into_inner().map_err(|e| io_err("finishing the archive", e))?;
-    writer.flush().map_err(|e| io_err("finishing the archive", e))?;
-    drop(writer);
+    let writer = tar.into_inner().map_err(|e| io_err("finishing the archive", e))?;
+    writer.finish().map_err(|e| io_err("finishing the archive", e))?;
     file.sync_all().map_err(|e| io_err("syncing the archive", e))?;
     let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
     report(&meter.progress());
@@ -451,7 +486,7 @@ pub(super) fn connect(r: &super::RedisSource, timeout: std::time::Duration) -> R
 fn add_dir(
     name: &str,
     dir: &Path,
-    tar: &mut tar::Builder<Box<dyn Write>>,
+    tar: &mut tar::Builder<Encoder>,
     meter: &mut Meter,
     report: &dyn Fn(&Progress),
 ) -> Result<Item, String> {
@@ -534,6 +569,18 @@ pub struct VerifyReport {
 /// Re-read every member against the manifest's sha256 and size; list each dump with
 /// `pg_restore --list`; read the Redis records through. Problems name the member.
 pub fn verify(archive: &Path, pg_restore: &Path, report: &dyn Fn(&Progress)) -> Result<VerifyReport, String> {
+    let result = verify_members(archive, pg_restore, report);
+    // Whatever the outcome, the pane shows it: a failed verify never leaves an older "ok".
+    let verdict = match &result {
+        Ok(r) if r.problems.is_empty() => "ok".to_string(),
+        Ok(r) => format!("failed: {}", r.problems.join("; ")),
+        Err(e) => format!("failed: {e}"),
+    };
+    let _ = std::fs::write(sidecar(archive, "verified"), format!("{verdict} {}\n", Utc::now().to_rfc3339()));
+    result
+}
+
+fn verify_members(archive: &Path, pg_restore: &Path, report: &dyn Fn(&Progress)) -> Result<VerifyReport, String> {
     // The total from the manifest beside the archive, when there is one.
     let total = std::fs::read(sidecar(archive, "manifest.json"))
         .ok()
@@ -613,6 +660,10 @@ pub fn verify(archive: &Path, pg_restore: &Path, report: &dyn Fn(&Progress)) -> 
             seen.insert(path, (hex(hash.finalize()), n_total));
         }
     }
+    // Read past the tar's end, so the compression's own checksum (gzip CRC, zstd) is checked.
+    let mut rest = tar.into_inner();
+    io::copy(&mut rest, &mut io::sink())
+        .map_err(|e| format!("{}: corrupt after the last member ({e})", archive.display()))?;
     let Some(m) = manifest.clone() else {
         return Err(format!("{}: no manifest.json: not an mcptop archive, or truncated", archive.display()));
     };
@@ -637,7 +688,5 @@ pub fn verify(archive: &Path, pg_restore: &Path, report: &dyn Fn(&Progress)) -> 
         problems.push(format!("{name}: not in the manifest"));
     }
     report(&meter.progress());
-    let verdict = if problems.is_empty() { "ok".to_string() } else { format!("failed: {}", problems.join("; ")) };
-    let _ = std::fs::write(sidecar(archive, "verified"), format!("{verdict} {}\n", Utc::now().to_rfc3339()));
     Ok(VerifyReport { archive: archive.to_path_buf(), members: expected.len(), bytes, problems, manifest: Some(m) })
 }

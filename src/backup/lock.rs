@@ -15,57 +15,64 @@ struct Holder {
     started_at: DateTime<Utc>,
 }
 
-/// The lock, released when dropped.
+/// The lock, released when dropped: an advisory `flock` held for the whole run (the kernel
+/// drops it when the process dies), the file naming the holder for whoever is refused.
 pub struct Lock {
     path: PathBuf,
+    _file: std::fs::File,
     /// Set when a stale lock was taken over: what to tell the user.
     pub took_over: Option<String>,
 }
 
 impl Lock {
     pub fn take(dir: &Path) -> Result<Lock, String> {
+        use std::os::unix::fs::MetadataExt;
         let path = dir.join(".mcptop-backup.lock");
         let me = Holder { host: super::hostname(), pid: std::process::id(), started_at: Utc::now() };
-        let mut took_over = None;
-        for _ in 0..2 {
-            match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
-                Ok(mut f) => {
-                    let body = serde_json::to_vec(&me).unwrap_or_default();
-                    f.write_all(&body)
-                        .and_then(|_| f.sync_all())
-                        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-                    return Ok(Lock { path, took_over });
+        let holder_text =
+            |h: &Holder| format!("pid {} on {} since {}", h.pid, h.host, h.started_at.format("%Y-%m-%d %H:%M:%S UTC"));
+        for _ in 0..3 {
+            let mut file = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&path)
+                .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+            let held = || std::fs::read(&path).ok().and_then(|b| serde_json::from_slice::<Holder>(&b).ok());
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    let who = held().map(|h| holder_text(&h)).unwrap_or_else(|| "another process".into());
+                    return Err(format!("another backup is running: {who} (lock {})", path.display()));
                 }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let held = std::fs::read(&path).ok().and_then(|b| serde_json::from_slice::<Holder>(&b).ok());
-                    match held {
-                        Some(h) if h.host == me.host && !Path::new(&format!("/proc/{}", h.pid)).exists() => {
-                            took_over = Some(format!(
-                                "took over a stale lock: pid {} on {} started {} and is gone",
-                                h.pid,
-                                h.host,
-                                h.started_at.format("%Y-%m-%d %H:%M:%S UTC")
-                            ));
-                            let _ = std::fs::remove_file(&path);
-                        }
-                        Some(h) => {
-                            return Err(format!(
-                                "another backup is running: pid {} on {} since {} (lock {})",
-                                h.pid,
-                                h.host,
-                                h.started_at.format("%Y-%m-%d %H:%M:%S UTC"),
-                                path.display()
-                            ));
-                        }
-                        None => {
-                            // Unreadable: a run that died between creating and writing it.
-                            took_over = Some(format!("took over an unreadable lock {}", path.display()));
-                            let _ = std::fs::remove_file(&path);
-                        }
-                    }
-                }
-                Err(e) => return Err(format!("cannot create {}: {e}", path.display())),
+                Err(std::fs::TryLockError::Error(e)) => return Err(format!("cannot lock {}: {e}", path.display())),
             }
+            // The file may have been removed (a run ending) between opening and locking it.
+            let same = match (file.metadata(), std::fs::metadata(&path)) {
+                (Ok(a), Ok(b)) => a.ino() == b.ino() && a.dev() == b.dev(),
+                _ => false,
+            };
+            if !same {
+                continue;
+            }
+            let mut took_over = None;
+            match held() {
+                Some(h) if h.pid == me.pid && h.host == me.host => {}
+                // Named, but holding no lock: a process of another host (its lock is not ours to
+                // judge), or one that runs without taking it.
+                Some(h) if h.host != me.host || Path::new(&format!("/proc/{}", h.pid)).exists() => {
+                    return Err(format!("another backup is running: {} (lock {})", holder_text(&h), path.display()));
+                }
+                Some(h) => took_over = Some(format!("took over a stale lock: {} is gone", holder_text(&h))),
+                None => {}
+            }
+            let body = serde_json::to_vec(&me).unwrap_or_default();
+            file.set_len(0)
+                .and_then(|_| file.write_all(&body))
+                .and_then(|_| file.sync_all())
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            return Ok(Lock { path, _file: file, took_over });
         }
         Err(format!("cannot take the lock {}", path.display()))
     }
@@ -73,6 +80,7 @@ impl Lock {
 
 impl Drop for Lock {
     fn drop(&mut self) {
+        // Removed while still locked; the flock goes with the file handle.
         let _ = std::fs::remove_file(&self.path);
     }
 }

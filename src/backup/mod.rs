@@ -167,7 +167,7 @@ impl Plan {
     /// The plan of the context `settings` describe; `None` without a `[backup]` table.
     pub fn from_settings(s: &Settings) -> Option<Plan> {
         let b = s.context.backup.as_ref()?;
-        let databases = match &b.databases {
+        let databases: Vec<Database> = match &b.databases {
             Some(dbs) => dbs
                 .iter()
                 .zip(s.backup_passwords.iter().chain(std::iter::repeat(&None)))
@@ -185,6 +185,16 @@ impl Plan {
                 .into_iter()
                 .collect(),
         };
+        // Two databases of one name (on two hosts) get two members.
+        let mut databases = databases;
+        for i in 1..databases.len() {
+            let base = databases[i].name.clone();
+            let mut n = 2;
+            while databases[..i].iter().any(|d| d.name == databases[i].name) {
+                databases[i].name = format!("{base}-{n}");
+                n += 1;
+            }
+        }
         let redis = s.context.redis_url.as_ref().filter(|_| b.redis).map(|url| RedisSource {
             url: url.clone(),
             password: s.redis_password.clone(),

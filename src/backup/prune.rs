@@ -45,6 +45,9 @@ pub fn prune(dir: &Path, r: Retention, dry_run: bool) -> Result<Vec<Decision>, S
             weeks.push(week);
             reasons.push(format!("keep_weekly ({}-W{:02})", week.0, week.1));
         }
+        if i == 0 && reasons.is_empty() {
+            reasons.push("the newest".to_string());
+        }
         let keep = !r.configured() || !reasons.is_empty();
         let reason = if !r.configured() {
             "no retention configured".into()

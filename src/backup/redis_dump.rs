@@ -5,7 +5,11 @@
 //! key, an i64 absolute expiry in epoch ms (-1: none), a u32 value length, the DUMP payload; then
 //! the trailer `END` and a u64 count, so a truncated file is told from a complete one.
 
-use std::io::{Read, Write};
+use std::io::{Read, Seek, Write};
+
+/// A file read twice: checked, then restored.
+pub trait ReadSeek: Read + Seek {}
+impl<T: Read + Seek> ReadSeek for T {}
 
 use redis::Value;
 
@@ -45,6 +49,13 @@ pub fn dump(
                 let [value, ttl] = pair else { continue };
                 // A key that expired or was deleted between SCAN and DUMP is simply gone.
                 let Value::BulkString(payload) = value else { continue };
+                if payload.len() > MAX_LEN as usize || k.len() > MAX_LEN as usize {
+                    return Err(format!(
+                        "key {:?} is {} bytes, over the {MAX_LEN}-byte limit of a record",
+                        String::from_utf8_lossy(k),
+                        payload.len()
+                    ));
+                }
                 let expire_at = match ttl {
                     Value::Int(ms) if *ms >= 0 => now_ms + ms,
                     _ => -1,
@@ -117,13 +128,30 @@ fn read_len(input: &mut dyn Read, len: u32, n: u64) -> Result<Vec<u8>, String> {
     if len > MAX_LEN {
         return Err(format!("record {} claims {len} bytes: corrupt", n + 1));
     }
-    let mut buf = vec![0u8; len as usize];
-    input.read_exact(&mut buf).map_err(|_| format!("truncated in record {}", n + 1))?;
+    // Read as much as is there, never allocating what a corrupt length claims.
+    let mut buf = Vec::new();
+    input.take(len as u64).read_to_end(&mut buf).map_err(|_| format!("truncated in record {}", n + 1))?;
+    if buf.len() != len as usize {
+        return Err(format!("truncated in record {}", n + 1));
+    }
     Ok(buf)
 }
 
 /// Restore records into a running Redis, replacing keys; expired ones are skipped. Pipelined.
-pub fn restore(conn: &mut redis::Connection, input: &mut dyn Read) -> Result<u64, String> {
+/// Every key must be under `prefix` (checked through the whole file first): an archive never
+/// writes another context's keys.
+pub fn restore(conn: &mut redis::Connection, input: &mut dyn ReadSeek, prefix: &str) -> Result<u64, String> {
+    read(&mut *input, &mut |r| {
+        if r.key.starts_with(prefix.as_bytes()) {
+            Ok(())
+        } else {
+            Err(format!(
+                "key {:?} is not under this context's prefix {prefix:?}; nothing was restored",
+                String::from_utf8_lossy(&r.key)
+            ))
+        }
+    })?;
+    input.seek(std::io::SeekFrom::Start(0)).map_err(|e| e.to_string())?;
     let now = chrono::Utc::now().timestamp_millis();
     let mut pipe = redis::pipe();
     let mut pending = 0usize;

@@ -8,6 +8,8 @@ use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Component, Path, PathBuf};
 use std::process::Command;
 
+use sha2::{Digest, Sha256};
+
 use super::archive::{VerifyReport, connect, decoder, verify};
 use super::progress::{Meter, Progress};
 use super::{Kind, Manifest, Plan, redis_dump};
@@ -27,13 +29,21 @@ fn unsafe_member(path: &Path, kind: tar::EntryType, link: Option<&Path>) -> Opti
         tar::EntryType::Regular | tar::EntryType::Directory => None,
         tar::EntryType::Symlink if top == "files" => {
             let target = link?;
-            // The link, resolved from its own directory, must stay inside files/<name>/.
+            // The link, resolved from its own directory, must stay inside files/<name>/; `..`
+            // only at the start, so no step can pass through another link and back out.
             let mut depth: i64 = path.components().count() as i64 - 3;
+            let mut descended = false;
             for c in target.components() {
                 match c {
-                    Component::Normal(_) => depth += 1,
+                    Component::Normal(_) => {
+                        depth += 1;
+                        descended = true;
+                    }
                     Component::CurDir => {}
-                    Component::ParentDir => depth -= 1,
+                    Component::ParentDir if !descended => depth -= 1,
+                    Component::ParentDir => {
+                        return Some(format!("{shown}: a link with `..` after a name ({})", target.display()));
+                    }
                     _ => return Some(format!("{shown}: a link to an absolute path ({})", target.display())),
                 }
                 if depth < 0 {
@@ -46,18 +56,33 @@ fn unsafe_member(path: &Path, kind: tar::EntryType, link: Option<&Path>) -> Opti
     }
 }
 
+/// An entry whose path goes through a link written earlier would be written wherever the link
+/// points: refused.
+fn through_link(path: &Path, links: &std::collections::HashSet<PathBuf>) -> Option<String> {
+    path.ancestors()
+        .skip(1)
+        .find(|a| links.contains(*a))
+        .map(|l| format!("{}: a path through the link {}", path.display(), l.display()))
+}
+
 /// Read the archive through once: its manifest, and every member's path checked. Nothing is
 /// written. A truncated or foreign file is an error saying so.
 pub fn inspect(archive: &Path) -> Result<Manifest, String> {
     let mut tar = tar::Archive::new(decoder(archive)?);
     let mut manifest = None;
+    let mut links = std::collections::HashSet::new();
     let entries = tar.entries().map_err(|e| format!("{}: not a tar archive ({e})", archive.display()))?;
     for entry in entries {
         let mut entry = entry.map_err(|e| format!("{}: unreadable or truncated ({e})", archive.display()))?;
         let path = entry.path().map_err(|e| format!("a member with an unreadable name ({e})"))?.into_owned();
         let link = entry.link_name().ok().flatten().map(|l| l.into_owned());
-        if let Some(why) = unsafe_member(&path, entry.header().entry_type(), link.as_deref()) {
+        let why =
+            unsafe_member(&path, entry.header().entry_type(), link.as_deref()).or_else(|| through_link(&path, &links));
+        if let Some(why) = why {
             return Err(format!("refused before writing anything: {why}"));
+        }
+        if entry.header().entry_type().is_symlink() {
+            links.insert(path.clone());
         }
         if path == Path::new("manifest.json") {
             let mut body = Vec::new();
@@ -69,7 +94,15 @@ pub fn inspect(archive: &Path) -> Result<Manifest, String> {
                 .map_err(|e| format!("{}: unreadable ({e})", path.display()))?;
         }
     }
-    manifest.ok_or_else(|| format!("{}: no manifest.json: not an mcptop archive", archive.display()))
+    let m = manifest.ok_or_else(|| format!("{}: no manifest.json: not an mcptop archive", archive.display()))?;
+    // The manifest's names become paths in the staging directory: they must be plain too.
+    for item in &m.items {
+        let kind = if item.kind == Kind::Files { tar::EntryType::Directory } else { tar::EntryType::Regular };
+        if let Some(why) = unsafe_member(Path::new(item.name.trim_end_matches('/')), kind, None) {
+            return Err(format!("refused before writing anything: the manifest names {why}"));
+        }
+    }
+    Ok(m)
 }
 
 /// What a restore did.
@@ -88,15 +121,24 @@ pub fn restore(archive: &Path, plan: &Plan, report: &dyn Fn(&Progress)) -> Resul
     let total: u64 = manifest.items.iter().filter(|i| plan.includes(i.kind)).map(|i| i.bytes).sum();
     let mut meter = Meter::new("restore", Some(total), false);
     // Stage every wanted member (paths checked), then apply in order.
-    let stage = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
+    // Staged beside the archives (same disk, room for them), not in a small /tmp.
+    let stage = tempfile::Builder::new()
+        .prefix(".mcp-restore-")
+        .tempdir_in(&plan.dir)
+        .map_err(|e| format!("staging directory in {}: {e}", plan.dir.display()))?;
+    let mut links = std::collections::HashSet::new();
+    let mut sums: std::collections::HashMap<String, (String, u64)> = Default::default();
     let mut tar = tar::Archive::new(decoder(archive)?);
     for entry in tar.entries().map_err(|e| e.to_string())? {
         let mut entry = entry.map_err(|e| format!("unreadable ({e})"))?;
         let path = entry.path().map_err(|e| e.to_string())?.into_owned();
         let kind = entry.header().entry_type();
         let link = entry.link_name().ok().flatten().map(|l| l.into_owned());
-        if let Some(why) = unsafe_member(&path, kind, link.as_deref()) {
+        if let Some(why) = unsafe_member(&path, kind, link.as_deref()).or_else(|| through_link(&path, &links)) {
             return Err(format!("refused: {why}"));
+        }
+        if kind.is_symlink() {
+            links.insert(path.clone());
         }
         let wanted = match path.components().next().map(|c| c.as_os_str().to_string_lossy().into_owned()).as_deref() {
             Some("postgres") => plan.includes(Kind::Postgres),
@@ -121,20 +163,42 @@ pub fn restore(archive: &Path, plan: &Plan, report: &dyn Fn(&Progress)) -> Resul
             _ => {
                 meter.item = path.display().to_string();
                 let mut out = BufWriter::new(File::create(&dest).map_err(|e| format!("staging: {e}"))?);
+                let mut hash = Sha256::new();
+                let mut size = 0u64;
                 let mut buf = vec![0u8; 1 << 16];
                 loop {
                     let n = entry.read(&mut buf).map_err(|e| format!("{}: {e}", path.display()))?;
                     if n == 0 {
                         break;
                     }
+                    hash.update(&buf[..n]);
+                    size += n as u64;
                     out.write_all(&buf[..n]).map_err(|e| format!("staging: {e}"))?;
                     meter.add(n as u64, report);
                 }
                 out.flush().map_err(|e| format!("staging: {e}"))?;
+                let sum: String = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
+                sums.insert(path.to_string_lossy().into_owned(), (sum, size));
                 if let Ok(mode) = entry.header().mode() {
-                    let _ =
-                        std::fs::set_permissions(&dest, std::os::unix::fs::PermissionsExt::from_mode(mode & 0o7777));
+                    // No setuid, setgid or sticky bits from an archive.
+                    let _ = std::fs::set_permissions(&dest, std::os::unix::fs::PermissionsExt::from_mode(mode & 0o777));
                 }
+            }
+        }
+    }
+    // Every staged member against the manifest, before anything is applied: a corrupt dump
+    // never reaches pg_restore --clean.
+    for item in manifest.items.iter().filter(|i| plan.includes(i.kind)) {
+        let expected: Vec<(&str, &str, u64)> = if item.kind == Kind::Files {
+            item.files.iter().map(|f| (f.path.as_str(), f.sha256.as_str(), f.bytes)).collect()
+        } else {
+            vec![(item.name.as_str(), item.sha256.as_str(), item.bytes)]
+        };
+        for (name, sha, bytes) in expected {
+            match sums.get(name) {
+                Some((got, n)) if got == sha && *n == bytes => {}
+                Some(_) => return Err(format!("{name}: checksum mismatch; nothing was restored")),
+                None => return Err(format!("{name}: missing from the archive; nothing was restored")),
             }
         }
     }
@@ -148,7 +212,7 @@ pub fn restore(archive: &Path, plan: &Plan, report: &dyn Fn(&Progress)) -> Resul
         meter.item = format!("pg_restore {name}");
         report(&meter.progress());
         let mut cmd = Command::new(&plan.pg_restore);
-        cmd.args(["--clean", "--if-exists", "--no-owner", "--no-password", "--dbname"])
+        cmd.args(["--clean", "--if-exists", "--no-owner", "--no-password", "--single-transaction", "--dbname"])
             .arg(&db.url)
             .arg(stage.path().join(&item.name));
         if let Some(pw) = &db.password {
@@ -178,7 +242,7 @@ pub fn restore(archive: &Path, plan: &Plan, report: &dyn Fn(&Progress)) -> Resul
         report(&meter.progress());
         let mut conn = connect(r, plan.timeout).map_err(&scrub)?;
         let mut input = BufReader::new(File::open(stage.path().join(&item.name)).map_err(|e| format!("staging: {e}"))?);
-        let n = redis_dump::restore(&mut conn, &mut input).map_err(&scrub)?;
+        let n = redis_dump::restore(&mut conn, &mut input, &r.prefix).map_err(&scrub)?;
         restored.push(format!("{} ({n} keys)", item.name));
     }
     // 3. Files.
@@ -197,7 +261,13 @@ pub fn restore(archive: &Path, plan: &Plan, report: &dyn Fn(&Progress)) -> Resul
 
 /// Copy a staged tree over `to`, creating what is missing.
 fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    if std::fs::symlink_metadata(to).is_ok_and(|m| m.file_type().is_symlink()) {
+        std::fs::remove_file(to)?;
+    }
     std::fs::create_dir_all(to)?;
+    if !from.exists() {
+        return Ok(()); // an empty directory was backed up
+    }
     let mut stack: Vec<PathBuf> = vec![from.to_path_buf()];
     while let Some(d) = stack.pop() {
         for e in std::fs::read_dir(&d)?.flatten() {
@@ -205,11 +275,19 @@ fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
             let rel = src.strip_prefix(from).unwrap_or(&src);
             let dst = to.join(rel);
             let meta = std::fs::symlink_metadata(&src)?;
+            // A link already in the target is replaced, never followed.
+            let existing = std::fs::symlink_metadata(&dst).ok();
+            if existing.as_ref().is_some_and(|m| m.file_type().is_symlink() || (m.is_dir() != meta.is_dir())) {
+                if existing.as_ref().is_some_and(|m| m.is_dir() && !m.file_type().is_symlink()) {
+                    std::fs::remove_dir_all(&dst)?;
+                } else {
+                    std::fs::remove_file(&dst)?;
+                }
+            }
             if meta.is_dir() {
                 std::fs::create_dir_all(&dst)?;
                 stack.push(src);
             } else if meta.file_type().is_symlink() {
-                let _ = std::fs::remove_file(&dst);
                 std::os::unix::fs::symlink(std::fs::read_link(&src)?, &dst)?;
             } else {
                 std::fs::copy(&src, &dst)?;
@@ -236,5 +314,10 @@ mod tests {
         assert!(unsafe_member(Path::new("files/data/l"), link, Some(Path::new("/etc"))).is_some());
         assert!(unsafe_member(Path::new("files/data/d/l"), link, Some(Path::new("../f"))).is_none());
         assert!(unsafe_member(Path::new("files/data/x"), tar::EntryType::Link, Some(Path::new("f"))).is_some());
+        // `a → .` then `b → a/a/a/../../..`: textually inside, really outside.
+        assert!(unsafe_member(Path::new("files/d/b"), link, Some(Path::new("a/a/a/a/../../../.."))).is_some());
+        let links: std::collections::HashSet<PathBuf> = [PathBuf::from("files/d/b")].into();
+        assert!(through_link(Path::new("files/d/b/etc/x"), &links).is_some());
+        assert!(through_link(Path::new("files/d/c"), &links).is_none());
     }
 }

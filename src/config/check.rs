@@ -68,8 +68,11 @@ pub(super) fn context(name: &str, context: &ContextConfig, redis_url_from_flag: 
         if b.dir.as_os_str().is_empty() {
             return Err(invalid(key("backup.dir"), "must name a directory"));
         }
-        if b.keep_last == Some(0) {
-            return Err(invalid(key("backup.keep_last"), "must be at least 1 (omit it to keep everything)"));
+        for (name, value) in [("keep_last", b.keep_last), ("keep_daily", b.keep_daily), ("keep_weekly", b.keep_weekly)]
+        {
+            if value == Some(0) {
+                return Err(invalid(key(&format!("backup.{name}")), "must be at least 1 (omit it to keep everything)"));
+            }
         }
     }
     if let Some(kb) = &context.knowledge_base {

@@ -48,6 +48,19 @@ impl App {
                 }
                 PopupOutcome::Run(mut requests) => {
                     self.popup = None;
+                    if requests.iter().any(|r| matches!(r, ActionRequest::Backup { .. })) {
+                        // Running from now, before the first progress arrives: `b` and `q` know.
+                        self.backups.running = Some(crate::backup::Progress {
+                            phase: "backup",
+                            item: "starting".into(),
+                            done: 0,
+                            total: None,
+                            estimated: true,
+                            bytes_per_s: 0.0,
+                            eta_s: None,
+                            elapsed_s: 0.0,
+                        });
+                    }
                     match requests.len() {
                         1 => requests.pop().map(Effect::RunAction).into_iter().collect(),
                         _ => vec![Effect::RunBulk(requests)],
