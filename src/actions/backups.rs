@@ -31,7 +31,11 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, String> + Sen
 }
 
 pub(super) async fn run(a: &Actions, only: &[Kind]) -> Result<Done, ActionError> {
-    let p = plan(a, only)?;
+    let mut p = plan(a, only)?;
+    if a.read_only {
+        // A backup only reads the platform; pruning deletes archives, which read-only refuses.
+        p.retention = backup::Retention::default();
+    }
     let estimate = backup::estimate(&p).await;
     let report = reporter(a);
     let summary = blocking(move || backup::run(&p, estimate, report.as_ref())).await?;

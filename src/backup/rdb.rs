@@ -20,7 +20,14 @@ pub fn fetch(
     count: &mut dyn FnMut(u64),
 ) -> Result<u64, String> {
     let (host, port) = host_port(&r.url)?;
-    let stream = TcpStream::connect((host.as_str(), port)).map_err(|e| format!("Redis: {e}"))?;
+    use std::net::ToSocketAddrs;
+    let addr = (host.as_str(), port)
+        .to_socket_addrs()
+        .map_err(|e| format!("Redis: {e}"))?
+        .next()
+        .ok_or_else(|| format!("Redis: {host} has no address"))?;
+    let stream =
+        TcpStream::connect_timeout(&addr, timeout.max(Duration::from_secs(2))).map_err(|e| format!("Redis: {e}"))?;
     stream.set_read_timeout(Some(timeout.max(Duration::from_secs(60)))).map_err(|e| e.to_string())?;
     let mut w = stream.try_clone().map_err(|e| e.to_string())?;
     let mut rd = BufReader::with_capacity(1 << 16, stream);

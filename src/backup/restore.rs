@@ -248,7 +248,9 @@ pub fn restore(archive: &Path, plan: &Plan, report: &dyn Fn(&Progress)) -> Resul
     // 3. Files.
     for item in manifest.items.iter().filter(|i| i.kind == Kind::Files && plan.includes(Kind::Files)) {
         let name = item.name.trim_start_matches("files/").trim_end_matches('/');
-        let (_, target) = plan.paths.iter().find(|(n, _)| n == name).ok_or_else(|| {
+        // The directory it came from when this context still has it; else by name.
+        let by_source = plan.paths.iter().find(|(_, p)| p.display().to_string() == item.source);
+        let (_, target) = by_source.or_else(|| plan.paths.iter().find(|(n, _)| n == name)).ok_or_else(|| {
             format!("the archive holds files {name}, which this context does not configure (backup.paths)")
         })?;
         copy_tree(&stage.path().join("files").join(name), target)
