@@ -32,10 +32,7 @@ impl Actor {
     /// From the environment: `$USER` (or `$LOGNAME`), the host name, `$SSH_CLIENT`'s address.
     pub fn from_env() -> Actor {
         let user = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into());
-        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-            .or_else(|_| std::fs::read_to_string("/etc/hostname"))
-            .map(|h| h.trim().to_string())
-            .unwrap_or_else(|_| "unknown".into());
+        let host = crate::backup::hostname();
         let ssh_client = std::env::var("SSH_CLIENT").ok().and_then(|s| s.split_whitespace().next().map(String::from));
         Actor { user, host, ssh_client }
     }

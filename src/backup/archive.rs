@@ -5,15 +5,15 @@
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use chrono::Utc;
 use sha2::{Digest, Sha256};
 
+use super::dumps::{dump_database, dump_redis, snapshot_redis};
 use super::lock::Lock;
 use super::progress::{Meter, Progress};
-use super::{Compression, FORMAT_VERSION, FileEntry, Item, Kind, Manifest, Plan, redis_dump, sidecar};
+use super::{Compression, FORMAT_VERSION, FileEntry, Item, Kind, Manifest, Plan, sidecar};
 use crate::domain::secret::scrub_all;
 
 /// What a finished backup reports.
@@ -28,10 +28,18 @@ pub struct Summary {
 }
 
 /// A writer that hashes and counts what passes through it.
-struct Hashing<W> {
-    inner: W,
-    hash: Sha256,
-    bytes: u64,
+pub(super) struct Hashing<W> {
+    pub inner: W,
+    pub hash: Sha256,
+    pub bytes: u64,
+}
+
+impl Hashing<BufWriter<File>> {
+    /// A spool file, hashed as it is written.
+    pub(super) fn spool(path: &Path) -> Result<Self, String> {
+        let file = File::create(path).map_err(|e| format!("spool: {e}"))?;
+        Ok(Hashing { inner: BufWriter::new(file), hash: Sha256::new(), bytes: 0 })
+    }
 }
 
 impl<W: Write> Write for Hashing<W> {
@@ -65,8 +73,8 @@ impl<R: Read> Read for HashingReader<'_, R> {
     }
 }
 
-fn hex(d: impl AsRef<[u8]>) -> String {
-    d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+pub(super) fn hex(d: impl AsRef<[u8]>) -> String {
+    hex::encode(d)
 }
 
 /// The compressing writer of an archive. `finish` writes the trailer and reports its errors
@@ -127,12 +135,6 @@ pub fn decoder(path: &Path) -> Result<Box<dyn Read>, String> {
     } else {
         Err(format!("{}: not a .tar.gz or .tar.zst archive", path.display()))
     }
-}
-
-/// The first line of `tool --version`.
-fn version(tool: &Path) -> Option<String> {
-    let out = Command::new(tool).arg("--version").output().ok()?;
-    String::from_utf8_lossy(&out.stdout).lines().next().map(|l| l.trim().to_string())
 }
 
 fn tar_header(size: u64, mode: u32) -> tar::Header {
@@ -304,169 +306,6 @@ fn write_archive(
     Ok((items, bytes))
 }
 
-fn dump_database(
-    plan: &Plan,
-    db: &super::Database,
-    spool: &Path,
-    meter: &std::sync::Mutex<Meter>,
-    report: &(dyn Fn(&Progress) + Sync),
-) -> Result<(Item, PathBuf), String> {
-    let started_at = Utc::now();
-    let t = Instant::now();
-    let member = format!("postgres/{}.dump", db.name);
-    let path = spool.join(format!("{}.dump", db.name));
-    let mut cmd = Command::new(&plan.pg_dump);
-    cmd.arg("--format=custom").arg("--no-password").arg("--dbname").arg(&db.url);
-    if let Some(pw) = &db.password {
-        // The password goes by the environment, never on a command line others can read.
-        cmd.env("PGPASSWORD", pw.expose());
-    }
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot run {}: {e} (set backup.pg_dump)", plan.pg_dump.display()))?;
-    let mut out = Hashing {
-        inner: BufWriter::new(File::create(&path).map_err(|e| format!("spool: {e}"))?),
-        hash: Sha256::new(),
-        bytes: 0,
-    };
-    let mut stdout = child.stdout.take().ok_or("pg_dump: no output")?;
-    let mut stderr = child.stderr.take().ok_or("pg_dump: no error stream")?;
-    let errors = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stderr.read_to_string(&mut s);
-        s
-    });
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = stdout.read(&mut buf).map_err(|e| format!("reading pg_dump: {e}"))?;
-        if n == 0 {
-            break;
-        }
-        out.write_all(&buf[..n]).map_err(|e| format!("spooling the dump: {e}"))?;
-        meter.lock().unwrap_or_else(|e| e.into_inner()).add(n as u64, report);
-    }
-    out.flush().map_err(|e| format!("spooling the dump: {e}"))?;
-    let status = child.wait().map_err(|e| format!("pg_dump: {e}"))?;
-    let stderr = errors.join().unwrap_or_default();
-    if !status.success() {
-        let first = stderr.lines().find(|l| !l.trim().is_empty()).unwrap_or("no message").to_string();
-        let hint = if stderr.contains("server version mismatch") {
-            " — this pg_dump is older than the server: set backup.pg_dump to one of the server's major version"
-        } else {
-            ""
-        };
-        return Err(format!("pg_dump of {} failed: {first}{hint}", db.name));
-    }
-    let (sha, bytes) = (hex(out.hash.finalize()), out.bytes);
-    let (server_version, _) = dump_versions(&plan.pg_restore, &path);
-    let item = Item {
-        name: member,
-        kind: Kind::Postgres,
-        source: redact_url(&db.url),
-        bytes,
-        sha256: sha,
-        tool: Some("pg_dump -Fc".into()),
-        tool_version: version(&plan.pg_dump),
-        server_version,
-        records: None,
-        files: vec![],
-        started_at,
-        seconds: t.elapsed().as_secs_f64(),
-    };
-    Ok((item, path))
-}
-
-/// The server and pg_dump versions a dump's header names (`pg_restore --list`).
-fn dump_versions(pg_restore: &Path, dump: &Path) -> (Option<String>, Option<String>) {
-    let Ok(out) = Command::new(pg_restore).arg("--list").arg(dump).output() else { return (None, None) };
-    let text = String::from_utf8_lossy(&out.stdout);
-    let find = |label: &str| text.lines().find_map(|l| l.split_once(label).map(|(_, v)| v.trim().to_string()));
-    (find("Dumped from database version:"), find("Dumped by pg_dump version:"))
-}
-
-fn dump_redis(
-    plan: &Plan,
-    r: &super::RedisSource,
-    spool: &Path,
-    meter: &std::sync::Mutex<Meter>,
-    report: &(dyn Fn(&Progress) + Sync),
-) -> Result<(Item, PathBuf), String> {
-    let started_at = Utc::now();
-    let t = Instant::now();
-    let member = "redis/keys.records".to_string();
-    let mut conn = connect(r, plan.timeout)?;
-    let server_version: Option<String> = redis::cmd("INFO")
-        .arg("server")
-        .query::<String>(&mut conn)
-        .ok()
-        .and_then(|i| i.lines().find_map(|l| l.strip_prefix("redis_version:").map(|v| v.trim().to_string())));
-    let path = spool.join("keys.records");
-    let mut out = Hashing {
-        inner: BufWriter::new(File::create(&path).map_err(|e| format!("spool: {e}"))?),
-        hash: Sha256::new(),
-        bytes: 0,
-    };
-    let records = redis_dump::dump(&mut conn, &r.prefix, &mut out, &mut |n| {
-        meter.lock().unwrap_or_else(|e| e.into_inner()).add(n, report)
-    })?;
-    out.flush().map_err(|e| format!("spooling the Redis records: {e}"))?;
-    let (sha, bytes) = (hex(out.hash.finalize()), out.bytes);
-    let item = Item {
-        name: member,
-        kind: Kind::Redis,
-        source: format!("{} (keys {}*)", redact_url(&r.url), r.prefix),
-        bytes,
-        sha256: sha,
-        tool: Some("SCAN + DUMP/PTTL".into()),
-        tool_version: None,
-        server_version,
-        records: Some(records),
-        files: vec![],
-        started_at,
-        seconds: t.elapsed().as_secs_f64(),
-    };
-    Ok((item, path))
-}
-
-/// The server's whole RDB snapshot, as `redis-cli --rdb` fetches it.
-fn snapshot_redis(
-    plan: &Plan,
-    r: &super::RedisSource,
-    spool: &Path,
-    meter: &std::sync::Mutex<Meter>,
-    report: &(dyn Fn(&Progress) + Sync),
-) -> Result<(Item, PathBuf), String> {
-    let started_at = Utc::now();
-    let t = Instant::now();
-    let path = spool.join("dump.rdb");
-    let mut out = Hashing {
-        inner: BufWriter::new(File::create(&path).map_err(|e| format!("spool: {e}"))?),
-        hash: Sha256::new(),
-        bytes: 0,
-    };
-    super::rdb::fetch(r, plan.timeout, &mut out, &mut |n| {
-        meter.lock().unwrap_or_else(|e| e.into_inner()).add(n, report)
-    })?;
-    out.flush().map_err(|e| format!("spooling the RDB snapshot: {e}"))?;
-    let item = Item {
-        name: "redis/dump.rdb".into(),
-        kind: Kind::Redis,
-        source: redact_url(&r.url),
-        bytes: out.bytes,
-        sha256: hex(out.hash.finalize()),
-        tool: Some("SYNC (RDB snapshot)".into()),
-        tool_version: None,
-        server_version: None,
-        records: None,
-        files: vec![],
-        started_at,
-        seconds: t.elapsed().as_secs_f64(),
-    };
-    Ok((item, path))
-}
-
 /// A blocking Redis connection with timeouts.
 pub(super) fn connect(r: &super::RedisSource, timeout: std::time::Duration) -> Result<redis::Connection, String> {
     use redis::IntoConnectionInfo;
@@ -543,150 +382,4 @@ fn add_dir(
         started_at,
         seconds: t.elapsed().as_secs_f64(),
     })
-}
-
-/// A URL without its user info (config refuses passwords in URLs; this is belt and braces).
-fn redact_url(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => {
-            let host = rest.rsplit_once('@').map(|(_, h)| h).unwrap_or(rest);
-            format!("{scheme}://{host}")
-        }
-        None => url.to_string(),
-    }
-}
-
-/// What verify found.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct VerifyReport {
-    pub archive: PathBuf,
-    pub members: usize,
-    pub bytes: u64,
-    pub problems: Vec<String>,
-    pub manifest: Option<Manifest>,
-}
-
-/// Re-read every member against the manifest's sha256 and size; list each dump with
-/// `pg_restore --list`; read the Redis records through. Problems name the member.
-pub fn verify(archive: &Path, pg_restore: &Path, report: &dyn Fn(&Progress)) -> Result<VerifyReport, String> {
-    let result = verify_members(archive, pg_restore, report);
-    // Whatever the outcome, the pane shows it: a failed verify never leaves an older "ok".
-    let verdict = match &result {
-        Ok(r) if r.problems.is_empty() => "ok".to_string(),
-        Ok(r) => format!("failed: {}", r.problems.join("; ")),
-        Err(e) => format!("failed: {e}"),
-    };
-    let _ = std::fs::write(sidecar(archive, "verified"), format!("{verdict} {}\n", Utc::now().to_rfc3339()));
-    result
-}
-
-fn verify_members(archive: &Path, pg_restore: &Path, report: &dyn Fn(&Progress)) -> Result<VerifyReport, String> {
-    // The total from the manifest beside the archive, when there is one.
-    let total = std::fs::read(sidecar(archive, "manifest.json"))
-        .ok()
-        .and_then(|b| serde_json::from_slice::<Manifest>(&b).ok())
-        .map(|m| m.items.iter().map(|i| i.bytes).sum());
-    let mut meter = Meter::new("verify", total, false);
-    let mut tar = tar::Archive::new(decoder(archive)?);
-    let mut seen: std::collections::HashMap<String, (String, u64)> = Default::default();
-    let mut problems = Vec::new();
-    let mut manifest: Option<Manifest> = None;
-    let scratch = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
-    let entries = tar.entries().map_err(|e| format!("{}: not a tar archive: {e}", archive.display()))?;
-    let mut bytes = 0u64;
-    for entry in entries {
-        let mut entry =
-            entry.map_err(|e| format!("{}: unreadable after {} members: {e}", archive.display(), seen.len()))?;
-        let path = entry.path().map(|p| p.to_string_lossy().into_owned()).unwrap_or_default();
-        if entry.header().entry_type().is_symlink() {
-            continue;
-        }
-        meter.item = path.clone();
-        let mut hash = Sha256::new();
-        let mut body = Vec::new();
-        let keep = path == "manifest.json";
-        let spool =
-            (path.starts_with("postgres/") || path.starts_with("redis/")).then(|| scratch.path().join("member"));
-        let mut spool_file = match &spool {
-            Some(p) => Some(BufWriter::new(File::create(p).map_err(|e| format!("temporary file: {e}"))?)),
-            None => None,
-        };
-        let mut buf = vec![0u8; 1 << 16];
-        let mut n_total = 0u64;
-        loop {
-            let n = entry.read(&mut buf).map_err(|e| format!("{path}: unreadable ({e})"))?;
-            if n == 0 {
-                break;
-            }
-            hash.update(&buf[..n]);
-            n_total += n as u64;
-            if keep {
-                body.extend_from_slice(&buf[..n]);
-            }
-            if let Some(f) = spool_file.as_mut() {
-                f.write_all(&buf[..n]).map_err(|e| format!("temporary file: {e}"))?;
-            }
-            meter.add(n as u64, report);
-        }
-        bytes += n_total;
-        if let (Some(mut f), Some(p)) = (spool_file, spool.as_ref()) {
-            f.flush().map_err(|e| format!("temporary file: {e}"))?;
-            drop(f);
-            if path.starts_with("postgres/") {
-                match Command::new(pg_restore).arg("--list").arg(p).output() {
-                    Ok(o) if o.status.success() => {}
-                    Ok(o) => problems.push(format!(
-                        "{path}: pg_restore --list failed: {}",
-                        String::from_utf8_lossy(&o.stderr).lines().next().unwrap_or("no message")
-                    )),
-                    Err(e) => problems.push(format!("{path}: cannot run {}: {e}", pg_restore.display())),
-                }
-            } else if path.ends_with(".rdb") {
-                let mut head = [0u8; 5];
-                let ok = File::open(p).and_then(|mut f| f.read_exact(&mut head)).is_ok() && head == *super::rdb::MAGIC;
-                if !ok {
-                    problems.push(format!("{path}: not an RDB file (no REDIS header)"));
-                }
-            } else {
-                let mut r = BufReader::new(File::open(p).map_err(|e| format!("temporary file: {e}"))?);
-                if let Err(e) = redis_dump::read(&mut r, &mut |_| Ok(())) {
-                    problems.push(format!("{path}: {e}"));
-                }
-            }
-        }
-        if keep {
-            manifest = Some(serde_json::from_slice(&body).map_err(|e| format!("manifest.json: unreadable ({e})"))?);
-        } else {
-            seen.insert(path, (hex(hash.finalize()), n_total));
-        }
-    }
-    // Read past the tar's end, so the compression's own checksum (gzip CRC, zstd) is checked.
-    let mut rest = tar.into_inner();
-    io::copy(&mut rest, &mut io::sink())
-        .map_err(|e| format!("{}: corrupt after the last member ({e})", archive.display()))?;
-    let Some(m) = manifest.clone() else {
-        return Err(format!("{}: no manifest.json: not an mcptop archive, or truncated", archive.display()));
-    };
-    let mut expected: Vec<(String, String, u64)> = Vec::new();
-    for item in &m.items {
-        if item.kind == Kind::Files {
-            expected.extend(item.files.iter().map(|f| (f.path.clone(), f.sha256.clone(), f.bytes)));
-        } else {
-            expected.push((item.name.clone(), item.sha256.clone(), item.bytes));
-        }
-    }
-    for (name, sha, size) in &expected {
-        match seen.remove(name) {
-            None => problems.push(format!("{name}: missing from the archive")),
-            Some((got, n)) if got != *sha || n != *size => problems.push(format!(
-                "{name}: checksum mismatch (sha256 {got}, {n} bytes; the manifest says {sha}, {size} bytes)"
-            )),
-            Some(_) => {}
-        }
-    }
-    for name in seen.keys() {
-        problems.push(format!("{name}: not in the manifest"));
-    }
-    report(&meter.progress());
-    Ok(VerifyReport { archive: archive.to_path_buf(), members: expected.len(), bytes, problems, manifest: Some(m) })
 }

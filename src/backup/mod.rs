@@ -6,12 +6,14 @@
 //! blocking Redis connection) and runs on a blocking thread; progress goes to a callback.
 
 pub mod archive;
+mod dumps;
 mod lock;
 pub mod progress;
 pub mod prune;
 pub mod rdb;
 mod redis_dump;
 pub mod restore;
+pub mod verify;
 
 use std::path::{Path, PathBuf};
 
@@ -21,8 +23,9 @@ use serde::{Deserialize, Serialize};
 use crate::config::Settings;
 use crate::domain::Secret;
 
-pub use archive::{run, verify};
+pub use archive::run;
 pub use progress::{Progress, ProgressSink};
+pub use verify::verify;
 
 /// How archives are compressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
@@ -324,7 +327,7 @@ pub fn sidecar(archive: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(s)
 }
 
-/// This machine's name.
+/// This machine's name (also the audit log's actor's host).
 pub fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .or_else(|_| std::fs::read_to_string("/etc/hostname"))

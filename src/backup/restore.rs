@@ -10,8 +10,9 @@ use std::process::Command;
 
 use sha2::{Digest, Sha256};
 
-use super::archive::{VerifyReport, connect, decoder, verify};
+use super::archive::{connect, decoder, hex};
 use super::progress::{Meter, Progress};
+use super::verify::{VerifyReport, verify};
 use super::{Kind, Manifest, Plan, redis_dump};
 use crate::domain::secret::scrub_all;
 
@@ -177,7 +178,7 @@ pub fn restore(archive: &Path, plan: &Plan, report: &dyn Fn(&Progress)) -> Resul
                     meter.add(n as u64, report);
                 }
                 out.flush().map_err(|e| format!("staging: {e}"))?;
-                let sum: String = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
+                let sum = hex(hash.finalize());
                 sums.insert(path.to_string_lossy().into_owned(), (sum, size));
                 if let Ok(mode) = entry.header().mode() {
                     // No setuid, setgid or sticky bits from an archive.

@@ -81,7 +81,7 @@ impl AnalysisRequest {
     pub fn dedup_hash(&self) -> String {
         let norm = |s: &str| s.trim().to_lowercase();
         let text = [&self.alert_type, &self.source, &self.hostname, &self.description].map(|s| norm(s)).join("|");
-        Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+        hex::encode(Sha256::digest(text.as_bytes()))
     }
 }
 

@@ -92,7 +92,7 @@ pub enum Msg {
     /// A backup, verify or restore is under way.
     BackupProgress(crate::backup::Progress),
     /// A verify finished.
-    BackupVerified(Result<crate::backup::archive::VerifyReport, String>),
+    BackupVerified(Result<crate::backup::verify::VerifyReport, String>),
     /// The audit log view's records, for the query they answer.
     AuditLoaded(Query, Result<Vec<Record>, String>, DateTime<Utc>),
 }
