@@ -76,6 +76,7 @@ fn main() {
             rdb: false,
             paths: vec![],
             pg_dump: bin.join("pg_dump"),
+            pg_dump_compress: 1,
             pg_restore: bin.join("pg_restore"),
             retention: Retention::default(),
             max_age_h: None,

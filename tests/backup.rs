@@ -6,6 +6,7 @@
 mod harness;
 
 use std::io::{Read, Write};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -56,6 +57,15 @@ impl Setup {
         std::fs::write(files.join("a.txt"), "alpha").expect("file");
         std::fs::write(files.join("sub").join("b.bin"), vec![7u8; 100_000]).expect("file");
         std::os::unix::fs::symlink("sub/b.bin", files.join("link")).expect("symlink");
+        // An empty directory, a mode, a time and (as root) another owner must come back.
+        std::fs::create_dir_all(files.join("empty")).expect("empty dir");
+        let a = std::fs::File::options().write(true).open(files.join("a.txt")).expect("a");
+        a.set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000)).expect("mtime");
+        std::fs::set_permissions(files.join("a.txt"), std::fs::Permissions::from_mode(0o640)).expect("mode");
+        std::fs::set_permissions(files.join("sub"), std::fs::Permissions::from_mode(0o750)).expect("mode");
+        if is_root() {
+            std::os::unix::fs::chown(files.join("sub").join("b.bin"), Some(65534), Some(65534)).expect("chown");
+        }
         let config = dir.path().join("config.toml");
         let bin = bin_dir();
         std::fs::write(
@@ -82,6 +92,7 @@ impl Setup {
             .args(args)
             .env("XDG_DATA_HOME", self.dir.path())
             .env("XDG_STATE_HOME", self.dir.path())
+            .env("MCPTOP_TEST_REDIS_PW", "s3cret-acl")
             .output()
             .expect("mcptop")
     }
@@ -115,6 +126,12 @@ impl Setup {
             })
             .collect()
     }
+}
+
+/// Whether the tests run as root (files we create are then root's), so owners can be set.
+fn is_root() -> bool {
+    let probe = tempfile::tempfile().expect("probe");
+    probe.metadata().is_ok_and(|m| m.uid() == 0)
 }
 
 fn text(o: &Output) -> String {
@@ -168,6 +185,14 @@ fn back_up_wipe_restore_and_compare() {
     assert_eq!(std::fs::read_to_string(s.files.join("a.txt")).expect("a"), "alpha");
     assert_eq!(std::fs::read(s.files.join("sub/b.bin")).expect("b").len(), 100_000);
     assert_eq!(std::fs::read_link(s.files.join("link")).expect("link"), Path::new("sub/b.bin"));
+    assert!(s.files.join("empty").is_dir(), "an empty directory comes back");
+    let a = std::fs::metadata(s.files.join("a.txt")).expect("a");
+    assert_eq!((a.mode() & 0o777, a.mtime()), (0o640, 1_700_000_000), "mode and time come back");
+    assert_eq!(std::fs::metadata(s.files.join("sub")).expect("sub").mode() & 0o777, 0o750);
+    if is_root() {
+        let b = std::fs::metadata(s.files.join("sub/b.bin")).expect("b");
+        assert_eq!((b.uid(), b.gid()), (65534, 65534), "the owner comes back when restoring as root");
+    }
 
     let audit = s.mcptop(&["audit", "--output", "json"]);
     let records: serde_json::Value = serde_json::from_slice(&audit.stdout).expect("audit json");
@@ -457,8 +482,18 @@ fn backup_name(n: &str) -> bool {
 #[test]
 fn an_rdb_snapshot_is_taken_as_an_option_and_verified() {
     let s = Setup::start();
-    let config =
-        std::fs::read_to_string(&s.config).expect("config").replace("keep_last = 5", "keep_last = 5\nredis_rdb = true");
+    // As an ACL user with a password: both the records and the snapshot authenticate as it.
+    let _: () = redis::cmd("ACL")
+        .arg(&["SETUSER", "backup", "on", ">s3cret-acl", "~*", "+@all"])
+        .query(&mut s.redis.conn())
+        .expect("acl user");
+    let url = s.redis.url();
+    let config = std::fs::read_to_string(&s.config)
+        .expect("config")
+        .replace("keep_last = 5", "keep_last = 5\nredis_rdb = true")
+        .replace(&url, &url.replace("redis://", "redis://backup@"))
+        .replace("[contexts.prod.backup]", "redis_password = \"env:MCPTOP_TEST_REDIS_PW\"\n[contexts.prod.backup]");
+    assert!(config.contains("redis://backup@") && config.contains("redis_password"), "{config}");
     std::fs::write(&s.config, config).expect("write");
     let out = s.mcptop(&["backup", "run", "--only", "redis", "--yes", "--output", "json"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use super::dumps::{dump_database, dump_redis, snapshot_redis};
 use super::lock::Lock;
 use super::progress::{Meter, Progress};
-use super::{Compression, FORMAT_VERSION, FileEntry, Item, Kind, Manifest, Plan, sidecar};
+use super::{Compression, FORMAT_VERSION, Item, Kind, Manifest, Plan, sidecar};
 use crate::domain::secret::scrub_all;
 
 /// What a finished backup reports.
@@ -54,32 +54,34 @@ impl<W: Write> Write for Hashing<W> {
     }
 }
 
-/// A reader that hashes and counts what passes through it, and reports progress.
-struct HashingReader<'a, R> {
-    inner: R,
-    hash: Sha256,
-    bytes: u64,
-    meter: &'a mut Meter,
-    report: &'a dyn Fn(&Progress),
-}
-
-impl<R: Read> Read for HashingReader<'_, R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hash.update(&buf[..n]);
-        self.bytes += n as u64;
-        self.meter.add(n as u64, self.report);
-        Ok(n)
-    }
-}
-
 pub(super) fn hex(d: impl AsRef<[u8]>) -> String {
     hex::encode(d)
 }
 
+/// A spool file read into the archive; the current item says how far it is.
+struct Archiving<'a> {
+    inner: File,
+    label: String,
+    total: u64,
+    bytes: u64,
+    meter: &'a std::sync::Mutex<Meter>,
+    report: &'a dyn Fn(&Progress),
+}
+
+impl Read for Archiving<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bytes += n as u64;
+        let mut meter = self.meter.lock().unwrap_or_else(|e| e.into_inner());
+        meter.item = format!("{} ({} %)", self.label, self.bytes * 100 / self.total.max(1));
+        meter.add(0, self.report);
+        Ok(n)
+    }
+}
+
 /// The compressing writer of an archive. `finish` writes the trailer and reports its errors
 /// (dropping an encoder would swallow them: a full disk at the very end must not pass).
-enum Encoder {
+pub(super) enum Encoder {
     Gzip(flate2::write::GzEncoder<BufWriter<File>>),
     Zstd(zstd::stream::write::Encoder<'static, BufWriter<File>>),
 }
@@ -137,7 +139,7 @@ pub fn decoder(path: &Path) -> Result<Box<dyn Read>, String> {
     }
 }
 
-fn tar_header(size: u64, mode: u32) -> tar::Header {
+pub(super) fn tar_header(size: u64, mode: u32) -> tar::Header {
     let mut h = tar::Header::new_gnu();
     h.set_size(size);
     h.set_mode(mode);
@@ -249,49 +251,71 @@ fn write_archive(
         .map_err(|e| io_err("archive", e))?;
     let mut tar = tar::Builder::new(writer);
     // Databases and Redis are read at the same time, each into its own spool file (hashed as it
-    // streams); then each spool is copied into the archive, and directories streamed after.
-    let mut sources: Vec<String> = Vec::new();
+    // streams); each spool goes into the archive as soon as its dump is done, while the others
+    // still run; directories are streamed in after.
+    type Dump<'p> = Box<dyn FnOnce() -> Result<(Item, PathBuf), String> + Send + 'p>;
+    let meter = std::sync::Mutex::new(Meter::new("backup", estimate, true));
+    let mut dumps: Vec<(String, Dump)> = Vec::new();
     if plan.includes(Kind::Postgres) {
-        sources.extend(plan.databases.iter().map(|d| format!("postgres {}", d.name)));
+        for db in &plan.databases {
+            let meter = &meter;
+            dumps.push((
+                format!("postgres {}", db.name),
+                Box::new(move || dump_database(plan, db, spool, meter, report)),
+            ));
+        }
     }
     if let Some(r) = plan.redis.as_ref().filter(|_| plan.includes(Kind::Redis)) {
-        sources.push(format!("redis {}*", r.prefix));
+        let meter = &meter;
+        dumps.push((format!("redis {}*", r.prefix), Box::new(move || dump_redis(plan, r, spool, meter, report))));
+        if plan.rdb {
+            dumps.push(("redis RDB".into(), Box::new(move || snapshot_redis(plan, r, spool, meter, report))));
+        }
     }
-    let mut start = Meter::new("backup", estimate, true);
-    start.item = sources.join(" + ");
-    let meter = std::sync::Mutex::new(start);
-    let spooled: Vec<Result<(Item, PathBuf), String>> = std::thread::scope(|scope| {
-        let mut handles = Vec::new();
-        if plan.includes(Kind::Postgres) {
-            for db in &plan.databases {
-                let meter = &meter;
-                handles.push(scope.spawn(move || dump_database(plan, db, spool, meter, report)));
-            }
+    // What is still being read, for the progress line.
+    let mut reading: Vec<Option<String>> = dumps.iter().map(|(label, _)| Some(label.clone())).collect();
+    let still_reading = |r: &[Option<String>]| r.iter().flatten().cloned().collect::<Vec<_>>().join(" + ");
+    meter.lock().unwrap_or_else(|e| e.into_inner()).item = still_reading(&reading);
+    let mut spooled = std::thread::scope(|scope| -> Result<Vec<(usize, Item)>, String> {
+        let (done, finished) = std::sync::mpsc::channel();
+        let running = dumps.len();
+        for (i, (_, dump)) in dumps.into_iter().enumerate() {
+            let done = done.clone();
+            scope.spawn(move || {
+                // The receiver outlives every sender here; a failed send has nobody to tell.
+                let _ = done.send((i, dump()));
+            });
         }
-        if let Some(r) = plan.redis.as_ref().filter(|_| plan.includes(Kind::Redis)) {
-            let meter = &meter;
-            handles.push(scope.spawn(move || dump_redis(plan, r, spool, meter, report)));
-            if plan.rdb {
-                handles.push(scope.spawn(move || snapshot_redis(plan, r, spool, meter, report)));
-            }
+        // A dump thread that panics drops its sender: the loop ends short instead of waiting.
+        drop(done);
+        let mut items = Vec::new();
+        for (i, result) in finished.iter() {
+            let (item, path) = result?;
+            let f = File::open(&path).map_err(|e| format!("spool: {e}"))?;
+            reading[i] = None;
+            let label = match still_reading(&reading) {
+                others if others.is_empty() => format!("archiving {}", item.name),
+                others => format!("archiving {} while reading {others}", item.name),
+            };
+            let mut reader = Archiving { inner: f, label, total: item.bytes, bytes: 0, meter: &meter, report };
+            tar.append_data(&mut tar_header(item.bytes, 0o600), &item.name, &mut reader)
+                .map_err(|e| format!("writing {}: {e}", item.name))?;
+            meter.lock().unwrap_or_else(|e| e.into_inner()).item = still_reading(&reading);
+            items.push((i, item));
         }
-        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err("a dump thread stopped".into()))).collect()
-    });
+        if items.len() < running {
+            return Err("a dump thread stopped".into());
+        }
+        Ok(items)
+    })?;
+    // The manifest lists them in the plan's order, whichever finished first.
+    spooled.sort_by_key(|(i, _)| *i);
+    let mut items: Vec<Item> = spooled.into_iter().map(|(_, item)| item).collect();
     let mut meter = meter.into_inner().unwrap_or_else(|e| e.into_inner());
-    let mut items = Vec::new();
-    for result in spooled {
-        let (item, path) = result?;
-        meter.item = format!("archiving {}", item.name);
-        report(&meter.progress());
-        let mut f = File::open(&path).map_err(|e| format!("spool: {e}"))?;
-        tar.append_data(&mut tar_header(item.bytes, 0o600), &item.name, &mut f)
-            .map_err(|e| format!("writing {}: {e}", item.name))?;
-        items.push(item);
-    }
     if plan.includes(Kind::Files) {
         for (name, dir) in &plan.paths {
             meter.item = format!("files {name}");
-            items.push(add_dir(name, dir, &mut tar, &mut meter, report)?);
+            items.push(super::files::add_dir(name, dir, &mut tar, &mut meter, report)?);
         }
     }
     let m = manifest(plan, created_at, items.clone());
@@ -319,67 +343,4 @@ pub(super) fn connect(r: &super::RedisSource, timeout: std::time::Duration) -> R
         .map_err(|e| format!("Redis: {e}"))?;
     conn.set_read_timeout(Some(std::time::Duration::from_secs(60))).map_err(|e| format!("Redis: {e}"))?;
     Ok(conn)
-}
-
-/// A directory, file by file, each hashed as it is copied in. Symbolic links are kept as links.
-fn add_dir(
-    name: &str,
-    dir: &Path,
-    tar: &mut tar::Builder<Encoder>,
-    meter: &mut Meter,
-    report: &dyn Fn(&Progress),
-) -> Result<Item, String> {
-    let started_at = Utc::now();
-    let t = Instant::now();
-    let mut files = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let mut entries: Vec<_> = std::fs::read_dir(&d)
-            .map_err(|e| format!("cannot read {}: {}", d.display(), e.kind()))?
-            .flatten()
-            .collect();
-        entries.sort_by_key(|e| e.file_name());
-        for e in entries {
-            let path = e.path();
-            let rel = path.strip_prefix(dir).unwrap_or(&path).to_string_lossy().into_owned();
-            let member = format!("files/{name}/{rel}");
-            let meta = std::fs::symlink_metadata(&path).map_err(|e| format!("{}: {}", path.display(), e.kind()))?;
-            if meta.is_dir() {
-                stack.push(path);
-            } else if meta.file_type().is_symlink() {
-                let target = std::fs::read_link(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-                let mut h = tar::Header::new_gnu();
-                h.set_entry_type(tar::EntryType::Symlink);
-                h.set_size(0);
-                h.set_mode(0o777);
-                tar.append_link(&mut h, &member, &target).map_err(|e| format!("writing {member}: {e}"))?;
-            } else if meta.is_file() {
-                let f = File::open(&path).map_err(|e| format!("{}: {}", path.display(), e.kind()))?;
-                let size = meta.len();
-                let mut reader = HashingReader { inner: f.take(size), hash: Sha256::new(), bytes: 0, meter, report };
-                let mode = std::os::unix::fs::PermissionsExt::mode(&meta.permissions());
-                tar.append_data(&mut tar_header(size, mode & 0o7777), &member, &mut reader)
-                    .map_err(|e| format!("writing {member}: {e}"))?;
-                if reader.bytes != size {
-                    return Err(format!("{} changed size while being copied", path.display()));
-                }
-                files.push(FileEntry { path: member, bytes: size, sha256: hex(reader.hash.finalize()) });
-            }
-        }
-    }
-    let list: String = files.iter().map(|f| format!("{}  {}\n", f.sha256, f.path)).collect();
-    Ok(Item {
-        name: format!("files/{name}/"),
-        kind: Kind::Files,
-        source: dir.display().to_string(),
-        bytes: files.iter().map(|f| f.bytes).sum(),
-        sha256: hex(Sha256::digest(list.as_bytes())),
-        tool: None,
-        tool_version: None,
-        server_version: None,
-        records: None,
-        files,
-        started_at,
-        seconds: t.elapsed().as_secs_f64(),
-    })
 }

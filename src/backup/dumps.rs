@@ -32,7 +32,11 @@ pub(super) fn dump_database(
     let member = format!("postgres/{}.dump", db.name);
     let path = spool.join(format!("{}.dump", db.name));
     let mut cmd = Command::new(&plan.pg_dump);
-    cmd.arg("--format=custom").arg("--no-password").arg("--dbname").arg(&db.url);
+    cmd.arg("--format=custom")
+        .arg(format!("--compress={}", plan.pg_dump_compress))
+        .arg("--no-password")
+        .arg("--dbname")
+        .arg(&db.url);
     if let Some(pw) = &db.password {
         // The password goes by the environment, never on a command line others can read.
         cmd.env("PGPASSWORD", pw.expose());
@@ -79,7 +83,7 @@ pub(super) fn dump_database(
         source: redact_url(&db.url),
         bytes,
         sha256: sha,
-        tool: Some("pg_dump -Fc".into()),
+        tool: Some(format!("pg_dump -Fc -Z{}", plan.pg_dump_compress)),
         tool_version: version(&plan.pg_dump),
         server_version,
         records: None,
@@ -116,7 +120,8 @@ pub(super) fn dump_redis(
         .and_then(|i| i.lines().find_map(|l| l.strip_prefix("redis_version:").map(|v| v.trim().to_string())));
     let path = spool.join("keys.records");
     let mut out = Hashing::spool(&path)?;
-    let records = redis_dump::dump(&mut conn, &r.prefix, &mut out, &mut |n| {
+    let mut scan = connect(r, plan.timeout)?;
+    let records = redis_dump::dump(&mut scan, &mut conn, &r.prefix, &mut out, &mut |n| {
         meter.lock().unwrap_or_else(|e| e.into_inner()).add(n, report)
     })?;
     out.flush().map_err(|e| format!("spooling the Redis records: {e}"))?;

@@ -7,6 +7,8 @@
 
 pub mod archive;
 mod dumps;
+mod estimate;
+mod files;
 mod lock;
 pub mod progress;
 pub mod prune;
@@ -24,6 +26,7 @@ use crate::config::Settings;
 use crate::domain::Secret;
 
 pub use archive::run;
+pub use estimate::estimate;
 pub use progress::{Progress, ProgressSink};
 pub use verify::verify;
 
@@ -112,7 +115,7 @@ pub struct Manifest {
     pub items: Vec<Item>,
 }
 
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// A database to dump.
 #[derive(Debug, Clone)]
@@ -158,6 +161,8 @@ pub struct Plan {
     /// (name, directory): the name is the directory's last component, made unique.
     pub paths: Vec<(String, PathBuf)>,
     pub pg_dump: PathBuf,
+    /// pg_dump's gzip level (`-Z`).
+    pub pg_dump_compress: u8,
     pub pg_restore: PathBuf,
     pub retention: Retention,
     pub max_age_h: Option<u64>,
@@ -225,6 +230,7 @@ impl Plan {
             rdb: b.redis_rdb,
             paths,
             pg_dump: b.pg_dump.clone().unwrap_or_else(|| "pg_dump".into()),
+            pg_dump_compress: b.pg_dump_compress,
             pg_restore: b.pg_restore.clone().unwrap_or_else(|| "pg_restore".into()),
             retention: Retention { keep_last: b.keep_last, keep_daily: b.keep_daily, keep_weekly: b.keep_weekly },
             max_age_h: b.max_age_h,
@@ -333,46 +339,6 @@ pub fn hostname() -> String {
         .or_else(|_| std::fs::read_to_string("/etc/hostname"))
         .map(|h| h.trim().to_string())
         .unwrap_or_else(|_| "unknown".into())
-}
-
-/// The expected size of a backup, for progress: `pg_database_size` of each database and Redis's
-/// `used_memory` — estimates, and said to be.
-pub async fn estimate(plan: &Plan) -> Option<u64> {
-    use sqlx::ConnectOptions;
-    use std::str::FromStr;
-    let mut total = 0u64;
-    if plan.includes(Kind::Postgres) {
-        for db in &plan.databases {
-            let Ok(mut opts) = sqlx::postgres::PgConnectOptions::from_str(&db.url) else { continue };
-            if let Some(pw) = &db.password {
-                opts = opts.password(pw.expose());
-            }
-            let size = tokio::time::timeout(plan.timeout, async {
-                let mut conn = opts.connect().await.ok()?;
-                sqlx::query_scalar::<_, i64>("SELECT pg_database_size(current_database())")
-                    .fetch_one(&mut conn)
-                    .await
-                    .ok()
-            })
-            .await
-            .ok()
-            .flatten();
-            total += size.unwrap_or(0).max(0) as u64;
-        }
-    }
-    if let Some(r) = plan.redis.clone().filter(|_| plan.includes(Kind::Redis)) {
-        let timeout = plan.timeout;
-        let used = tokio::task::spawn_blocking(move || {
-            let mut conn = archive::connect(&r, timeout).ok()?;
-            let info: String = redis::cmd("INFO").arg("memory").query(&mut conn).ok()?;
-            info.lines().find_map(|l| l.strip_prefix("used_memory:").and_then(|v| v.trim().parse::<u64>().ok()))
-        })
-        .await
-        .ok()
-        .flatten();
-        total += used.unwrap_or(0);
-    }
-    (total > 0).then_some(total)
 }
 
 #[cfg(test)]

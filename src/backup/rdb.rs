@@ -19,7 +19,7 @@ pub fn fetch(
     out: &mut dyn Write,
     count: &mut dyn FnMut(u64),
 ) -> Result<u64, String> {
-    let (host, port) = host_port(&r.url)?;
+    let (host, port, user) = endpoint(&r.url)?;
     use std::net::ToSocketAddrs;
     let addr = (host.as_str(), port)
         .to_socket_addrs()
@@ -44,9 +44,13 @@ pub fn fetch(
         Ok(line.trim_end().to_string())
     };
     if let Some(pw) = &r.password {
-        let reply = command(&[b"AUTH", pw.expose().as_bytes()])?;
+        // `AUTH user password` for an ACL user, `AUTH password` for the default one.
+        let reply = match &user {
+            Some(user) => command(&[b"AUTH", user.as_bytes(), pw.expose().as_bytes()])?,
+            None => command(&[b"AUTH", pw.expose().as_bytes()])?,
+        };
         if !reply.starts_with('+') {
-            return Err("Redis refused the password".into());
+            return Err("Redis refused the user name or password".into());
         }
     }
     // Old servers lack these; an error reply is not fatal.
@@ -110,12 +114,13 @@ pub fn fetch(
 }
 
 /// Host and port of a `redis://` URL (the snapshot needs a plain TCP connection).
-fn host_port(url: &str) -> Result<(String, u16), String> {
-    let rest = url.strip_prefix("redis://").ok_or("an RDB snapshot needs a redis:// URL (TCP)")?;
-    let authority = rest.split('/').next().unwrap_or("");
-    let hostport = authority.rsplit_once('@').map(|(_, h)| h).unwrap_or(authority);
-    match hostport.rsplit_once(':') {
-        Some((h, p)) => Ok((h.trim_matches(['[', ']']).to_string(), p.parse().map_err(|_| "bad port in redis_url")?)),
-        None => Ok((hostport.to_string(), 6379)),
+/// Host, port and ACL user name of a `redis://` URL, parsed as the redis crate parses it.
+fn endpoint(url: &str) -> Result<(String, u16, Option<String>), String> {
+    use redis::IntoConnectionInfo;
+    let info = url.into_connection_info().map_err(|e| format!("Redis URL: {:?}", e.kind()))?;
+    let user = info.redis_settings().username().map(str::to_string);
+    match info.addr() {
+        redis::ConnectionAddr::Tcp(host, port) => Ok((host.clone(), *port, user)),
+        _ => Err("an RDB snapshot needs a redis:// URL (plain TCP)".into()),
     }
 }

@@ -18,8 +18,10 @@ const TRAILER: &[u8] = b"END";
 /// Largest key or value a record may claim, so a corrupt length cannot ask for gigabytes.
 const MAX_LEN: u32 = 512 * 1024 * 1024;
 
-/// Write every key under `prefix`; returns how many.
+/// Write every key under `prefix`; returns how many. `scan` walks the keyspace on its own
+/// thread while `conn` dumps the batch before, so our parsing overlaps the server's scanning.
 pub fn dump(
+    scan: &mut redis::Connection,
     conn: &mut redis::Connection,
     prefix: &str,
     out: &mut dyn Write,
@@ -27,24 +29,44 @@ pub fn dump(
 ) -> Result<u64, String> {
     out.write_all(HEADER).map_err(|e| e.to_string())?;
     let pattern = format!("{}*", glob_escape(prefix));
-    let mut cursor: u64 = 0;
-    let mut n = 0u64;
-    loop {
-        let (next, keys): (u64, Vec<Vec<u8>>) = redis::cmd("SCAN")
-            .arg(cursor)
-            .arg("MATCH")
-            .arg(&pattern)
-            .arg("COUNT")
-            .arg(5000)
-            .query(conn)
-            .map_err(|e| format!("SCAN: {e}"))?;
-        if !keys.is_empty() {
+    let (batches, keys_in) = std::sync::mpsc::sync_channel::<Result<Vec<Vec<u8>>, String>>(2);
+    std::thread::scope(|s| {
+        s.spawn(move || {
+            let mut cursor: u64 = 0;
+            loop {
+                let reply: Result<(u64, Vec<Vec<u8>>), String> = redis::cmd("SCAN")
+                    .arg(cursor)
+                    .arg("MATCH")
+                    .arg(&pattern)
+                    .arg("COUNT")
+                    .arg(5000)
+                    .query(scan)
+                    .map_err(|e| format!("SCAN: {e}"));
+                let (next, keys) = match reply {
+                    Ok(r) => r,
+                    Err(e) => {
+                        let _ = batches.send(Err(e));
+                        return;
+                    }
+                };
+                // A closed channel: the writer stopped on an error of its own.
+                if (!keys.is_empty() && batches.send(Ok(keys)).is_err()) || next == 0 {
+                    return;
+                }
+                cursor = next;
+            }
+        });
+        let mut n = 0u64;
+        let mut buf = Vec::with_capacity(1 << 20);
+        for keys in keys_in {
+            let keys = keys?;
             let mut pipe = redis::pipe();
             for k in &keys {
                 pipe.cmd("DUMP").arg(k).cmd("PTTL").arg(k);
             }
             let now_ms = chrono::Utc::now().timestamp_millis();
             let replies: Vec<Value> = pipe.query(conn).map_err(|e| format!("DUMP: {e}"))?;
+            buf.clear();
             for (k, pair) in keys.iter().zip(replies.chunks(2)) {
                 let [value, ttl] = pair else { continue };
                 // A key that expired or was deleted between SCAN and DUMP is simply gone.
@@ -60,24 +82,19 @@ pub fn dump(
                     Value::Int(ms) if *ms >= 0 => now_ms + ms,
                     _ => -1,
                 };
-                let mut rec = Vec::with_capacity(16 + k.len() + payload.len());
-                rec.extend((k.len() as u32).to_be_bytes());
-                rec.extend(k);
-                rec.extend(expire_at.to_be_bytes());
-                rec.extend((payload.len() as u32).to_be_bytes());
-                rec.extend(payload);
-                out.write_all(&rec).map_err(|e| e.to_string())?;
-                count_bytes(rec.len() as u64);
+                buf.extend((k.len() as u32).to_be_bytes());
+                buf.extend(k);
+                buf.extend(expire_at.to_be_bytes());
+                buf.extend((payload.len() as u32).to_be_bytes());
+                buf.extend(payload);
                 n += 1;
             }
+            out.write_all(&buf).map_err(|e| e.to_string())?;
+            count_bytes(buf.len() as u64);
         }
-        cursor = next;
-        if cursor == 0 {
-            break;
-        }
-    }
-    out.write_all(TRAILER).and_then(|_| out.write_all(&n.to_be_bytes())).map_err(|e| e.to_string())?;
-    Ok(n)
+        out.write_all(TRAILER).and_then(|_| out.write_all(&n.to_be_bytes())).map_err(|e| e.to_string())?;
+        Ok(n)
+    })
 }
 
 /// One record.

@@ -11,9 +11,10 @@ use std::process::Command;
 use sha2::{Digest, Sha256};
 
 use super::archive::{connect, decoder, hex};
+use super::files::{Owner, copy_tree};
 use super::progress::{Meter, Progress};
 use super::verify::{VerifyReport, verify};
-use super::{Kind, Manifest, Plan, redis_dump};
+use super::{FORMAT_VERSION, Kind, Manifest, Plan, redis_dump};
 use crate::domain::secret::scrub_all;
 
 /// Why a member may not be restored, if it may not.
@@ -96,6 +97,14 @@ pub fn inspect(archive: &Path) -> Result<Manifest, String> {
         }
     }
     let m = manifest.ok_or_else(|| format!("{}: no manifest.json: not an mcptop archive", archive.display()))?;
+    if m.format_version > FORMAT_VERSION {
+        return Err(format!(
+            "{}: archive format {} is newer than this mcptop reads ({FORMAT_VERSION}); use mcptop {} or later",
+            archive.display(),
+            m.format_version,
+            m.mcptop_version
+        ));
+    }
     // The manifest's names become paths in the staging directory: they must be plain too.
     for item in &m.items {
         let kind = if item.kind == Kind::Files { tar::EntryType::Directory } else { tar::EntryType::Regular };
@@ -129,6 +138,8 @@ pub fn restore(archive: &Path, plan: &Plan, report: &dyn Fn(&Progress)) -> Resul
         .map_err(|e| format!("staging directory in {}: {e}", plan.dir.display()))?;
     let mut links = std::collections::HashSet::new();
     let mut sums: std::collections::HashMap<String, (String, u64)> = Default::default();
+    // Owners, modes and times of files/… entries; archives before format 2 recorded none.
+    let mut owners: std::collections::HashMap<PathBuf, Owner> = Default::default();
     let mut tar = tar::Archive::new(decoder(archive)?);
     for entry in tar.entries().map_err(|e| e.to_string())? {
         let mut entry = entry.map_err(|e| format!("unreadable ({e})"))?;
@@ -149,6 +160,12 @@ pub fn restore(archive: &Path, plan: &Plan, report: &dyn Fn(&Progress)) -> Resul
         };
         if !wanted {
             continue;
+        }
+        if manifest.format_version >= 2
+            && path.starts_with("files")
+            && let Some(owner) = Owner::of(entry.header())
+        {
+            owners.insert(path.clone(), owner);
         }
         let dest = stage.path().join(&path);
         if let Some(parent) = dest.parent() {
@@ -254,50 +271,12 @@ pub fn restore(archive: &Path, plan: &Plan, report: &dyn Fn(&Progress)) -> Resul
         let (_, target) = by_source.or_else(|| plan.paths.iter().find(|(n, _)| n == name)).ok_or_else(|| {
             format!("the archive holds files {name}, which this context does not configure (backup.paths)")
         })?;
-        copy_tree(&stage.path().join("files").join(name), target)
+        copy_tree(&stage.path().join("files").join(name), target, &Path::new("files").join(name), &owners)
             .map_err(|e| format!("restoring {}: {e}", target.display()))?;
         restored.push(item.name.clone());
     }
     let verify = verify(archive, &plan.pg_restore, report)?;
     Ok(RestoreReport { restored, verify })
-}
-
-/// Copy a staged tree over `to`, creating what is missing.
-fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
-    if std::fs::symlink_metadata(to).is_ok_and(|m| m.file_type().is_symlink()) {
-        std::fs::remove_file(to)?;
-    }
-    std::fs::create_dir_all(to)?;
-    if !from.exists() {
-        return Ok(()); // an empty directory was backed up
-    }
-    let mut stack: Vec<PathBuf> = vec![from.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d)?.flatten() {
-            let src = e.path();
-            let rel = src.strip_prefix(from).unwrap_or(&src);
-            let dst = to.join(rel);
-            let meta = std::fs::symlink_metadata(&src)?;
-            // A link already in the target is replaced, never followed.
-            let existing = std::fs::symlink_metadata(&dst).ok();
-            if existing.as_ref().is_some_and(|m| m.file_type().is_symlink() || (m.is_dir() != meta.is_dir())) {
-                if existing.as_ref().is_some_and(|m| m.is_dir() && !m.file_type().is_symlink()) {
-                    std::fs::remove_dir_all(&dst)?;
-                } else {
-                    std::fs::remove_file(&dst)?;
-                }
-            }
-            if meta.is_dir() {
-                std::fs::create_dir_all(&dst)?;
-                stack.push(src);
-            } else if meta.file_type().is_symlink() {
-                std::os::unix::fs::symlink(std::fs::read_link(&src)?, &dst)?;
-            } else {
-                std::fs::copy(&src, &dst)?;
-            }
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -56,7 +56,8 @@ fn verify_members(archive: &Path, pg_restore: &Path, report: &dyn Fn(&Progress))
         let mut entry =
             entry.map_err(|e| format!("{}: unreadable after {} members: {e}", archive.display(), seen.len()))?;
         let path = entry.path().map(|p| p.to_string_lossy().into_owned()).unwrap_or_default();
-        if entry.header().entry_type().is_symlink() {
+        // Links and directories carry no bytes to check.
+        if entry.header().entry_type().is_symlink() || entry.header().entry_type().is_dir() {
             continue;
         }
         meter.item = path.clone();

@@ -74,6 +74,9 @@ pub(super) fn context(name: &str, context: &ContextConfig, redis_url_from_flag: 
                 return Err(invalid(key(&format!("backup.{name}")), "must be at least 1 (omit it to keep everything)"));
             }
         }
+        if b.pg_dump_compress > 9 {
+            return Err(invalid(key("backup.pg_dump_compress"), "a gzip level from 0 (none) to 9"));
+        }
     }
     if let Some(kb) = &context.knowledge_base {
         check_knowledge_base(kb, &|k: &str| key(&format!("knowledge_base.{k}")))?;

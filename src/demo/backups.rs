@@ -28,6 +28,7 @@ pub fn plan(context: &str) -> Option<(Plan, tempfile::TempDir)> {
         rdb: false,
         paths: vec![("mcp-data".into(), data.clone())],
         pg_dump: "pg_dump".into(),
+        pg_dump_compress: 1,
         pg_restore: "pg_restore".into(),
         retention: Retention { keep_last: Some(7), keep_daily: None, keep_weekly: None },
         max_age_h: Some(26),
