@@ -65,6 +65,17 @@ fn main() {
         std::fs::metadata(&dump).map(|m| m.len()).unwrap_or(0) + std::fs::metadata(&rdb).map(|m| m.len()).unwrap_or(0);
     println!("by hand: pg_dump -Fc {pg_s:.1} s + redis-cli --rdb {redis_s:.1} s = {by_hand:.1} s, {hand_bytes} bytes");
 
+    // For comparison only: by hand at the level mcptop uses.
+    let t = Instant::now();
+    let ok = Command::new(bin.join("pg_dump"))
+        .args(["-Fc", "-Z1", "-f"])
+        .arg(dir.path().join("by-hand-z1.dump"))
+        .arg("--dbname")
+        .arg(pg.url_for("big"))
+        .status();
+    assert!(ok.is_ok_and(|s| s.success()), "pg_dump -Z1");
+    println!("(pg_dump -Fc -Z1 by hand: {:.1} s)", t.elapsed().as_secs_f64());
+
     let mut gzip_archive = None;
     for compression in [Compression::Gzip, Compression::Zstd] {
         let plan = Plan {
