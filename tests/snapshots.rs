@@ -209,3 +209,24 @@ async fn counts_on_screen_match_the_state_at_every_size() {
         }
     }
 }
+
+/// The command line with its candidates, and the error history, at the three sizes.
+#[tokio::test]
+async fn command_line_and_error_history() {
+    for (w, h) in [(80, 24), (120, 40), (200, 60)] {
+        let mut a = app(w, h);
+        a.choices = mcptop::tui::commands::Choices {
+            contexts: vec!["production".into(), "staging".into(), "lab".into()],
+            themes: vec!["default".into(), "light".into()],
+        };
+        ready(&mut a).await;
+        key(&mut a, KeyCode::Char(':'));
+        key(&mut a, KeyCode::Char('a'));
+        insta::assert_snapshot!(format!("command_candidates_{w}x{h}"), screen(&a, w, h));
+        key(&mut a, KeyCode::Esc);
+        fail(&mut a, t0());
+        fail(&mut a, t0() + Duration::seconds(5));
+        a.run_command("errors");
+        insta::assert_snapshot!(format!("errors_{w}x{h}"), screen(&a, w, h));
+    }
+}

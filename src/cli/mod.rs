@@ -330,6 +330,10 @@ async fn dashboard(cli: &Cli, sources: &Sources, actions: Actions, settings: &Se
         app.backups.items = plan.describe();
     }
     app.audit_location = actions.audit.location.clone();
+    app.choices = crate::tui::commands::Choices { contexts: settings.context_names.clone(), themes: theme::names() };
+    if cli.snapshot.is_none() {
+        app.command_history = crate::tui::commands::load_history();
+    }
     let opts = runtime_options(settings);
     if let Some(format) = cli.snapshot {
         let size = cli

@@ -47,6 +47,26 @@ pub enum Feed {
     Search,
 }
 
+impl Feed {
+    /// How the error history names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Feed::Queues => "queues",
+            Feed::Jobs => "jobs",
+            Feed::Approvals => "approvals",
+            Feed::Detail => "job detail",
+            Feed::Events => "job events",
+            Feed::Containers => "containers",
+            Feed::ContainerEvents => "container events",
+            Feed::Services => "services",
+            Feed::Targets => "targets",
+            Feed::Alerts => "alerts",
+            Feed::Knowledge => "knowledge base",
+            Feed::Search => "KB search",
+        }
+    }
+}
+
 /// What the runtime tells the UI.
 #[derive(Debug, Clone)]
 pub enum SourceMsg {

@@ -66,6 +66,10 @@ pub enum Mode {
     Detail,
     /// The audit log view.
     Audit,
+    /// Typing on the command line (`:`).
+    Command,
+    /// The last source errors (`:errors`).
+    Errors,
 }
 
 /// Everything that can happen to the app.
@@ -120,6 +124,8 @@ pub enum Effect {
     LoadBackups,
     /// Verify an archive.
     VerifyBackup(std::path::PathBuf),
+    /// Write the command-line history to the state directory.
+    SaveCommandHistory(Vec<String>),
     Quit,
 }
 
@@ -162,6 +168,16 @@ pub struct App {
     /// Why actions are refused here (read-only mode), shown beside them.
     pub refusal: Option<&'static str>,
     pub inputs: Inputs,
+    /// The command line's history (newest last), its candidates for what is typed, and which
+    /// one Tab put in.
+    pub command_history: Vec<String>,
+    pub completions: Vec<String>,
+    pub completion_at: Option<usize>,
+    pub choices: super::commands::Choices,
+    /// The last source errors, for `:errors`.
+    pub errors: super::errors_log::ErrorLog,
+    /// A theme asked for by `:theme`; the event loop loads it.
+    pub theme_request: Option<String>,
     pub popup: Option<Popup>,
     pub toast: Option<Toast>,
     pub quit: bool,
@@ -193,6 +209,12 @@ impl App {
             ring: false,
             refusal: None,
             inputs: Inputs::default(),
+            command_history: Vec::new(),
+            completions: Vec::new(),
+            completion_at: None,
+            choices: super::commands::Choices::default(),
+            errors: Default::default(),
+            theme_request: None,
             popup: None,
             toast: None,
             quit: false,
@@ -280,6 +302,13 @@ impl App {
 
     /// Route a runtime message to the state of its feed.
     fn on_source(&mut self, msg: SourceMsg) -> Vec<Effect> {
+        match &msg {
+            SourceMsg::Failed { feed, error, at, .. } => self.errors.push(*at, feed.name(), &error.to_string()),
+            SourceMsg::PushState { feed, connected: false, error: Some(e), at } => {
+                self.errors.push(*at, feed.name(), e)
+            }
+            _ => {}
+        }
         match msg.feed() {
             Feed::Detail => {
                 // The RAG pane shows the followed job's stored hits from the same feed.

@@ -43,6 +43,7 @@ impl Executor {
                 Effect::LoadAudit(query) => self.load_audit(query),
                 Effect::LoadBackups => self.load_backups(),
                 Effect::VerifyBackup(path) => self.verify_backup(path),
+                Effect::SaveCommandHistory(lines) => save_history(lines),
                 Effect::Quit => app.quit = true,
             }
         }
@@ -127,4 +128,22 @@ impl Executor {
             let _ = done.send(Msg::ActionDone { request, result }).await;
         });
     }
+}
+
+/// Write the command-line history on a blocking thread; a failure only costs the history.
+fn save_history(lines: Vec<String>) {
+    let Some(path) = super::commands::history_path() else { return };
+    tokio::task::spawn_blocking(move || {
+        let write = || -> std::io::Result<()> {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            let tmp = path.with_extension("tmp");
+            std::fs::write(&tmp, lines.join("\n") + "\n")?;
+            std::fs::rename(&tmp, &path)
+        };
+        if let Err(e) = write() {
+            tracing::warn!("cannot save the command history to {}: {e}", path.display());
+        }
+    });
 }

@@ -27,7 +27,9 @@ pub struct Inputs {
     /// Which pane the filter being typed applies to (Jobs or Alerts).
     pub filter_target: Option<PaneId>,
     pub query: TextArea<'static>,
-    /// Where ↑/↓ are in the recent queries.
+    /// The command line (`:`).
+    pub command: TextArea<'static>,
+    /// Where ↑/↓ are in the recent queries or commands.
     recall: Option<usize>,
 }
 
@@ -74,30 +76,64 @@ impl Inputs {
 
     /// A key in the query box; `history` is the recent queries, newest last.
     pub fn query_key(&mut self, key: KeyEvent, action: Option<Action>, history: &[String]) -> InputOutcome {
-        let recall = match action {
-            Some(Action::Submit) => {
-                let text = line(&self.query);
-                self.query = TextArea::default();
-                return InputOutcome::Submitted(text);
-            }
-            Some(Action::Cancel) => {
-                self.query = TextArea::default();
-                return InputOutcome::Cancelled;
-            }
-            Some(Action::RecallOlder) if !history.is_empty() => {
-                Some(self.recall.map_or(history.len() - 1, |p| p.saturating_sub(1)))
-            }
-            Some(Action::RecallNewer) => match self.recall {
-                Some(p) if p + 1 < history.len() => Some(p + 1),
-                _ => None,
-            },
-            _ => {
-                self.query.input(key);
-                return InputOutcome::Nothing;
-            }
-        };
-        self.recall = recall;
-        self.query = with_text(recall.and_then(|i| history.get(i)).map(String::as_str).unwrap_or(""));
-        InputOutcome::Nothing
+        recall_key(&mut self.query, &mut self.recall, key, action, history)
     }
+
+    /// Start typing a command (`:`).
+    pub fn open_command(&mut self) {
+        self.command = TextArea::default();
+        self.recall = None;
+    }
+
+    /// A key on the command line; `history` is the earlier commands, newest last.
+    pub fn command_key(&mut self, key: KeyEvent, action: Option<Action>, history: &[String]) -> InputOutcome {
+        recall_key(&mut self.command, &mut self.recall, key, action, history)
+    }
+
+    /// The command being typed.
+    pub fn command_line(&self) -> String {
+        line(&self.command)
+    }
+
+    /// Replace the command being typed (completion), the cursor at its end.
+    pub fn set_command(&mut self, text: &str) {
+        self.command = with_text(text);
+    }
+}
+
+/// A key in a one-line input with a history: Enter submits, Esc cancels, ↑/↓ recall, anything
+/// else edits (and is reported as an edit).
+fn recall_key(
+    text: &mut TextArea<'static>,
+    recall: &mut Option<usize>,
+    key: KeyEvent,
+    action: Option<Action>,
+    history: &[String],
+) -> InputOutcome {
+    let at = match action {
+        Some(Action::Submit) => {
+            let typed = line(text);
+            *text = TextArea::default();
+            return InputOutcome::Submitted(typed);
+        }
+        Some(Action::Cancel) => {
+            *text = TextArea::default();
+            return InputOutcome::Cancelled;
+        }
+        Some(Action::RecallOlder) if !history.is_empty() => {
+            Some(recall.map_or(history.len() - 1, |p| p.saturating_sub(1)))
+        }
+        Some(Action::RecallNewer) => match *recall {
+            Some(p) if p + 1 < history.len() => Some(p + 1),
+            _ => None,
+        },
+        Some(Action::Complete) => return InputOutcome::Nothing,
+        _ => {
+            text.input(key);
+            return InputOutcome::Edited(line(text));
+        }
+    };
+    *recall = at;
+    *text = with_text(at.and_then(|i| history.get(i)).map(String::as_str).unwrap_or(""));
+    InputOutcome::Edited(line(text))
 }

@@ -56,6 +56,10 @@ pub enum Action {
     RunBackup,
     /// Verify the selected archive (Backups pane).
     VerifyBackup,
+    /// The command line (`:`).
+    Command,
+    /// On the command line: complete the word, or cycle through the candidates.
+    Complete,
     /// In a text input or form: accept what was typed.
     Submit,
     /// In a text input, form or confirmation: close without doing anything.
@@ -91,7 +95,7 @@ impl KeyMode {
         match self {
             KeyMode::Global => "everywhere",
             KeyMode::Normal => "dashboard and details",
-            KeyMode::Input => "typing a filter or query",
+            KeyMode::Input => "typing a filter, query or command",
             KeyMode::Form => "in a form",
             KeyMode::Confirm => "in a confirmation (any other key cancels)",
         }
@@ -103,7 +107,7 @@ pub type Binding = (KeyMode, Action, &'static [&'static str], &'static str);
 
 impl Action {
     /// Every binding, with its default keys and the help text, in help-screen order.
-    pub const DEFAULTS: [Binding; 47] = [
+    pub const DEFAULTS: [Binding; 49] = [
         (KeyMode::Global, Action::ForceQuit, &["ctrl-c"], "quit at once"),
         (KeyMode::Normal, Action::Down, &["j", "down"], "move down"),
         (KeyMode::Normal, Action::Up, &["k", "up"], "move up"),
@@ -140,12 +144,14 @@ impl Action {
         (KeyMode::Normal, Action::Audit, &["L"], "the audit log (who did what)"),
         (KeyMode::Normal, Action::RunBackup, &["b"], "take a backup now (Backups)"),
         (KeyMode::Normal, Action::VerifyBackup, &["v"], "verify the selected archive (Backups)"),
+        (KeyMode::Normal, Action::Command, &[":"], "command line: every pane and action by name (Tab completes)"),
         (KeyMode::Normal, Action::Help, &["?"], "help"),
         (KeyMode::Normal, Action::Quit, &["q"], "quit"),
         (KeyMode::Input, Action::Submit, &["enter"], "accept (a filter stays applied)"),
         (KeyMode::Input, Action::Cancel, &["esc"], "cancel (a filter is cleared)"),
-        (KeyMode::Input, Action::RecallOlder, &["up"], "older recent query"),
-        (KeyMode::Input, Action::RecallNewer, &["down"], "newer recent query"),
+        (KeyMode::Input, Action::RecallOlder, &["up"], "older recent query or command"),
+        (KeyMode::Input, Action::RecallNewer, &["down"], "newer recent query or command"),
+        (KeyMode::Input, Action::Complete, &["tab"], "complete the command (again: the next candidate)"),
         (KeyMode::Form, Action::NextField, &["tab"], "next field"),
         (KeyMode::Form, Action::PrevField, &["backtab"], "previous field"),
         (KeyMode::Form, Action::Submit, &["ctrl-s", "enter"], "submit (enter adds a line in a multi-line field)"),

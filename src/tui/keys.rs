@@ -19,7 +19,7 @@ impl App {
     pub fn key_mode(&self) -> KeyMode {
         match (&self.popup, self.mode) {
             (Some(p), _) => p.key_mode(),
-            (None, Mode::Filter | Mode::RagQuery) => KeyMode::Input,
+            (None, Mode::Filter | Mode::RagQuery | Mode::Command) => KeyMode::Input,
             _ => KeyMode::Normal,
         }
     }
@@ -76,6 +76,8 @@ impl App {
             }
             Mode::Filter => self.on_filter_key(key, action),
             Mode::RagQuery => self.on_query_key(key, action),
+            Mode::Command => self.on_command_key(key, action),
+            Mode::Errors => action.map(|a| self.on_errors_action(a)).unwrap_or_default(),
             Mode::Detail => action.map(|a| self.on_detail_action(a)).unwrap_or_default(),
             Mode::Audit => action.map(|a| self.on_audit_action(a)).unwrap_or_default(),
             Mode::Normal => action.map(|a| self.on_action(a)).unwrap_or_default(),
@@ -181,7 +183,7 @@ impl App {
         }
     }
 
-    fn on_action(&mut self, action: Action) -> Vec<Effect> {
+    pub(super) fn on_action(&mut self, action: Action) -> Vec<Effect> {
         if self.focus == PaneId::Approvals
             && let Some(effects) = self.on_approvals_action(action)
         {
@@ -215,6 +217,7 @@ impl App {
                 self.mode = Mode::Help;
                 vec![]
             }
+            Action::Command => self.open_command(),
             Action::NextPane | Action::PrevPane => {
                 let (i, n) = (self.focus.number() - 1, PaneId::ALL.len());
                 let next = if action == Action::NextPane { (i + 1) % n } else { (i + n - 1) % n };

@@ -199,7 +199,7 @@ impl App {
         vec![]
     }
 
-    fn toast(&mut self, text: String, ok: bool) {
+    pub(super) fn toast(&mut self, text: String, ok: bool) {
         self.toast = Some(Toast { text, ok, at: self.now });
     }
 
@@ -216,6 +216,7 @@ impl App {
                 self.mode = Mode::Normal;
                 vec![]
             }
+            Action::Command => self.open_command(),
             Action::Filter => {
                 self.inputs.open_filter(PaneId::Queue, &self.audit.filter.clone());
                 self.inputs.filter_target = None;

@@ -6,7 +6,9 @@ pub mod approvals_state;
 pub mod audit_view;
 pub mod backups_state;
 pub mod cells;
+pub mod commands;
 pub mod effects;
+pub mod errors_log;
 pub mod forms;
 pub mod input;
 pub mod jobs_state;
@@ -14,6 +16,7 @@ pub mod jobs_view;
 pub mod keymap;
 mod keys;
 mod keys_act;
+mod keys_cmd;
 pub mod layout;
 pub mod loadable;
 pub mod ops_state;
@@ -61,7 +64,7 @@ pub async fn run(
     sources: &Sources,
     actions: Actions,
     mut app: App,
-    theme: Theme,
+    mut theme: Theme,
     opts: RuntimeOptions,
 ) -> anyhow::Result<Exit> {
     let mut sigterm = signal(SignalKind::terminate())?;
@@ -102,6 +105,12 @@ pub async fn run(
             for _ in 0..MAX_BATCH {
                 let Ok(m) = rx.try_recv() else { break };
                 exec.apply(&mut app, Msg::Source(m));
+            }
+            if let Some(name) = app.theme_request.take() {
+                match Theme::load(&name) {
+                    Ok(t) => theme = t,
+                    Err(e) => app.toast = Some(app::Toast { text: format!("✗ {e}"), ok: false, at: app.now }),
+                }
             }
             if std::mem::take(&mut app.ring) {
                 // One BEL: a job newly awaits approval (`bell = true`).

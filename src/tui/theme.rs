@@ -186,6 +186,22 @@ impl RoleSpec {
     }
 }
 
+/// The themes there are: the built-in ones, then the user's (`<name>.toml` in [`user_dir`]).
+pub fn names() -> Vec<String> {
+    let mut names: Vec<String> = BUILT_IN.iter().map(|(n, _)| n.to_string()).collect();
+    let mut own: Vec<String> = user_dir()
+        .and_then(|d| std::fs::read_dir(d).ok())
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.strip_suffix(".toml").map(String::from))
+        .filter(|n| !names.contains(n))
+        .collect();
+    own.sort();
+    names.extend(own);
+    names
+}
+
 /// Where user themes live.
 pub fn user_dir() -> Option<PathBuf> {
     dirs::config_dir().map(|d| d.join("mcptop").join("themes"))

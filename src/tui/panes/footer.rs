@@ -14,6 +14,7 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App) {
     let input = match app.mode {
         Mode::Filter => Some((" filter: ", &app.inputs.filter)),
         Mode::RagQuery => Some((" search KB: ", &app.inputs.query)),
+        Mode::Command => Some((" :", &app.inputs.command)),
         _ => None,
     };
     if let Some((label, text)) = input {
@@ -80,6 +81,9 @@ fn hints(app: &App) -> &'static [(Action, &'static str)] {
         Mode::Audit => {
             &[(Action::Back, "back"), (Action::Filter, "filter"), (Action::Down, "move"), (Action::Quit, "quit")]
         }
+        Mode::Errors => {
+            &[(Action::Back, "back"), (Action::Down, "move"), (Action::Command, "command"), (Action::Quit, "quit")]
+        }
         Mode::Detail => {
             &[(Action::Back, "back"), (Action::Down, "scroll"), (Action::Help, "help"), (Action::Quit, "quit")]
         }
@@ -125,6 +129,7 @@ fn hints(app: &App) -> &'static [(Action, &'static str)] {
         _ => &[
             (Action::Quit, "quit"),
             (Action::Help, "help"),
+            (Action::Command, "command"),
             (Action::Filter, "filter"),
             (Action::ToggleFailures, "failures"),
             (Action::Open, "details"),

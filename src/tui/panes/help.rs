@@ -25,6 +25,14 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, keymap: &KeyMap) {
             Span::styled(*desc, t.text),
         ]));
     }
+    lines.push(Line::styled("── commands (: then the name; Tab completes, ↑/↓ recall) ", t.title));
+    for c in crate::tui::commands::COMMANDS {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:>14}  ", format!(":{}", c.name)), t.key),
+            Span::styled(c.help, t.text),
+            Span::styled(if c.args.is_empty() { String::new() } else { format!("  :{} {}", c.name, c.args) }, t.muted),
+        ]));
+    }
     lines.push(Line::raw(""));
     lines.push(Line::styled("Keys can be rebound in the config's [keys] table. Any key closes this.", t.muted));
     let rows = area.height.saturating_sub(2).max(1) as usize;

@@ -1,0 +1,186 @@
+//! The command line's keys and what a command does: the same state changes as the keys (a
+//! command naming an action runs that action), plus what only has a name (`:errors`, `:theme`).
+
+use crossterm::event::KeyEvent;
+
+use super::app::{App, Effect, Mode, PaneId};
+use super::commands::{self, Run};
+use super::input::InputOutcome;
+use super::jobs_state::fetch;
+use super::keymap::Action;
+use super::keys::movement;
+
+impl App {
+    pub(super) fn open_command(&mut self) -> Vec<Effect> {
+        self.inputs.open_command();
+        self.mode = Mode::Command;
+        self.completion_at = None;
+        self.completions = commands::complete("", &self.choices);
+        vec![]
+    }
+
+    pub(super) fn on_command_key(&mut self, key: KeyEvent, action: Option<Action>) -> Vec<Effect> {
+        if action == Some(Action::Complete) {
+            self.complete();
+            return vec![];
+        }
+        match self.inputs.command_key(key, action, &self.command_history) {
+            InputOutcome::Submitted(line) => {
+                self.mode = Mode::Normal;
+                self.completions.clear();
+                if line.trim().is_empty() {
+                    return vec![];
+                }
+                commands::remember(&mut self.command_history, &line);
+                let mut effects = vec![Effect::SaveCommandHistory(self.command_history.clone())];
+                effects.extend(self.run_command(&line));
+                effects
+            }
+            InputOutcome::Cancelled => {
+                self.mode = Mode::Normal;
+                self.completions.clear();
+                vec![]
+            }
+            InputOutcome::Edited(line) => {
+                self.completion_at = None;
+                self.completions = commands::complete(&line, &self.choices);
+                vec![]
+            }
+            InputOutcome::Nothing => vec![],
+        }
+    }
+
+    /// Tab: fill in the one candidate, or what all share; pressed again, the next candidate.
+    fn complete(&mut self) {
+        let typed = self.inputs.command_line();
+        if let Some(i) = self.completion_at {
+            let next = (i + 1) % self.completions.len().max(1);
+            if let Some(c) = self.completions.get(next) {
+                self.completion_at = Some(next);
+                self.inputs.set_command(c);
+            }
+            return;
+        }
+        self.completions = commands::complete(&typed, &self.choices);
+        match self.completions.as_slice() {
+            [] => {}
+            [one] => {
+                // A command that takes something gets its space, ready for the argument.
+                let takes = commands::parse(one).is_ok_and(|(c, a)| !c.args.is_empty() && a.is_empty());
+                let text = if takes { format!("{one} ") } else { one.clone() };
+                self.inputs.set_command(&text);
+                self.completions = commands::complete(&text, &self.choices);
+            }
+            many => {
+                let shared = commands::common_prefix(many);
+                if shared.len() > typed.len() {
+                    self.inputs.set_command(&shared);
+                } else {
+                    self.completion_at = Some(0);
+                    let first = many[0].clone();
+                    self.inputs.set_command(&first);
+                }
+            }
+        }
+    }
+
+    /// Carry out a command line.
+    pub fn run_command(&mut self, line: &str) -> Vec<Effect> {
+        let (command, arg) = match commands::parse(line) {
+            Ok(c) => c,
+            Err(e) => {
+                self.toast(e, false);
+                return vec![];
+            }
+        };
+        match command.run {
+            Run::Key(action) => self.on_action(action),
+            Run::Pane(pane) => self.command_pane(pane, arg),
+            Run::Audit => {
+                self.audit.filter = arg;
+                self.mode = Mode::Audit;
+                vec![Effect::LoadAudit(self.audit.query())]
+            }
+            Run::Backup => match arg.as_str() {
+                "run" | "" => {
+                    self.set_focus(PaneId::Backups);
+                    self.on_action(Action::RunBackup)
+                }
+                "verify" => {
+                    self.set_focus(PaneId::Backups);
+                    self.on_action(Action::VerifyBackup)
+                }
+                other => {
+                    self.toast(format!(":backup {other}: say :backup run or :backup verify"), false);
+                    vec![]
+                }
+            },
+            Run::Errors => {
+                self.errors.cursor = 0;
+                self.mode = Mode::Errors;
+                vec![]
+            }
+            Run::Theme if arg.is_empty() => {
+                self.toast(format!("themes: {}", self.choices.themes.join(", ")), true);
+                vec![]
+            }
+            Run::Theme => {
+                self.theme_request = Some(arg);
+                vec![]
+            }
+            Run::Ctx if arg.is_empty() || arg == self.context => {
+                let others: Vec<&str> =
+                    self.choices.contexts.iter().map(String::as_str).filter(|c| *c != self.context).collect();
+                self.toast(format!("context {} (others: {})", self.context, others.join(", ")), true);
+                vec![]
+            }
+            Run::Ctx | Run::Fleet => {
+                self.toast(
+                    format!(":{} is not built yet: run `mcptop --context NAME` for another context", command.name),
+                    false,
+                );
+                vec![]
+            }
+        }
+    }
+
+    /// `:jobs failed`, `:alerts FILTER`, `:rag QUERY`: focus, then narrow or search.
+    fn command_pane(&mut self, pane: PaneId, arg: String) -> Vec<Effect> {
+        self.set_focus(pane);
+        let mut effects = if self.zoomed { self.relayout() } else { vec![] };
+        match pane {
+            PaneId::Jobs if matches!(arg.as_str(), "failed" | "failures") && !self.jobs.view.failures_only() => {
+                effects.extend(fetch(self.jobs.view.toggle_failures()));
+            }
+            PaneId::Jobs if matches!(arg.as_str(), "failed" | "failures") => {}
+            PaneId::Jobs if !arg.is_empty() => effects.extend(fetch(self.jobs.view.set_filter(arg))),
+            PaneId::Alerts if !arg.is_empty() => self.ops.set_alert_filter(arg),
+            PaneId::Rag if !arg.is_empty() => {
+                effects.extend(self.rag.submit(&arg, self.now).map(Effect::RagSearch));
+            }
+            _ => {}
+        }
+        effects
+    }
+
+    pub(super) fn on_errors_action(&mut self, action: Action) -> Vec<Effect> {
+        let rows = self.size.1.saturating_sub(5).max(1) as usize;
+        if let Some(delta) = movement(action, rows) {
+            self.errors.move_cursor(delta);
+            return vec![];
+        }
+        match action {
+            Action::Quit => self.quit(),
+            Action::Command => self.open_command(),
+            Action::Back | Action::Open => {
+                self.mode = Mode::Normal;
+                vec![]
+            }
+            _ => vec![],
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "command_tests.rs"]
+mod tests;

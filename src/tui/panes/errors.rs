@@ -1,0 +1,62 @@
+//! The error history (`:errors`): the last source errors, newest first, with when each began,
+//! when it was last seen and how often — so a source that flapped and recovered still shows.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph};
+
+use super::RenderCtx;
+use crate::tui::cells::put;
+use crate::tui::errors_log::{ErrorLog, KEEP};
+
+pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, log: &ErrorLog) {
+    let t = ctx.theme;
+    f.render_widget(Clear, area);
+    let title = Line::from(vec![
+        Span::styled(" Source errors ", t.title),
+        Span::styled("times in UTC · ", t.muted),
+        Span::styled(format!("{} kept (the last {KEEP}, in memory) ", log.len()), t.muted),
+    ]);
+    let block =
+        Block::default().borders(Borders::ALL).border_type(BorderType::Thick).border_style(t.border(true)).title(title);
+    let body = block.inner(area);
+    f.render_widget(block, area);
+    if log.is_empty() {
+        f.render_widget(Paragraph::new(Line::styled("no source has failed since mcptop started", t.ok)), body);
+        return;
+    }
+    let buf = f.buffer_mut();
+    let cols: [(&str, u16); 5] = [("LAST", 8), ("FIRST", 8), ("TIMES", 5), ("SOURCE", 16), ("MESSAGE", u16::MAX)];
+    let right = body.x + body.width;
+    let mut x = body.x;
+    for (h, w) in cols {
+        let w = w.min(right.saturating_sub(x));
+        put(buf, x, body.y, h, w, t.muted);
+        x = (x + w + 1).min(right);
+    }
+    let rows = body.height.saturating_sub(1) as usize;
+    let top = log.cursor.saturating_sub(rows.saturating_sub(1));
+    for (n, e) in log.newest_first().enumerate().skip(top).take(rows) {
+        let y = body.y + 1 + (n - top) as u16;
+        if n == log.cursor {
+            buf.set_style(Rect { y, height: 1, ..body }, t.selected.remove_modifier(Modifier::BOLD));
+        }
+        let (last, first) = (e.last.format("%H:%M:%S").to_string(), e.first.format("%H:%M:%S").to_string());
+        let count = format!("×{}", e.count);
+        let cells = [
+            (last.as_str(), t.text),
+            (first.as_str(), t.muted),
+            (count.as_str(), t.muted),
+            (e.source.as_str(), t.warn),
+            (e.message.as_str(), t.error),
+        ];
+        let mut x = body.x;
+        for ((text, style), (_, w)) in cells.iter().zip(cols) {
+            let w = w.min(right.saturating_sub(x));
+            put(buf, x, y, text, w, *style);
+            x = (x + w + 1).min(right);
+        }
+    }
+}
