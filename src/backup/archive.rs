@@ -282,8 +282,11 @@ fn write_archive(
         for (i, (_, dump)) in dumps.into_iter().enumerate() {
             let done = done.clone();
             scope.spawn(move || {
+                // A panic becomes an error, so the run cleans up and says so.
+                let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(dump))
+                    .unwrap_or_else(|_| Err("a dump thread stopped unexpectedly".into()));
                 // The receiver outlives every sender here; a failed send has nobody to tell.
-                let _ = done.send((i, dump()));
+                let _ = done.send((i, result));
             });
         }
         // A dump thread that panics drops its sender: the loop ends short instead of waiting.

@@ -15,10 +15,10 @@ pub async fn estimate(plan: &Plan) -> Option<u64> {
     let mut total = 0u64;
     if plan.includes(Kind::Postgres) {
         for db in &plan.databases {
-            total += match last.get(&format!("postgres/{}.dump", db.name)) {
+            total = total.saturating_add(match last.get(&format!("postgres/{}.dump", db.name)) {
                 Some(bytes) => *bytes,
                 None => database_size(plan, db).await.unwrap_or(0),
-            };
+            });
         }
     }
     if let Some(r) = plan.redis.clone().filter(|_| plan.includes(Kind::Redis)) {
@@ -26,7 +26,7 @@ pub async fn estimate(plan: &Plan) -> Option<u64> {
         let rdb = last.get("redis/dump.rdb").copied().filter(|_| plan.rdb);
         let wanted = 1 + u64::from(plan.rdb);
         let known = records.into_iter().chain(rdb).collect::<Vec<_>>();
-        total += known.iter().sum::<u64>();
+        total = known.iter().fold(total, |t, b| t.saturating_add(*b));
         if (known.len() as u64) < wanted {
             let timeout = plan.timeout;
             let used = tokio::task::spawn_blocking(move || {
@@ -37,18 +37,18 @@ pub async fn estimate(plan: &Plan) -> Option<u64> {
             .await
             .ok()
             .flatten();
-            total += used.unwrap_or(0) * (wanted - known.len() as u64);
+            total = total.saturating_add(used.unwrap_or(0).saturating_mul(wanted - known.len() as u64));
         }
     }
     if plan.includes(Kind::Files) {
         for (name, dir) in &plan.paths {
-            total += match last.get(&format!("files/{name}/")) {
+            total = total.saturating_add(match last.get(&format!("files/{name}/")) {
                 Some(bytes) => *bytes,
                 None => {
                     let dir = dir.clone();
                     tokio::task::spawn_blocking(move || tree_size(&dir)).await.unwrap_or(0)
                 }
-            };
+            });
         }
     }
     (total > 0).then_some(total)
@@ -97,7 +97,7 @@ fn tree_size(dir: &Path) -> u64 {
             }
             match entry.metadata() {
                 Ok(m) if m.is_dir() => stack.push(entry.path()),
-                Ok(m) if m.is_file() => total += m.len(),
+                Ok(m) if m.is_file() => total = total.saturating_add(m.len()),
                 _ => {}
             }
         }

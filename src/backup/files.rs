@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::fs::{File, Metadata};
 use std::io::{self, Read};
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -121,30 +121,39 @@ pub(super) fn add_dir(
 pub(super) struct Owner {
     pub uid: u32,
     pub gid: u32,
-    /// Permission bits only: no setuid, setgid or sticky bit comes from an archive.
+    /// Permission bits; a directory keeps its setgid and sticky bits, a file none of the three.
     pub mode: u32,
     pub mtime: u64,
 }
 
 impl Owner {
     pub fn of(h: &tar::Header) -> Option<Owner> {
+        let keep = if h.entry_type().is_dir() { 0o3777 } else { 0o777 };
         Some(Owner {
             uid: u32::try_from(h.uid().ok()?).ok()?,
             gid: u32::try_from(h.gid().ok()?).ok()?,
-            mode: h.mode().ok()? & 0o777,
+            mode: h.mode().ok()? & keep,
             mtime: h.mtime().ok()?,
         })
+    }
+
+    /// The time, when it is one a file can have.
+    fn time(&self) -> Option<SystemTime> {
+        SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(self.mtime.min(i64::MAX as u64)))
     }
 }
 
 /// Copy a staged tree over `to`, creating what is missing. `owners` holds, by member path
 /// (`files/<name>/…`, no trailing slash), what the archive recorded; `prefix` is `files/<name>`.
-/// Owners are set where permitted (as root) and skipped where not, as tar does.
-pub(super) fn copy_tree(from: &Path, to: &Path, prefix: &Path, owners: &HashMap<PathBuf, Owner>) -> io::Result<()> {
+/// Owners are set where permitted (as root) and skipped where not, as tar does; returns how
+/// many could not be set. Nothing in the target is followed: links there are replaced, and
+/// owners, modes and times are set through a handle opened without following links.
+pub(super) fn copy_tree(from: &Path, to: &Path, prefix: &Path, owners: &HashMap<PathBuf, Owner>) -> io::Result<usize> {
     if std::fs::symlink_metadata(to).is_ok_and(|m| m.file_type().is_symlink()) {
         std::fs::remove_file(to)?;
     }
     std::fs::create_dir_all(to)?;
+    let mut refused = 0;
     // Directories get their modes last: a read-only one must not stop its own contents.
     let mut dirs: Vec<(PathBuf, Option<&Owner>)> = vec![(to.to_path_buf(), owners.get(prefix))];
     if from.exists() {
@@ -156,10 +165,9 @@ pub(super) fn copy_tree(from: &Path, to: &Path, prefix: &Path, owners: &HashMap<
                 let dst = to.join(rel);
                 let owner = owners.get(&prefix.join(rel));
                 let meta = std::fs::symlink_metadata(&src)?;
-                // A link already in the target is replaced, never followed.
-                let existing = std::fs::symlink_metadata(&dst).ok();
-                if let Some(m) = existing.filter(|m| m.file_type().is_symlink() || m.is_dir() != meta.is_dir()) {
-                    if m.is_dir() && !m.file_type().is_symlink() {
+                // Whatever is in the target's place goes, unless it is a directory to fill.
+                if let Some(m) = std::fs::symlink_metadata(&dst).ok().filter(|m| !(m.is_dir() && meta.is_dir())) {
+                    if m.is_dir() {
                         std::fs::remove_dir_all(&dst)?;
                     } else {
                         std::fs::remove_file(&dst)?;
@@ -172,14 +180,17 @@ pub(super) fn copy_tree(from: &Path, to: &Path, prefix: &Path, owners: &HashMap<
                 } else if meta.file_type().is_symlink() {
                     std::os::unix::fs::symlink(std::fs::read_link(&src)?, &dst)?;
                     if let Some(o) = owner {
-                        set_owner(&dst, o)?;
+                        refused += usize::from(!lchown(&dst, o)?);
                     }
                 } else {
-                    std::fs::copy(&src, &dst)?;
+                    // A new file (create_new: never through a link put there meanwhile).
+                    let mut out = File::options().write(true).create_new(true).open(&dst)?;
+                    io::copy(&mut File::open(&src)?, &mut out)?;
+                    let mode = owner.map_or(meta.mode() & 0o777, |o| o.mode);
                     if let Some(o) = owner {
-                        File::open(&dst)?.set_modified(SystemTime::UNIX_EPOCH + Duration::from_secs(o.mtime))?;
-                        set_owner(&dst, o)?;
-                        std::fs::set_permissions(&dst, std::fs::Permissions::from_mode(o.mode))?;
+                        refused += usize::from(!apply(&out, o)?);
+                    } else {
+                        out.set_permissions(std::fs::Permissions::from_mode(mode))?;
                     }
                 }
             }
@@ -187,21 +198,78 @@ pub(super) fn copy_tree(from: &Path, to: &Path, prefix: &Path, owners: &HashMap<
     }
     for (dir, owner) in dirs.into_iter().rev() {
         if let Some(o) = owner {
-            set_owner(&dir, o)?;
-            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(o.mode))?;
+            let handle = File::options().read(true).custom_flags(libc::O_NOFOLLOW | libc::O_DIRECTORY).open(&dir)?;
+            refused += usize::from(!apply(&handle, o)?);
         }
     }
-    Ok(())
+    Ok(refused)
 }
 
-/// The recorded owner, when it is not already the file's; not being allowed to is no error.
-fn set_owner(path: &Path, o: &Owner) -> io::Result<()> {
+/// Time, owner and mode through an open handle. Returns false when the owner could not be set
+/// (not root); the mode and time are set anyway.
+fn apply(f: &File, o: &Owner) -> io::Result<bool> {
+    if let Some(time) = o.time() {
+        // A time the file system cannot hold is not worth failing a restore over.
+        let _ = f.set_modified(time);
+    }
+    let m = f.metadata()?;
+    let owned = if m.uid() == o.uid && m.gid() == o.gid {
+        true
+    } else {
+        match std::os::unix::fs::fchown(f, Some(o.uid), Some(o.gid)) {
+            Err(e) if e.kind() == io::ErrorKind::PermissionDenied => false,
+            other => other.map(|_| true)?,
+        }
+    };
+    f.set_permissions(std::fs::Permissions::from_mode(o.mode))?;
+    Ok(owned)
+}
+
+/// A link's own owner; false when not permitted.
+fn lchown(path: &Path, o: &Owner) -> io::Result<bool> {
     let m = std::fs::symlink_metadata(path)?;
     if m.uid() == o.uid && m.gid() == o.gid {
-        return Ok(());
+        return Ok(true);
     }
     match std::os::unix::fs::lchown(path, Some(o.uid), Some(o.gid)) {
-        Err(e) if e.kind() == io::ErrorKind::PermissionDenied => Ok(()),
-        other => other,
+        Err(e) if e.kind() == io::ErrorKind::PermissionDenied => Ok(false),
+        other => other.map(|_| true),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copy_tree_replaces_links_in_the_target_and_survives_absurd_times() {
+        let root = tempfile::tempdir().expect("dir");
+        let (stage, target, outside) = (root.path().join("stage"), root.path().join("target"), root.path().join("out"));
+        std::fs::create_dir_all(stage.join("sub")).expect("stage");
+        std::fs::create_dir_all(stage.join("empty")).expect("stage");
+        std::fs::write(stage.join("sub/f"), "data").expect("file");
+        std::fs::create_dir_all(&outside).expect("outside");
+        std::fs::set_permissions(&outside, std::fs::Permissions::from_mode(0o700)).expect("mode");
+        // The target already has a link where the archive has a directory: it must be replaced,
+        // never followed (the mode below would land on `outside`).
+        std::fs::create_dir_all(&target).expect("target");
+        std::os::unix::fs::symlink(&outside, target.join("sub")).expect("link");
+        let me = std::fs::metadata(root.path()).expect("me");
+        let owner = |mode, mtime| Owner { uid: me.uid(), gid: me.gid(), mode, mtime };
+        let prefix = Path::new("files/data");
+        let owners: HashMap<PathBuf, Owner> = [
+            (prefix.join("sub"), owner(0o1755, 1_700_000_000)),
+            (prefix.join("sub/f"), owner(0o640, u64::MAX)),
+            (prefix.join("empty"), owner(0o750, 1_600_000_000)),
+        ]
+        .into();
+        assert_eq!(copy_tree(&stage, &target, prefix, &owners).expect("copy"), 0);
+        let sub = std::fs::symlink_metadata(target.join("sub")).expect("sub");
+        assert!(sub.is_dir() && !sub.file_type().is_symlink(), "a real directory now");
+        assert_eq!((sub.mode() & 0o7777, sub.mtime()), (0o1755, 1_700_000_000), "sticky bit and time kept");
+        assert_eq!(std::fs::metadata(&outside).expect("out").mode() & 0o777, 0o700, "the link's target untouched");
+        assert_eq!(std::fs::read_to_string(target.join("sub/f")).expect("f"), "data");
+        assert_eq!(std::fs::metadata(target.join("sub/f")).expect("f").mode() & 0o777, 0o640);
+        assert!(target.join("empty").is_dir());
     }
 }

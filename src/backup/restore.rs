@@ -271,9 +271,13 @@ pub fn restore(archive: &Path, plan: &Plan, report: &dyn Fn(&Progress)) -> Resul
         let (_, target) = by_source.or_else(|| plan.paths.iter().find(|(n, _)| n == name)).ok_or_else(|| {
             format!("the archive holds files {name}, which this context does not configure (backup.paths)")
         })?;
-        copy_tree(&stage.path().join("files").join(name), target, &Path::new("files").join(name), &owners)
-            .map_err(|e| format!("restoring {}: {e}", target.display()))?;
-        restored.push(item.name.clone());
+        let refused =
+            copy_tree(&stage.path().join("files").join(name), target, &Path::new("files").join(name), &owners)
+                .map_err(|e| format!("restoring {}: {e}", target.display()))?;
+        restored.push(match refused {
+            0 => item.name.clone(),
+            n => format!("{} (the owners of {n} entries were not set: only root may)", item.name),
+        });
     }
     let verify = verify(archive, &plan.pg_restore, report)?;
     Ok(RestoreReport { restored, verify })
