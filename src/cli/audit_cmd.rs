@@ -49,6 +49,7 @@ struct Shown<'a> {
     log_level: &'a str,
     age_refresh_s: u32,
     bell: bool,
+    yank: bool,
     /// Which secrets were read: "set" or "not set", never a value.
     secrets: BTreeMap<&'static str, &'static str>,
     audit: &'a AuditConfig,
@@ -76,6 +77,7 @@ pub fn config_show(s: &Settings, output: Output) -> anyhow::Result<ExitCode> {
         log_level: &s.log_level,
         age_refresh_s: s.age_refresh_s,
         bell: s.bell,
+        yank: s.yank,
         secrets,
         audit: &s.audit,
         settings: &s.context,

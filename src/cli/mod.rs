@@ -308,6 +308,7 @@ fn new_app(cli: &Cli, settings: &Settings, sources: &Sources) -> anyhow::Result<
     app.read_only = settings.read_only;
     app.age_step = settings.age_refresh_s;
     app.bell = settings.bell;
+    app.yank = settings.yank;
     app.jobs = JobsState::new(
         sources.jobs.is_some(),
         settings.context.queues.len(),

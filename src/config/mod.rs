@@ -45,6 +45,9 @@ pub struct FileConfig {
     /// Ring the terminal bell once when a job newly awaits approval.
     #[serde(default)]
     pub bell: bool,
+    /// `y` copies the selection's handle through OSC 52 (works over SSH and in tmux).
+    #[serde(default = "default_true")]
+    pub yank: bool,
     /// Where actions are recorded (CONTRACT.md §5): a SQLite file by default.
     #[serde(default)]
     pub audit: AuditConfig,
@@ -394,6 +397,7 @@ pub struct Settings {
     pub backup_passwords: Vec<Option<Secret>>,
     pub audit: AuditConfig,
     pub bell: bool,
+    pub yank: bool,
     pub context_names: Vec<String>,
     pub theme: String,
     pub log_level: String,
@@ -500,6 +504,7 @@ pub fn resolve(file: FileConfig, ov: &Overrides) -> Result<Settings, ConfigError
         backup_passwords: secrets.backup_passwords,
         audit: file.audit,
         bell: file.bell,
+        yank: file.yank,
         context_names,
         theme,
         log_level,

@@ -176,6 +176,10 @@ pub struct App {
     pub choices: super::commands::Choices,
     /// The last source errors, for `:errors`.
     pub errors: super::errors_log::ErrorLog,
+    /// `y` copies the selection's handle (`yank = true`, the default).
+    pub yank: bool,
+    /// Text for the clipboard; the event loop sends it (OSC 52) and clears this.
+    pub clipboard: Option<String>,
     /// A theme asked for by `:theme`; the event loop loads it.
     pub theme_request: Option<String>,
     pub popup: Option<Popup>,
@@ -215,6 +219,8 @@ impl App {
             choices: super::commands::Choices::default(),
             errors: Default::default(),
             theme_request: None,
+            yank: true,
+            clipboard: None,
             popup: None,
             toast: None,
             quit: false,

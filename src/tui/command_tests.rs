@@ -109,3 +109,29 @@ fn errors_are_kept_after_the_source_recovers() {
     press(&mut app, KeyCode::Esc);
     assert_eq!(app.mode, Mode::Normal);
 }
+
+#[test]
+fn yank_copies_the_selected_handle_raw_and_says_so_escaped() {
+    use crate::domain::job::RawFields;
+    use crate::domain::{Job, JobsPage};
+    let mut app = app();
+    let query = app.initial_query();
+    let id = "job-\u{1b}[2J-1";
+    let page = JobsPage {
+        query,
+        total: 1,
+        scanned: None,
+        jobs: vec![Job::from_fields(id, None, &RawFields::new())],
+        fetched_at: t(0),
+    };
+    app.update(Msg::Source(SourceMsg::JobsLoaded(page)));
+    press(&mut app, KeyCode::Char('2'));
+    press(&mut app, KeyCode::Char('y'));
+    assert_eq!(app.clipboard.as_deref(), Some(id), "the raw id goes to the clipboard");
+    let toast = app.toast.as_ref().map(|t| t.text.clone()).unwrap_or_default();
+    assert!(toast.starts_with("copied job id") && !toast.contains('\u{1b}'), "{toast:?}");
+    app.clipboard = None;
+    app.yank = false;
+    press(&mut app, KeyCode::Char('y'));
+    assert_eq!(app.clipboard, None, "off in the config: nothing is sent");
+}

@@ -66,6 +66,7 @@ pub const COMMANDS: &[Command] = &[
     cmd("ack", "", "ack the selected alert", Run::Key(Action::Ack)),
     cmd("expire", "", "expire the silence on the selected alert", Run::Key(Action::Expire)),
     cmd("zoom", "", "zoom the focused pane", Run::Key(Action::Zoom)),
+    cmd("yank", "", "copy the selection's id, fingerprint or URL (OSC 52)", Run::Key(Action::Yank)),
     cmd("help", "", "keys and commands", Run::Key(Action::Help)),
     cmd("quit", "", "quit (also :q)", Run::Key(Action::Quit)),
 ];

@@ -58,6 +58,8 @@ pub enum Action {
     VerifyBackup,
     /// The command line (`:`).
     Command,
+    /// Copy the selection's handle (job id, fingerprint, ticket URL, container, archive).
+    Yank,
     /// On the command line: complete the word, or cycle through the candidates.
     Complete,
     /// In a text input or form: accept what was typed.
@@ -107,7 +109,7 @@ pub type Binding = (KeyMode, Action, &'static [&'static str], &'static str);
 
 impl Action {
     /// Every binding, with its default keys and the help text, in help-screen order.
-    pub const DEFAULTS: [Binding; 49] = [
+    pub const DEFAULTS: [Binding; 50] = [
         (KeyMode::Global, Action::ForceQuit, &["ctrl-c"], "quit at once"),
         (KeyMode::Normal, Action::Down, &["j", "down"], "move down"),
         (KeyMode::Normal, Action::Up, &["k", "up"], "move up"),
@@ -145,6 +147,7 @@ impl Action {
         (KeyMode::Normal, Action::RunBackup, &["b"], "take a backup now (Backups)"),
         (KeyMode::Normal, Action::VerifyBackup, &["v"], "verify the selected archive (Backups)"),
         (KeyMode::Normal, Action::Command, &[":"], "command line: every pane and action by name (Tab completes)"),
+        (KeyMode::Normal, Action::Yank, &["y"], "copy the selection's id, fingerprint or URL (OSC 52)"),
         (KeyMode::Normal, Action::Help, &["?"], "help"),
         (KeyMode::Normal, Action::Quit, &["q"], "quit"),
         (KeyMode::Input, Action::Submit, &["enter"], "accept (a filter stays applied)"),

@@ -218,6 +218,7 @@ impl App {
                 vec![]
             }
             Action::Command => self.open_command(),
+            Action::Yank => self.yank(),
             Action::NextPane | Action::PrevPane => {
                 let (i, n) = (self.focus.number() - 1, PaneId::ALL.len());
                 let next = if action == Action::NextPane { (i + 1) % n } else { (i + n - 1) % n };
@@ -302,6 +303,8 @@ impl App {
     fn on_detail_action(&mut self, action: Action) -> Vec<Effect> {
         match action {
             Action::Quit => return self.quit(),
+            Action::Yank => return self.yank(),
+            Action::Command => return self.open_command(),
             Action::Help => {
                 self.mode = Mode::Help;
                 return vec![];

@@ -163,6 +163,52 @@ impl App {
         effects
     }
 
+    /// `y`: the selection's natural handle to the clipboard, and a toast saying what it was.
+    pub(super) fn yank(&mut self) -> Vec<Effect> {
+        use super::ops_state::OpsDetail;
+        if !self.yank {
+            self.toast("copying is off (yank = false in the config)".into(), false);
+            return vec![];
+        }
+        let in_detail = matches!(self.mode, Mode::Detail | Mode::Help);
+        let containers = self.ops.containers.data.as_deref().unwrap_or_default();
+        let handle: Option<(&str, String)> = match (&self.ops.detail, &self.jobs.detail) {
+            (Some((OpsDetail::Alert(fp), _)), _) if in_detail => Some(("alert fingerprint", fp.clone())),
+            (Some((OpsDetail::Container(id), _)), _) if in_detail => {
+                let name = containers.iter().find(|c| c.id == *id).map(|c| c.name.clone());
+                Some(("container", name.unwrap_or_else(|| id.clone())))
+            }
+            (Some((OpsDetail::Hit(hit), _)), _) if in_detail => Some(("knowledge-base id", hit.id.to_string())),
+            (_, Some(view)) if in_detail => {
+                let url = view.data.data.as_ref().and_then(|d| d.as_ref()?.field("ticket_url").map(String::from));
+                match url {
+                    Some(url) => Some(("ticket URL", url)),
+                    None => Some(("job id", view.id.clone())),
+                }
+            }
+            _ => match self.focus {
+                PaneId::Jobs | PaneId::Queue => self.jobs.view.selected_id().map(|id| ("job id", id)),
+                PaneId::Approvals => self.approvals.selected_id().map(|id| ("job id", id.to_string())),
+                PaneId::Alerts => self.ops.selected_alert().map(|a| match a.silenced_by.first() {
+                    Some(id) => ("silence id", id.clone()),
+                    None => ("alert fingerprint", a.fingerprint.clone()),
+                }),
+                PaneId::Health => self.ops.selected_container().map(|c| ("container", c.name.clone())),
+                PaneId::Rag => self.rag.selected_hit().map(|h| ("knowledge-base id", h.id.to_string())),
+                PaneId::Backups => self.backups.selected().map(|a| ("archive", a.path.display().to_string())),
+            },
+        };
+        match handle {
+            Some((what, text)) => {
+                let shown = crate::domain::text::clean_line(&text);
+                self.toast(format!("copied {what} {shown}"), true);
+                self.clipboard = Some(text);
+            }
+            None => self.toast("nothing selected to copy".into(), false),
+        }
+        vec![]
+    }
+
     pub(super) fn on_errors_action(&mut self, action: Action) -> Vec<Effect> {
         let rows = self.size.1.saturating_sub(5).max(1) as usize;
         if let Some(delta) = movement(action, rows) {

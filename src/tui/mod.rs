@@ -6,6 +6,7 @@ pub mod approvals_state;
 pub mod audit_view;
 pub mod backups_state;
 pub mod cells;
+pub mod clipboard;
 pub mod commands;
 pub mod effects;
 pub mod errors_log;
@@ -110,6 +111,13 @@ pub async fn run(
                 match Theme::load(&name) {
                     Ok(t) => theme = t,
                     Err(e) => app.toast = Some(app::Toast { text: format!("✗ {e}"), ok: false, at: app.now }),
+                }
+            }
+            if let Some(text) = app.clipboard.take() {
+                use std::io::Write;
+                let in_tmux = std::env::var_os("TMUX").is_some();
+                if let Some(seq) = clipboard::osc52(&text, in_tmux) {
+                    let _ = std::io::stdout().write_all(seq.as_bytes()).and_then(|_| std::io::stdout().flush());
                 }
             }
             if std::mem::take(&mut app.ring) {
