@@ -7,6 +7,7 @@ mod backup;
 mod ops;
 pub mod output;
 mod rag;
+mod session;
 mod silence;
 mod status;
 
@@ -19,13 +20,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::actions::Actions;
 use crate::config::{self, Overrides, Settings};
 use crate::demo::DemoPlatform;
-use crate::runtime::RuntimeOptions;
 use crate::sources::Sources;
-use crate::tui::app::App;
-use crate::tui::jobs_state::JobsState;
 use crate::tui::keymap::KeyMap;
-use crate::tui::ops_state::OpsState;
-use crate::tui::rag_state::RagState;
 use crate::tui::snapshot::{FrameSpec, SnapshotFormat};
 use crate::tui::theme::{self, Theme};
 
@@ -215,6 +211,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let mut settings = config::load(&ov)?;
     if cli.demo {
         settings.context_name = "demo".into();
+        settings.context_names = session::DEMO_CONTEXTS.iter().map(|c| c.to_string()).collect();
         settings.context.queues = crate::demo::QUEUES.iter().map(|s| s.to_string()).collect();
     }
     // Check keys and theme before anything connects, so a broken config fails fast and named.
@@ -229,9 +226,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     } else {
         crate::audit::AuditLog::from_settings(&settings)?
     };
-    let mut actions = Actions::new(&settings, &sources, std::sync::Arc::new(audit));
-    // The demo backs up a simulated volume into a temporary folder, removed at the end.
-    let _demo_backups = if cli.demo {
+    let audit = std::sync::Arc::new(audit);
+    let mut actions = Actions::new(&settings, &sources, audit.clone());
+    // The demo backs up a simulated volume into a temporary folder, removed at the end (the
+    // dashboard's sessions have their own).
+    let _demo_backups = if cli.demo && cli.command.is_some() {
         crate::demo::backups::plan(&settings.context_name).map(|(plan, dir)| {
             actions.backup = Some(std::sync::Arc::new(plan));
             dir
@@ -239,8 +238,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     } else {
         None
     };
-    let clock = sources.clock.as_ref().filter(|_| !cli.demo_still && cli.command.is_none()).map(|start| start());
-    let result = match &cli.command {
+    match &cli.command {
         Some(Command::Status { output }) => match &sources.jobs {
             Some(jobs) => status::status(jobs.as_ref(), &settings, *output).await,
             None => Ok(no_source(&settings)),
@@ -273,13 +271,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Some(Command::Backup { command, output }) => backup::run(command, &actions, *output).await,
         Some(Command::Config { command: ConfigCommand::Show { output } }) => audit_cmd::config_show(&settings, *output),
-        None if sources.any() => dashboard(&cli, &sources, actions, &settings).await,
+        None if sources.any() => dashboard(&cli, &settings, audit).await,
         None => Ok(no_source(&settings)),
-    };
-    if let Some(c) = clock {
-        c.abort();
     }
-    result
 }
 
 fn no_source(settings: &Settings) -> ExitCode {
@@ -291,51 +285,13 @@ fn no_source(settings: &Settings) -> ExitCode {
     ExitCode::from(2)
 }
 
-fn runtime_options(settings: &Settings) -> RuntimeOptions {
-    RuntimeOptions {
-        interval: settings.context.poll_interval(),
-        timeout: settings.context.timeout(),
-        ..Default::default()
-    }
-}
-
-/// The app's state before any data, for the sources and settings given.
-fn new_app(cli: &Cli, settings: &Settings, sources: &Sources) -> anyhow::Result<(App, Theme)> {
-    let keymap = KeyMap::new(&settings.keys).map_err(anyhow::Error::msg)?;
-    let theme = Theme::load(theme::choose(&settings.theme, cli.theme.is_some()))?;
-    let mut app = App::new(&settings.context_name, &sources.name(), keymap, Utc::now());
-    app.demo = cli.demo;
-    app.read_only = settings.read_only;
-    app.age_step = settings.age_refresh_s;
-    app.bell = settings.bell;
-    app.yank = settings.yank;
-    app.jobs = JobsState::new(
-        sources.jobs.is_some(),
-        settings.context.queues.len(),
-        chrono::Duration::from_std(settings.context.stall_after()).unwrap_or(chrono::Duration::seconds(120)),
-    );
-    app.ops = OpsState::new(sources.ops.configured(), settings.context.alert_group_by.clone());
-    if let Some(k) = &sources.knowledge {
-        let d = k.defaults();
-        app.rag = RagState::new(true, d.top_k, d.threshold);
-    }
-    Ok((app, theme))
-}
-
-async fn dashboard(cli: &Cli, sources: &Sources, actions: Actions, settings: &Settings) -> anyhow::Result<ExitCode> {
-    let (mut app, theme) = new_app(cli, settings, sources)?;
-    app.refusal = actions.refusal();
-    if let Some(plan) = &actions.backup {
-        app.backups.configured = true;
-        app.backups.max_age_h = plan.max_age_h;
-        app.backups.items = plan.describe();
-    }
-    app.audit_location = actions.audit.location.clone();
-    app.choices = crate::tui::commands::Choices { contexts: settings.context_names.clone(), themes: theme::names() };
-    if cli.snapshot.is_none() {
-        app.command_history = crate::tui::commands::load_history();
-    }
-    let opts = runtime_options(settings);
+async fn dashboard(
+    cli: &Cli,
+    settings: &Settings,
+    audit: std::sync::Arc<crate::audit::AuditLog>,
+) -> anyhow::Result<ExitCode> {
+    let opener = session::Opener { cli, base: settings.clone(), audit };
+    let mut first = opener.open(settings.context_name.clone()).await?;
     if let Some(format) = cli.snapshot {
         let size = cli
             .size
@@ -344,13 +300,16 @@ async fn dashboard(cli: &Cli, sources: &Sources, actions: Actions, settings: &Se
             .filter(|(w, h)| (20..=1000).contains(w) && (5..=500).contains(h))
             .ok_or_else(|| anyhow::anyhow!("--size: expected WIDTHxHEIGHT between 20x5 and 1000x500, e.g. 160x48"))?;
         let spec = FrameSpec { size, format, wait: settings.context.timeout() * 2 };
-        println!("{}", crate::tui::snapshot::snapshot(sources, actions, app, &theme, opts, spec).await);
+        let crate::tui::Session { sources, actions, app, theme, opts, .. } = first;
+        println!("{}", crate::tui::snapshot::snapshot(&sources, actions, app, &theme, opts, spec).await);
         return Ok(ExitCode::SUCCESS);
     }
     if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
         anyhow::bail!("stdout is not a terminal: use `mcptop status` or `--snapshot` for headless output");
     }
-    let exit = crate::tui::run(sources, actions, app, theme, opts).await?;
+    first.app.command_history = crate::tui::commands::load_history();
+    let open: crate::tui::Opener<'_> = Box::new(|name| Box::pin(opener.open(name)));
+    let exit = crate::tui::run(first, open).await?;
     tracing::info!(?exit, "stopped");
     Ok(match exit {
         crate::tui::Exit::Quit => ExitCode::SUCCESS,

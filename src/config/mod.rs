@@ -76,6 +76,9 @@ pub struct ContextConfig {
     pub stall_after_s: u64,
     #[serde(default)]
     pub read_only: bool,
+    /// A production stack: the header carries a badge in the theme's `alarm` role.
+    #[serde(default)]
+    pub production: bool,
     pub theme: Option<String>,
     /// Docker or Podman API: `unix:///var/run/docker.sock`, a socket path, or `tcp://host:2375`.
     pub docker: Option<String>,
@@ -336,6 +339,7 @@ impl Default for ContextConfig {
             timeout_ms: default_timeout_ms(),
             stall_after_s: default_stall_s(),
             read_only: false,
+            production: false,
             theme: None,
             docker: None,
             prometheus_url: None,

@@ -143,6 +143,12 @@ pub struct App {
     pub source_name: String,
     pub demo: bool,
     pub read_only: bool,
+    /// The context is marked `production = true`: a badge, and confirmations say so.
+    pub production: bool,
+    /// A context asked for by `:ctx`; the event loop switches to it.
+    pub switch_to: Option<String>,
+    /// When the switch to this context was asked for, until its first data arrives.
+    pub switched_at: Option<std::time::Instant>,
     pub keymap: KeyMap,
     pub now: DateTime<Utc>,
     /// Ages on screen move in steps of this many seconds (see `RenderCtx::ages_at`).
@@ -194,6 +200,9 @@ impl App {
             source_name: source_name.to_string(),
             demo: false,
             read_only: false,
+            production: false,
+            switch_to: None,
+            switched_at: None,
             keymap,
             now,
             age_step: 1,
@@ -309,11 +318,25 @@ impl App {
     /// Route a runtime message to the state of its feed.
     fn on_source(&mut self, msg: SourceMsg) -> Vec<Effect> {
         match &msg {
-            SourceMsg::Failed { feed, error, at, .. } => self.errors.push(*at, feed.name(), &error.to_string()),
-            SourceMsg::PushState { feed, connected: false, error: Some(e), at } => {
-                self.errors.push(*at, feed.name(), e)
+            SourceMsg::Failed { feed, error, at, .. } => {
+                self.errors.push(*at, &format!("{} · {}", self.context, feed.name()), &error.to_string())
             }
-            _ => {}
+            SourceMsg::PushState { feed, connected: false, error: Some(e), at } => {
+                self.errors.push(*at, &format!("{} · {}", self.context, feed.name()), e)
+            }
+            SourceMsg::PushState { .. } => {}
+            _ => {
+                if let Some(started) = self.switched_at.take() {
+                    let ms = started.elapsed().as_millis();
+                    // The runtime's live tasks once the new context is running: a switch that
+                    // leaked would leave this growing (tests/contexts.rs reads it from the log).
+                    let alive_tasks =
+                        tokio::runtime::Handle::try_current().map(|h| h.metrics().num_alive_tasks()).unwrap_or(0);
+                    tracing::info!(context = %self.context, ms, alive_tasks, "first data after switching context");
+                    let text = format!("switched to context {} (first data after {ms} ms)", self.context);
+                    self.toast = Some(Toast { text, ok: true, at: self.now });
+                }
+            }
         }
         match msg.feed() {
             Feed::Detail => {

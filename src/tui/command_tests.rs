@@ -104,7 +104,7 @@ fn errors_are_kept_after_the_source_recovers() {
     app.run_command("errors");
     assert_eq!(app.mode, Mode::Errors);
     let e: Vec<_> = app.errors.newest_first().map(|e| (e.source.as_str(), e.count)).collect();
-    assert_eq!(e, [("alerts", 3)]);
+    assert_eq!(e, [("prod · alerts", 3)]);
     assert!(app.errors.newest_first().all(|e| e.message.contains("connection refused")));
     press(&mut app, KeyCode::Esc);
     assert_eq!(app.mode, Mode::Normal);

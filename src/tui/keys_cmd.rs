@@ -134,11 +134,16 @@ impl App {
                 self.toast(format!("context {} (others: {})", self.context, others.join(", ")), true);
                 vec![]
             }
-            Run::Ctx | Run::Fleet => {
-                self.toast(
-                    format!(":{} is not built yet: run `mcptop --context NAME` for another context", command.name),
-                    false,
-                );
+            Run::Ctx if self.choices.contexts.contains(&arg) => {
+                self.switch_to = Some(arg);
+                vec![]
+            }
+            Run::Ctx => {
+                self.toast(format!("no context {arg:?}; the config has {}", self.choices.contexts.join(", ")), false);
+                vec![]
+            }
+            Run::Fleet => {
+                self.toast(":fleet is not built yet: :ctx NAME switches context".to_string(), false);
                 vec![]
             }
         }

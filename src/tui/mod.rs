@@ -59,81 +59,151 @@ pub enum Exit {
     TerminalGone,
 }
 
+/// One context's dashboard: what it reads and acts through, its state, and what must live as
+/// long as it does (the demo's clock, its temporary backup folder). Dropping it stops it all.
+pub struct Session {
+    pub sources: Sources,
+    pub actions: Actions,
+    pub app: App,
+    pub theme: Theme,
+    pub opts: RuntimeOptions,
+    pub guards: Vec<Box<dyn std::any::Any + Send>>,
+}
+
+/// Opens another context's session by name (`:ctx NAME`).
+pub type Opener<'a> =
+    Box<dyn Fn(String) -> std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<Session>> + 'a>> + 'a>;
+
+/// How one session's loop ended.
+enum Step {
+    Exit(Exit),
+    Switch(String),
+}
+
 /// Run the dashboard until the user quits, the terminal goes away, or a signal arrives. The
 /// terminal is restored on every way out, panics included (`ratatui::init` installs that hook).
-pub async fn run(
-    sources: &Sources,
-    actions: Actions,
-    mut app: App,
-    mut theme: Theme,
-    opts: RuntimeOptions,
-) -> anyhow::Result<Exit> {
+/// `:ctx NAME` stops the session's runtime, opens the other context with `open`, and goes on in
+/// the same terminal; if it cannot be opened, the old one starts again and says why.
+pub async fn run(mut session: Session, open: Opener<'_>) -> anyhow::Result<Exit> {
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
     // Raw mode, the alternate screen, and a panic hook that restores the terminal first.
     let mut terminal = ratatui::try_init()
         .map_err(|e| anyhow::anyhow!("cannot set up the terminal: {e} (use `mcptop status` without one)"))?;
     let result = async {
-        let size = terminal.size()?;
-        app.update(Msg::Resized { width: size.width, height: size.height });
-        let (tx, mut rx) = mpsc::channel(1024);
-        let (done, mut done_rx) = mpsc::channel(16);
-        let exec = Executor::new(runtime::start(sources, opts, app.initial_query(), tx), actions, done);
-        let mut input = EventStream::new();
-        let mut dirty = true;
         loop {
-            if dirty {
-                let ctx = RenderCtx::new(&theme, app.now, app.age_step).with_keys(&app.keymap);
-                terminal.draw(|f| render::draw(f, &app, &ctx))?;
-                dirty = false;
-            }
-            let msg = tokio::select! {
-                ev = input.next() => match ev {
-                    Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => Msg::Key(k),
-                    Some(Ok(Event::Resize(width, height))) => Msg::Resized { width, height },
-                    Some(Ok(_)) => continue,
-                    // stdin closed or unreadable: the terminal is gone.
-                    Some(Err(_)) | None => return Ok(Exit::TerminalGone),
-                },
-                Some(m) = rx.recv() => Msg::Source(m),
-                Some(m) = done_rx.recv() => m,
-                _ = tokio::time::sleep(until_next_second()) => Msg::Tick(Utc::now()),
-                _ = sigterm.recv() => return Ok(Exit::Signal(15)),
-                _ = sighup.recv() => return Ok(Exit::Signal(1)),
+            let step = drive(&mut terminal, &mut session, &mut sigterm, &mut sighup).await?;
+            let name = match step {
+                Step::Exit(exit) => return Ok(exit),
+                Step::Switch(name) => name,
             };
-            exec.apply(&mut app, msg);
-            // Fold everything already waiting into the same frame.
-            for _ in 0..MAX_BATCH {
-                let Ok(m) = rx.try_recv() else { break };
-                exec.apply(&mut app, Msg::Source(m));
-            }
-            if let Some(name) = app.theme_request.take() {
-                match Theme::load(&name) {
-                    Ok(t) => theme = t,
-                    Err(e) => app.toast = Some(app::Toast { text: format!("✗ {e}"), ok: false, at: app.now }),
+            let started = std::time::Instant::now();
+            match open(name.clone()).await {
+                Ok(mut next) => {
+                    carry_over(&mut session.app, &mut next.app);
+                    next.app.switched_at = Some(started);
+                    // The old session's runtime stopped when `drive` returned; its sources,
+                    // connections and guards go now.
+                    session = next;
+                    tracing::info!(
+                        context = %name,
+                        alive_tasks = tokio::runtime::Handle::current().metrics().num_alive_tasks(),
+                        "switched context"
+                    );
                 }
-            }
-            if let Some(text) = app.clipboard.take() {
-                use std::io::Write;
-                let in_tmux = std::env::var_os("TMUX").is_some();
-                if let Some(seq) = clipboard::osc52(&text, in_tmux) {
-                    let _ = std::io::stdout().write_all(seq.as_bytes()).and_then(|_| std::io::stdout().flush());
+                Err(e) => {
+                    tracing::warn!(context = %name, "cannot switch context: {e}");
+                    let text = format!("✗ cannot switch to {name}: {e}");
+                    session.app.toast = Some(app::Toast { text, ok: false, at: session.app.now });
                 }
-            }
-            if std::mem::take(&mut app.ring) {
-                // One BEL: a job newly awaits approval (`bell = true`).
-                use std::io::Write;
-                let _ = std::io::stdout().write_all(b"\x07").and_then(|_| std::io::stdout().flush());
-            }
-            dirty = true;
-            if app.quit {
-                return Ok(Exit::Quit);
             }
         }
     }
     .await;
     ratatui::restore();
     result
+}
+
+/// What stays when the context changes: the operator's history, errors and layout.
+fn carry_over(old: &mut App, new: &mut App) {
+    new.command_history = std::mem::take(&mut old.command_history);
+    new.errors = std::mem::take(&mut old.errors);
+    new.focus = old.focus;
+    new.zoomed = old.zoomed;
+    new.toast = Some(app::Toast { text: format!("switched to context {}", new.context), ok: true, at: new.now });
+}
+
+/// One session's event loop, until it quits or asks for another context.
+async fn drive(
+    terminal: &mut ratatui::DefaultTerminal,
+    session: &mut Session,
+    sigterm: &mut tokio::signal::unix::Signal,
+    sighup: &mut tokio::signal::unix::Signal,
+) -> anyhow::Result<Step> {
+    let Session { sources, actions, app, theme, opts, .. } = session;
+    let size = terminal.size()?;
+    app.update(Msg::Resized { width: size.width, height: size.height });
+    let (tx, mut rx) = mpsc::channel(1024);
+    let (done, mut done_rx) = mpsc::channel(16);
+    let exec = Executor::new(runtime::start(sources, *opts, app.initial_query(), tx), actions.clone(), done);
+    let mut input = EventStream::new();
+    let mut dirty = true;
+    loop {
+        if dirty {
+            let ctx = RenderCtx::new(theme, app.now, app.age_step).with_keys(&app.keymap);
+            terminal.draw(|f| render::draw(f, app, &ctx))?;
+            dirty = false;
+        }
+        let msg = tokio::select! {
+            ev = input.next() => match ev {
+                Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => Msg::Key(k),
+                Some(Ok(Event::Resize(width, height))) => Msg::Resized { width, height },
+                Some(Ok(_)) => continue,
+                // stdin closed or unreadable: the terminal is gone.
+                Some(Err(_)) | None => return Ok(Step::Exit(Exit::TerminalGone)),
+            },
+            Some(m) = rx.recv() => Msg::Source(m),
+            Some(m) = done_rx.recv() => m,
+            _ = tokio::time::sleep(until_next_second()) => Msg::Tick(Utc::now()),
+            _ = sigterm.recv() => return Ok(Step::Exit(Exit::Signal(15))),
+            _ = sighup.recv() => return Ok(Step::Exit(Exit::Signal(1))),
+        };
+        exec.apply(app, msg);
+        // Fold everything already waiting into the same frame.
+        for _ in 0..MAX_BATCH {
+            let Ok(m) = rx.try_recv() else { break };
+            exec.apply(app, Msg::Source(m));
+        }
+        if let Some(name) = app.theme_request.take() {
+            match Theme::load(&name) {
+                Ok(t) => *theme = t,
+                Err(e) => app.toast = Some(app::Toast { text: format!("✗ {e}"), ok: false, at: app.now }),
+            }
+        }
+        if let Some(text) = app.clipboard.take() {
+            use std::io::Write;
+            let in_tmux = std::env::var_os("TMUX").is_some();
+            if let Some(seq) = clipboard::osc52(&text, in_tmux) {
+                let _ = std::io::stdout().write_all(seq.as_bytes()).and_then(|_| std::io::stdout().flush());
+            }
+        }
+        if std::mem::take(&mut app.ring) {
+            // One BEL: a job newly awaits approval (`bell = true`).
+            use std::io::Write;
+            let _ = std::io::stdout().write_all(b"\x07").and_then(|_| std::io::stdout().flush());
+        }
+        dirty = true;
+        if app.quit {
+            return Ok(Step::Exit(Exit::Quit));
+        }
+        if let Some(name) = app.switch_to.take() {
+            // Say so on screen before the old runtime stops and the new context opens.
+            app.toast = Some(app::Toast { text: format!("switching to context {name}…"), ok: true, at: app.now });
+            let ctx = RenderCtx::new(theme, app.now, app.age_step).with_keys(&app.keymap);
+            terminal.draw(|f| render::draw(f, app, &ctx))?;
+            return Ok(Step::Switch(name));
+        }
+    }
 }
 
 /// Sleep to just after the next whole second, so the clock changes once per second on time.

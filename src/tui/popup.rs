@@ -140,7 +140,8 @@ impl Popup {
         }
     }
 
-    pub fn render(&self, f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>) {
+    /// Draw it; a confirmation names the context (`context`), in the alarm role on production.
+    pub fn render(&self, f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, context: &str, production: bool) {
         let t = ctx.theme;
         match self {
             Popup::Form(form) => form.render(f, area, ctx),
@@ -165,10 +166,13 @@ impl Popup {
                 let height = (text.len() as u16 + 4).min(area.height);
                 let popup = centered(area, 90.min(area.width), height);
                 f.render_widget(Clear, popup);
-                let block = Block::default()
-                    .borders(Borders::ALL)
-                    .border_style(t.warn)
-                    .title(Span::styled(" Confirm ", t.warn));
+                let (label, style) = if production {
+                    (format!(" Confirm on PRODUCTION context {} ", crate::domain::text::clean_line(context)), t.alarm)
+                } else {
+                    (format!(" Confirm on context {} ", crate::domain::text::clean_line(context)), t.warn)
+                };
+                let block =
+                    Block::default().borders(Borders::ALL).border_style(style).title(Span::styled(label, style));
                 f.render_widget(Paragraph::new(text).block(block).wrap(Wrap { trim: false }), popup);
             }
             Popup::Silence(form) => {

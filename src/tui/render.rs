@@ -51,7 +51,7 @@ pub fn draw(f: &mut Frame, app: &App, ctx: &RenderCtx<'_>) {
         panes::help::render(f, areas.body, ctx, &app.keymap);
     }
     if let Some(popup) = &app.popup {
-        popup.render(f, areas.body, ctx);
+        popup.render(f, areas.body, ctx, &app.context, app.production);
     }
     panes::scrub(f.buffer_mut());
 }

@@ -48,6 +48,7 @@ roles!(
     header,
     context,
     badge,
+    alarm,
     key,
     ok,
     warn,
@@ -224,14 +225,14 @@ mod tests {
             let theme = Theme::load(name).map_err(|e| e.to_string());
             assert!(theme.is_ok(), "{theme:?}");
             let file: Result<ThemeFile, _> = toml::from_str(text);
-            assert_eq!(file.map(|f| f.roles.len()).ok(), Some(29), "{name} names every role");
+            assert_eq!(file.map(|f| f.roles.len()).ok(), Some(30), "{name} names every role");
         }
     }
 
     #[test]
     fn mono_has_no_colours() {
         let mono = Theme::built_in("mono");
-        for style in [mono.error, mono.ok, mono.severity_critical, mono.selected, mono.header] {
+        for style in [mono.error, mono.ok, mono.severity_critical, mono.selected, mono.header, mono.alarm] {
             assert!(matches!(style.fg, None | Some(Color::Reset)));
             assert!(matches!(style.bg, None | Some(Color::Reset)));
         }

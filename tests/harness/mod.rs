@@ -579,6 +579,11 @@ impl Tmux {
         Tmux { bin, sock, _state: state }
     }
 
+    /// The program's state directory (`XDG_STATE_HOME`): its log and command history.
+    pub fn state_dir(&self) -> &Path {
+        self._state.path()
+    }
+
     pub fn screen(&self) -> String {
         let out = Command::new(&self.bin).args(["-L", &self.sock, "capture-pane", "-p"]).output().expect("tmux");
         String::from_utf8_lossy(&out.stdout).into_owned()

@@ -28,7 +28,7 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, log: &ErrorLog) {
         return;
     }
     let buf = f.buffer_mut();
-    let cols: [(&str, u16); 5] = [("LAST", 8), ("FIRST", 8), ("TIMES", 5), ("SOURCE", 16), ("MESSAGE", u16::MAX)];
+    let cols: [(&str, u16); 5] = [("LAST", 8), ("FIRST", 8), ("TIMES", 5), ("SOURCE", 26), ("MESSAGE", u16::MAX)];
     let right = body.x + body.width;
     let mut x = body.x;
     for (h, w) in cols {

@@ -16,6 +16,10 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App) {
         Span::styled(format!(" {} ", clean_line(&app.context)), t.context),
         Span::styled(" ", t.header),
     ];
+    if app.production {
+        left.push(Span::styled(" PRODUCTION ", t.alarm));
+        left.push(Span::styled(" ", t.header));
+    }
     if app.demo {
         left.push(Span::styled(" DEMO ", t.badge));
         left.push(Span::styled(" ", t.header));

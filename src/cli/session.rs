@@ -1,0 +1,129 @@
+//! The dashboard's sessions: one per context, the first at start and each one `:ctx` switches
+//! to. A session owns its sources, actions and app, and what must live as long as they do.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+
+use super::Cli;
+use crate::actions::Actions;
+use crate::audit::AuditLog;
+use crate::config::{self, Overrides, Settings};
+use crate::demo::DemoPlatform;
+use crate::runtime::RuntimeOptions;
+use crate::sources::Sources;
+use crate::tui::Session;
+use crate::tui::app::App;
+use crate::tui::commands::Choices;
+use crate::tui::jobs_state::JobsState;
+use crate::tui::keymap::KeyMap;
+use crate::tui::ops_state::OpsState;
+use crate::tui::rag_state::RagState;
+use crate::tui::theme::{self, Theme};
+
+/// The demo's second context, so switching can be tried without a platform.
+pub const DEMO_CONTEXTS: [&str; 2] = ["demo", "demo-lab"];
+
+/// Aborts a task when dropped (the demo's clock, with its session).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Opens sessions: the same flags, config and audit log for every context.
+pub struct Opener<'a> {
+    pub cli: &'a Cli,
+    /// The settings the program started with (the demo's contexts are variations of them).
+    pub base: Settings,
+    pub audit: Arc<AuditLog>,
+}
+
+impl Opener<'_> {
+    /// The settings of context `name`: from the config file, without the start's `--redis-url`
+    /// (it named the first context's Redis).
+    fn settings(&self, name: &str) -> anyhow::Result<Settings> {
+        if self.cli.demo || name == self.base.context_name {
+            let mut s = self.base.clone();
+            s.context_name = name.to_string();
+            return Ok(s);
+        }
+        let ov = Overrides {
+            config: self.cli.config.clone(),
+            context: Some(name.to_string()),
+            redis_url: None,
+            theme: self.cli.theme.clone(),
+            log_level: self.cli.log_level.clone(),
+            read_only: self.cli.read_only,
+        };
+        let mut s = config::load(&ov)?;
+        // The rest of the process (log level, keys) stays as it started.
+        s.log_level = self.base.log_level.clone();
+        Ok(s)
+    }
+
+    pub async fn open(&self, name: String) -> anyhow::Result<Session> {
+        let settings = self.settings(&name)?;
+        let demo_seed = DEMO_CONTEXTS.iter().position(|c| *c == name).unwrap_or(0) as u64;
+        let sources = if self.cli.demo {
+            DemoPlatform::sources(self.cli.seed + demo_seed, Utc::now())
+        } else {
+            Sources::from_context(&settings)?
+        };
+        let mut actions = Actions::new(&settings, &sources, self.audit.clone());
+        let mut guards: Vec<Box<dyn std::any::Any + Send>> = Vec::new();
+        if self.cli.demo
+            && let Some((plan, dir)) = crate::demo::backups::plan(&name)
+        {
+            actions.backup = Some(Arc::new(plan));
+            guards.push(Box::new(dir));
+        }
+        if let Some(start) = sources.clock.as_ref().filter(|_| !self.cli.demo_still && self.cli.snapshot.is_none()) {
+            guards.push(Box::new(AbortOnDrop(start())));
+        }
+        let (app, theme) = app_for(self.cli, &settings, &sources, &actions)?;
+        Ok(Session { sources, actions, app, theme, opts: runtime_options(&settings), guards })
+    }
+}
+
+pub fn runtime_options(settings: &Settings) -> RuntimeOptions {
+    RuntimeOptions {
+        interval: settings.context.poll_interval(),
+        timeout: settings.context.timeout(),
+        ..Default::default()
+    }
+}
+
+/// The app's state before any data, for the context's settings, sources and actions.
+fn app_for(cli: &Cli, settings: &Settings, sources: &Sources, actions: &Actions) -> anyhow::Result<(App, Theme)> {
+    let keymap = KeyMap::new(&settings.keys).map_err(anyhow::Error::msg)?;
+    let theme = Theme::load(theme::choose(&settings.theme, cli.theme.is_some()))?;
+    let mut app = App::new(&settings.context_name, &sources.name(), keymap, Utc::now());
+    app.demo = cli.demo;
+    app.read_only = settings.read_only;
+    app.production = settings.context.production;
+    app.age_step = settings.age_refresh_s;
+    app.bell = settings.bell;
+    app.yank = settings.yank;
+    app.jobs = JobsState::new(
+        sources.jobs.is_some(),
+        settings.context.queues.len(),
+        chrono::Duration::from_std(settings.context.stall_after()).unwrap_or(chrono::Duration::seconds(120)),
+    );
+    app.ops = OpsState::new(sources.ops.configured(), settings.context.alert_group_by.clone());
+    if let Some(k) = &sources.knowledge {
+        let d = k.defaults();
+        app.rag = RagState::new(true, d.top_k, d.threshold);
+    }
+    app.refusal = actions.refusal();
+    if let Some(plan) = &actions.backup {
+        app.backups.configured = true;
+        app.backups.max_age_h = plan.max_age_h;
+        app.backups.items = plan.describe();
+    }
+    app.audit_location = actions.audit.location.clone();
+    app.choices = Choices { contexts: settings.context_names.clone(), themes: theme::names() };
+    Ok((app, theme))
+}
