@@ -9,6 +9,7 @@ pub mod clients;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod fleet;
 pub mod logging;
 pub mod runtime;
 pub mod sources;

@@ -230,3 +230,49 @@ async fn command_line_and_error_history() {
         insta::assert_snapshot!(format!("errors_{w}x{h}"), screen(&a, w, h));
     }
 }
+
+/// The fleet view with three contexts, one production and one whose Redis is down.
+#[tokio::test]
+async fn fleet_view() {
+    use mcptop::fleet::{FleetRow, SourceCheck};
+    let ok = |name| SourceCheck { name, ok: true, error: None };
+    let row = |context: &str, production, queued, approvals, firing: &[(&str, u64)]| FleetRow {
+        context: context.into(),
+        production,
+        queued: Some(queued),
+        oldest_s: Some(95.0),
+        stalled: Some(false),
+        awaiting_approval: Some(approvals),
+        firing: Some(firing.iter().map(|(k, v)| (k.to_string(), *v)).collect()),
+        unhealthy_containers: Some(1),
+        last_backup_age_s: Some(7_200),
+        sources: vec![ok("redis"), ok("alertmanager"), ok("docker"), ok("backups")],
+        checked_at: t0(),
+    };
+    let down = FleetRow {
+        context: "lab".into(),
+        production: false,
+        queued: None,
+        oldest_s: None,
+        stalled: None,
+        awaiting_approval: None,
+        firing: None,
+        unhealthy_containers: None,
+        last_backup_age_s: None,
+        sources: vec![SourceCheck {
+            name: "redis",
+            ok: false,
+            error: Some("cannot connect: Connection refused (os error 111)".into()),
+        }],
+        checked_at: t0(),
+    };
+    let rows =
+        vec![row("production", true, 12, 4, &[("critical", 2), ("high", 1)]), row("staging", false, 0, 1, &[]), down];
+    for (w, h) in [(80, 24), (120, 40), (200, 60)] {
+        let mut a = app(w, h);
+        ready(&mut a).await;
+        a.run_command("fleet");
+        a.update(Msg::FleetLoaded(rows.clone(), t0()));
+        insta::assert_snapshot!(format!("fleet_{w}x{h}"), screen(&a, w, h));
+    }
+}

@@ -4,6 +4,7 @@
 mod act;
 mod audit_cmd;
 mod backup;
+mod fleet;
 mod ops;
 pub mod output;
 mod rag;
@@ -68,6 +69,12 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// One row per configured context: queue, approvals, alerts, containers, last backup, and
+    /// which sources answered; exit 1 if one did not.
+    Fleet {
+        #[arg(long, short, value_enum, default_value_t = Output::Table)]
+        output: Output,
+    },
     /// Print the queue and job snapshot without a TTY; exit 1 if a source did not answer.
     Status {
         #[arg(long, short, value_enum, default_value_t = Output::Table)]
@@ -244,6 +251,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             None => Ok(no_source(&settings)),
         },
         Some(Command::Health { output }) => ops::health(sources.ops.as_ref(), *output).await,
+        Some(Command::Fleet { output }) => fleet::run(&session::fleet_targets(&cli, &settings), *output).await,
         Some(Command::Alerts { output }) => ops::alerts(sources.ops.as_ref(), &settings, *output).await,
         Some(Command::Rag { command, output }) => {
             rag::run(command, sources.knowledge.as_deref(), &settings.context_name, *output).await
@@ -290,7 +298,8 @@ async fn dashboard(
     settings: &Settings,
     audit: std::sync::Arc<crate::audit::AuditLog>,
 ) -> anyhow::Result<ExitCode> {
-    let opener = session::Opener { cli, base: settings.clone(), audit };
+    let fleet = cli.snapshot.is_none().then(|| std::sync::Arc::new(session::fleet_targets(cli, settings)));
+    let opener = session::Opener { cli, base: settings.clone(), audit, fleet };
     let mut first = opener.open(settings.context_name.clone()).await?;
     if let Some(format) = cli.snapshot {
         let size = cli

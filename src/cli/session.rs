@@ -39,33 +39,35 @@ pub struct Opener<'a> {
     /// The settings the program started with (the demo's contexts are variations of them).
     pub base: Settings,
     pub audit: Arc<AuditLog>,
+    /// Every context, for the fleet view.
+    pub fleet: Option<Arc<Vec<crate::fleet::FleetTarget>>>,
+}
+
+/// The settings of context `name`: from the config file, without the start's `--redis-url`
+/// (it named the first context's Redis).
+fn context_settings(cli: &Cli, base: &Settings, name: &str) -> anyhow::Result<Settings> {
+    if cli.demo || name == base.context_name {
+        let mut s = base.clone();
+        s.context_name = name.to_string();
+        return Ok(s);
+    }
+    let ov = Overrides {
+        config: cli.config.clone(),
+        context: Some(name.to_string()),
+        redis_url: None,
+        theme: cli.theme.clone(),
+        log_level: cli.log_level.clone(),
+        read_only: cli.read_only,
+    };
+    let mut s = config::load(&ov)?;
+    // The rest of the process (log level, keys) stays as it started.
+    s.log_level = base.log_level.clone();
+    Ok(s)
 }
 
 impl Opener<'_> {
-    /// The settings of context `name`: from the config file, without the start's `--redis-url`
-    /// (it named the first context's Redis).
-    fn settings(&self, name: &str) -> anyhow::Result<Settings> {
-        if self.cli.demo || name == self.base.context_name {
-            let mut s = self.base.clone();
-            s.context_name = name.to_string();
-            return Ok(s);
-        }
-        let ov = Overrides {
-            config: self.cli.config.clone(),
-            context: Some(name.to_string()),
-            redis_url: None,
-            theme: self.cli.theme.clone(),
-            log_level: self.cli.log_level.clone(),
-            read_only: self.cli.read_only,
-        };
-        let mut s = config::load(&ov)?;
-        // The rest of the process (log level, keys) stays as it started.
-        s.log_level = self.base.log_level.clone();
-        Ok(s)
-    }
-
     pub async fn open(&self, name: String) -> anyhow::Result<Session> {
-        let settings = self.settings(&name)?;
+        let settings = context_settings(self.cli, &self.base, &name)?;
         let demo_seed = DEMO_CONTEXTS.iter().position(|c| *c == name).unwrap_or(0) as u64;
         let sources = if self.cli.demo {
             DemoPlatform::sources(self.cli.seed + demo_seed, Utc::now())
@@ -84,8 +86,42 @@ impl Opener<'_> {
             guards.push(Box::new(AbortOnDrop(start())));
         }
         let (app, theme) = app_for(self.cli, &settings, &sources, &actions)?;
-        Ok(Session { sources, actions, app, theme, opts: runtime_options(&settings), guards })
+        Ok(Session {
+            sources,
+            actions,
+            app,
+            theme,
+            opts: runtime_options(&settings),
+            guards,
+            fleet: self.fleet.clone(),
+        })
     }
+}
+
+/// Every configured context as the fleet checks it: its own clients (one connection per
+/// source), or why it cannot be set up.
+pub fn fleet_targets(cli: &Cli, base: &Settings) -> Vec<crate::fleet::FleetTarget> {
+    base.context_names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let settings = context_settings(cli, base, name).map_err(|e| e.to_string());
+            let sources = match &settings {
+                Ok(_) if cli.demo => Ok(DemoPlatform::sources(cli.seed + i as u64, Utc::now())),
+                Ok(s) => Sources::from_context(s).map_err(|e| e.to_string()),
+                Err(e) => Err(e.clone()),
+            };
+            let s = settings.as_ref().ok();
+            crate::fleet::FleetTarget {
+                name: name.clone(),
+                production: s.is_some_and(|s| s.context.production),
+                stall_after: s.map(|s| s.context.stall_after()).unwrap_or(std::time::Duration::from_secs(120)),
+                timeout: s.map(|s| s.context.timeout()).unwrap_or(std::time::Duration::from_secs(2)),
+                backup_dir: s.and_then(|s| s.context.backup.as_ref().map(|b| b.dir.clone())),
+                sources,
+            }
+        })
+        .collect()
 }
 
 pub fn runtime_options(settings: &Settings) -> RuntimeOptions {

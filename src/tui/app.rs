@@ -13,6 +13,7 @@ use super::input::Inputs;
 use super::jobs_state::{JobsState, fetch};
 use super::keymap::KeyMap;
 use super::layout;
+use super::loadable::Loadable;
 use super::ops_state::OpsState;
 use super::popup::Popup;
 use super::rag_state::{Follow, RagState, Subject, alert_query};
@@ -70,6 +71,8 @@ pub enum Mode {
     Command,
     /// The last source errors (`:errors`).
     Errors,
+    /// One row per configured context (`:fleet`).
+    Fleet,
 }
 
 /// Everything that can happen to the app.
@@ -97,6 +100,8 @@ pub enum Msg {
     BackupProgress(crate::backup::Progress),
     /// A verify finished.
     BackupVerified(Result<crate::backup::verify::VerifyReport, String>),
+    /// The fleet's rows, one per context.
+    FleetLoaded(Vec<crate::fleet::FleetRow>, DateTime<Utc>),
     /// The audit log view's records, for the query they answer.
     AuditLoaded(Query, Result<Vec<Record>, String>, DateTime<Utc>),
 }
@@ -124,6 +129,10 @@ pub enum Effect {
     LoadBackups,
     /// Verify an archive.
     VerifyBackup(std::path::PathBuf),
+    /// Check every context now and every fleet interval while the fleet view is open.
+    StartFleet,
+    /// The fleet view closed: stop checking.
+    StopFleet,
     /// Write the command-line history to the state directory.
     SaveCommandHistory(Vec<String>),
     Quit,
@@ -180,6 +189,9 @@ pub struct App {
     pub completions: Vec<String>,
     pub completion_at: Option<usize>,
     pub choices: super::commands::Choices,
+    /// The fleet view's rows and cursor.
+    pub fleet: Loadable<Vec<crate::fleet::FleetRow>>,
+    pub fleet_cursor: usize,
     /// The last source errors, for `:errors`.
     pub errors: super::errors_log::ErrorLog,
     /// `y` copies the selection's handle (`yank = true`, the default).
@@ -226,6 +238,8 @@ impl App {
             completions: Vec::new(),
             completion_at: None,
             choices: super::commands::Choices::default(),
+            fleet: Default::default(),
+            fleet_cursor: 0,
             errors: Default::default(),
             theme_request: None,
             yank: true,
@@ -296,6 +310,11 @@ impl App {
                 };
                 self.toast = Some(Toast { text, ok, at: self.now });
                 vec![Effect::LoadBackups]
+            }
+            Msg::FleetLoaded(rows, at) => {
+                self.fleet_cursor = self.fleet_cursor.min(rows.len().saturating_sub(1));
+                self.fleet.loaded(rows, at);
+                vec![]
             }
             Msg::AuditLoaded(query, result, at) => {
                 // An answer to an older filter is dropped: the newer one is on its way.

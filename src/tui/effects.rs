@@ -15,6 +15,18 @@ pub struct Executor {
     pub actions: Actions,
     /// Where finished actions report back.
     pub done: mpsc::Sender<Msg>,
+    /// Every context, for the fleet view; its checks run only while the view is open.
+    pub fleet: Option<std::sync::Arc<Vec<crate::fleet::FleetTarget>>>,
+    fleet_task: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+/// How often the fleet view checks every context: lightly, well under the panes' pace.
+pub const FLEET_INTERVAL: std::time::Duration = std::time::Duration::from_secs(10);
+
+impl Drop for Executor {
+    fn drop(&mut self) {
+        self.stop_fleet();
+    }
 }
 
 impl Executor {
@@ -25,7 +37,7 @@ impl Executor {
             // Progress is sampled: one lost when the channel is full is replaced 200 ms later.
             let _ = tx.try_send(Msg::BackupProgress(p.clone()));
         }));
-        Executor { runtime, actions, done }
+        Executor { runtime, actions, done, fleet: None, fleet_task: std::sync::Mutex::new(None) }
     }
 
     /// Update the app with `msg` and carry out what it asks for.
@@ -44,8 +56,37 @@ impl Executor {
                 Effect::LoadBackups => self.load_backups(),
                 Effect::VerifyBackup(path) => self.verify_backup(path),
                 Effect::SaveCommandHistory(lines) => save_history(lines),
+                Effect::StartFleet => self.start_fleet(),
+                Effect::StopFleet => self.stop_fleet(),
                 Effect::Quit => app.quit = true,
             }
+        }
+    }
+
+    /// Check every context now, then every [`FLEET_INTERVAL`], until stopped.
+    fn start_fleet(&self) {
+        let Some(targets) = self.fleet.clone() else {
+            let _ = self.done.try_send(Msg::FleetLoaded(Vec::new(), chrono::Utc::now()));
+            return;
+        };
+        let done = self.done.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                let rows = crate::fleet::check_all(&targets).await;
+                if done.send(Msg::FleetLoaded(rows, chrono::Utc::now())).await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(FLEET_INTERVAL).await;
+            }
+        });
+        if let Some(old) = self.fleet_task.lock().unwrap_or_else(|e| e.into_inner()).replace(task) {
+            old.abort();
+        }
+    }
+
+    fn stop_fleet(&self) {
+        if let Some(task) = self.fleet_task.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            task.abort();
         }
     }
 

@@ -78,6 +78,7 @@ impl App {
             Mode::RagQuery => self.on_query_key(key, action),
             Mode::Command => self.on_command_key(key, action),
             Mode::Errors => action.map(|a| self.on_errors_action(a)).unwrap_or_default(),
+            Mode::Fleet => action.map(|a| self.on_fleet_action(a)).unwrap_or_default(),
             Mode::Detail => action.map(|a| self.on_detail_action(a)).unwrap_or_default(),
             Mode::Audit => action.map(|a| self.on_audit_action(a)).unwrap_or_default(),
             Mode::Normal => action.map(|a| self.on_action(a)).unwrap_or_default(),

@@ -143,8 +143,8 @@ impl App {
                 vec![]
             }
             Run::Fleet => {
-                self.toast(":fleet is not built yet: :ctx NAME switches context".to_string(), false);
-                vec![]
+                self.mode = Mode::Fleet;
+                vec![Effect::StartFleet]
             }
         }
     }
@@ -212,6 +212,32 @@ impl App {
             None => self.toast("nothing selected to copy".into(), false),
         }
         vec![]
+    }
+
+    pub(super) fn on_fleet_action(&mut self, action: Action) -> Vec<Effect> {
+        let n = self.fleet.data.as_ref().map(Vec::len).unwrap_or(0);
+        if let Some(delta) = movement(action, n.max(1)) {
+            self.fleet_cursor = self.fleet_cursor.saturating_add_signed(delta).min(n.saturating_sub(1));
+            return vec![];
+        }
+        match action {
+            Action::Quit => self.quit(),
+            Action::Command => self.open_command(),
+            Action::Back => {
+                self.mode = Mode::Normal;
+                vec![Effect::StopFleet]
+            }
+            Action::Open => {
+                self.mode = Mode::Normal;
+                let row = self.fleet.data.as_ref().and_then(|rows| rows.get(self.fleet_cursor));
+                match row.map(|r| r.context.clone()) {
+                    Some(name) if name != self.context => self.switch_to = Some(name),
+                    _ => {}
+                }
+                vec![Effect::StopFleet]
+            }
+            _ => vec![],
+        }
     }
 
     pub(super) fn on_errors_action(&mut self, action: Action) -> Vec<Effect> {

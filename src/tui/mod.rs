@@ -68,6 +68,8 @@ pub struct Session {
     pub theme: Theme,
     pub opts: RuntimeOptions,
     pub guards: Vec<Box<dyn std::any::Any + Send>>,
+    /// Every configured context, for the fleet view (the same for every session).
+    pub fleet: Option<std::sync::Arc<Vec<crate::fleet::FleetTarget>>>,
 }
 
 /// Opens another context's session by name (`:ctx NAME`).
@@ -140,12 +142,14 @@ async fn drive(
     sigterm: &mut tokio::signal::unix::Signal,
     sighup: &mut tokio::signal::unix::Signal,
 ) -> anyhow::Result<Step> {
+    let fleet = session.fleet.clone();
     let Session { sources, actions, app, theme, opts, .. } = session;
     let size = terminal.size()?;
     app.update(Msg::Resized { width: size.width, height: size.height });
     let (tx, mut rx) = mpsc::channel(1024);
     let (done, mut done_rx) = mpsc::channel(16);
-    let exec = Executor::new(runtime::start(sources, *opts, app.initial_query(), tx), actions.clone(), done);
+    let mut exec = Executor::new(runtime::start(sources, *opts, app.initial_query(), tx), actions.clone(), done);
+    exec.fleet = fleet;
     let mut input = EventStream::new();
     let mut dirty = true;
     loop {

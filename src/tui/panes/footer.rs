@@ -81,6 +81,9 @@ fn hints(app: &App) -> &'static [(Action, &'static str)] {
         Mode::Audit => {
             &[(Action::Back, "back"), (Action::Filter, "filter"), (Action::Down, "move"), (Action::Quit, "quit")]
         }
+        Mode::Fleet => {
+            &[(Action::Open, "switch to it"), (Action::Back, "back"), (Action::Down, "move"), (Action::Quit, "quit")]
+        }
         Mode::Errors => {
             &[(Action::Back, "back"), (Action::Down, "move"), (Action::Command, "command"), (Action::Quit, "quit")]
         }

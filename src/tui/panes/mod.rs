@@ -8,6 +8,7 @@ pub mod backups;
 pub mod command;
 pub mod detail;
 pub mod errors;
+pub mod fleet;
 pub mod footer;
 pub mod header;
 pub mod health;

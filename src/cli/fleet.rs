@@ -1,0 +1,50 @@
+//! `mcptop fleet`: one row per configured context, as the fleet view shows it; exit 1 when a
+//! context's source did not answer.
+
+use std::fmt::Write;
+use std::process::ExitCode;
+
+use super::Output;
+use crate::fleet::{FleetRow, FleetTarget, check_all};
+use crate::tui::loadable::age;
+
+pub async fn run(targets: &[FleetTarget], output: Output) -> anyhow::Result<ExitCode> {
+    let rows = check_all(targets).await;
+    match output {
+        Output::Json => println!("{}", super::output::json(&rows)?),
+        Output::Table => print!("{}", super::output::table(&table(&rows))),
+    }
+    Ok(if rows.iter().any(|r| r.failure().is_some()) { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+pub fn table(rows: &[FleetRow]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{:<16} {:>7} {:>7} {:<7} {:>9} {:<17} {:>9} {:>7}  SOURCES",
+        "CONTEXT", "QUEUED", "OLDEST", "STALLED", "APPROVALS", "FIRING", "UNHEALTHY", "BACKUP"
+    );
+    let opt = |v: Option<u64>| v.map(|n| n.to_string()).unwrap_or_else(|| "-".into());
+    for r in rows {
+        let name = if r.production { format!("{} (prod)", r.context) } else { r.context.clone() };
+        let sources = match r.failure() {
+            Some(f) => format!("{} FAILED: {}", f.name, f.error.as_deref().unwrap_or("")),
+            None if r.sources.is_empty() => "nothing configured".into(),
+            None => r.sources.iter().map(|s| s.name).collect::<Vec<_>>().join(", ") + " ok",
+        };
+        let _ = writeln!(
+            s,
+            "{:<16} {:>7} {:>7} {:<7} {:>9} {:<17} {:>9} {:>7}  {}",
+            name,
+            opt(r.queued),
+            r.oldest_s.map(|s| age(s as i64)).unwrap_or_else(|| "-".into()),
+            r.stalled.map(|s| if s { "STALLED" } else { "no" }).unwrap_or("-"),
+            opt(r.awaiting_approval),
+            r.firing_short(),
+            opt(r.unhealthy_containers),
+            r.last_backup_age_s.map(age).unwrap_or_else(|| "-".into()),
+            sources
+        );
+    }
+    s
+}

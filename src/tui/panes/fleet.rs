@@ -1,0 +1,109 @@
+//! The fleet view (`:fleet`): one row per configured context, checked every few seconds while
+//! open; a context whose source fails says which and why on its own row. Enter switches to it.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph};
+
+use super::{RenderCtx, freshness};
+use crate::tui::app::App;
+use crate::tui::cells::put;
+use crate::tui::loadable::age;
+
+pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App) {
+    let t = ctx.theme;
+    f.render_widget(Clear, area);
+    let every = crate::tui::effects::FLEET_INTERVAL.as_secs();
+    let title = Line::from(vec![
+        Span::styled(" Fleet ", t.title),
+        Span::styled(format!("every context, checked every {every} s "), t.muted),
+        freshness(ctx, &app.fleet),
+        Span::raw(" "),
+    ]);
+    let block =
+        Block::default().borders(Borders::ALL).border_type(BorderType::Thick).border_style(t.border(true)).title(title);
+    let body = block.inner(area);
+    f.render_widget(block, area);
+    let Some(rows) = &app.fleet.data else {
+        f.render_widget(Paragraph::new(Line::styled("checking every context…", t.muted)), body);
+        return;
+    };
+    if rows.is_empty() {
+        f.render_widget(Paragraph::new(Line::styled("no contexts configured", t.muted)), body);
+        return;
+    }
+    let buf = f.buffer_mut();
+    let cols: [(&str, u16); 9] = [
+        ("CONTEXT", 16),
+        ("QUEUED", 6),
+        ("OLDEST", 6),
+        ("APPR", 5),
+        ("FIRING c/h/m/l", 15),
+        ("UNHLTHY", 7),
+        ("BACKUP", 6),
+        ("", 1),
+        ("SOURCES", u16::MAX),
+    ];
+    let right = body.x + body.width;
+    let mut x = body.x;
+    for (h, w) in cols {
+        let w = w.min(right.saturating_sub(x));
+        put(buf, x, body.y, h, w, t.muted);
+        x = (x + w + 1).min(right);
+    }
+    let n = |v: Option<u64>| v.map(|n| n.to_string()).unwrap_or_else(|| "-".into());
+    // Where the SOURCES column starts: when it is too narrow for a reason, the reason gets a
+    // line of its own under the row.
+    let sources_x = body.x + cols.iter().take(8).map(|(_, w)| w + 1).sum::<u16>();
+    let narrow = right.saturating_sub(sources_x) < 40;
+    let mut y = body.y + 1;
+    for (i, r) in rows.iter().enumerate() {
+        if y >= body.y + body.height {
+            break;
+        }
+        if i == app.fleet_cursor {
+            buf.set_style(Rect { y, height: 1, ..body }, t.selected.remove_modifier(Modifier::BOLD));
+        }
+        let current = r.context == app.context;
+        let name = format!("{}{}", if current { "▶ " } else { "  " }, r.context);
+        let name_style = if r.production { t.alarm } else { t.context };
+        let oldest = r.oldest_s.map(|s| age(s as i64)).unwrap_or_else(|| "-".into());
+        let oldest_style = if r.stalled == Some(true) { t.error } else { t.text };
+        let firing = r.firing_short();
+        let critical = r.firing.as_ref().and_then(|f| f.get("critical")).copied().unwrap_or(0);
+        let firing_style = if critical > 0 { t.severity_critical } else { t.text };
+        let unhealthy = n(r.unhealthy_containers);
+        let unhealthy_style = if r.unhealthy_containers.unwrap_or(0) > 0 { t.warn } else { t.text };
+        let backup = r.last_backup_age_s.map(age).unwrap_or_else(|| "-".into());
+        let (sources, sources_style) = match r.failure() {
+            Some(f) => (format!("✗ {}: {}", f.name, f.error.as_deref().unwrap_or("")), t.error),
+            None if r.sources.is_empty() => ("nothing configured".to_string(), t.muted),
+            None => (format!("✓ {}", r.sources.iter().map(|s| s.name).collect::<Vec<_>>().join(" ")), t.ok),
+        };
+        let cells = [
+            (name.as_str(), name_style),
+            (&n(r.queued) as &str, t.text),
+            (oldest.as_str(), oldest_style),
+            (&n(r.awaiting_approval) as &str, t.status_awaiting_approval),
+            (firing.as_str(), firing_style),
+            (unhealthy.as_str(), unhealthy_style),
+            (backup.as_str(), t.text),
+            ("", t.text),
+            (sources.as_str(), sources_style),
+        ];
+        let mut x = body.x;
+        for ((text, style), (_, w)) in cells.iter().zip(cols) {
+            let w = w.min(right.saturating_sub(x));
+            put(buf, x, y, text, w, *style);
+            x = (x + w + 1).min(right);
+        }
+        y += 1;
+        if let Some(f) = r.failure().filter(|_| narrow && y < body.y + body.height) {
+            let why = format!("    {} failed: {}", f.name, f.error.as_deref().unwrap_or(""));
+            put(buf, body.x, y, &why, body.width, t.error);
+            y += 1;
+        }
+    }
+}
