@@ -11,6 +11,7 @@ pub mod demo;
 pub mod domain;
 pub mod fleet;
 pub mod logging;
+pub mod logs;
 pub mod runtime;
 pub mod sources;
 pub mod tui;

@@ -276,3 +276,36 @@ async fn fleet_view() {
         insta::assert_snapshot!(format!("fleet_{w}x{h}"), screen(&a, w, h));
     }
 }
+
+/// A container's log: stderr, an escape sequence, invalid UTF-8 (already replaced), a cut
+/// line, a filter with its matches, at the three sizes.
+#[tokio::test]
+async fn log_view() {
+    use mcptop::logs::LogLine;
+    use mcptop::tui::app::Mode;
+    use mcptop::tui::logs_view::LogView;
+    let line = |n: usize| {
+        let (text, stderr, cut) = match n % 10 {
+            3 => ("\u{1b}]0;owned\u{7}\u{1b}[2J evil".to_string(), false, 0),
+            5 => (format!("WARN worker: retry {n}"), true, 0),
+            7 => ("\u{fffd}\u{fffd} bad utf8".to_string(), false, 0),
+            9 => ("x".repeat(300), false, 1_040_384),
+            _ => (format!("INFO gateway: handled request {n} in {} ms", n % 40), false, 0),
+        };
+        LogLine { ts: Some(format!("2026-11-21T02:59:{:02}.000000000Z", n % 60)), text, stderr, cut }
+    };
+    for (w, h) in [(80, 24), (120, 40), (200, 60)] {
+        let mut a = app(w, h);
+        ready(&mut a).await;
+        let mut v = LogView::new("0ade6616cafe", "mcp-gateway", 1, 10_000);
+        v.append((0..120).map(line).collect());
+        v.timestamps = w >= 120;
+        a.logs = Some(v);
+        a.mode = Mode::Logs;
+        insta::assert_snapshot!(format!("logs_{w}x{h}"), screen(&a, w, h));
+        if let Some(v) = a.logs.as_mut() {
+            v.set_filter("retry|evil");
+        }
+        insta::assert_snapshot!(format!("logs_filtered_{w}x{h}"), screen(&a, w, h));
+    }
+}

@@ -5,6 +5,7 @@ mod act;
 mod audit_cmd;
 mod backup;
 mod fleet;
+mod logs;
 mod ops;
 pub mod output;
 mod rag;
@@ -74,6 +75,26 @@ pub enum Command {
     Fleet {
         #[arg(long, short, value_enum, default_value_t = Output::Table)]
         output: Output,
+    },
+    /// A container's log, control characters escaped; exit 1 if the engine refused.
+    Logs {
+        /// Container name or id.
+        container: String,
+        /// Only lines since: 10m, 2h, 1d, or an RFC 3339 time.
+        #[arg(long)]
+        since: Option<String>,
+        /// Only the last N lines.
+        #[arg(long)]
+        tail: Option<u64>,
+        /// Only lines matching this regular expression (as `grep -E`).
+        #[arg(long)]
+        grep: Option<String>,
+        /// Keep printing new lines.
+        #[arg(long, short)]
+        follow: bool,
+        /// Prefix each line with the engine's timestamp.
+        #[arg(long, short)]
+        timestamps: bool,
     },
     /// Print the queue and job snapshot without a TTY; exit 1 if a source did not answer.
     Status {
@@ -251,6 +272,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             None => Ok(no_source(&settings)),
         },
         Some(Command::Health { output }) => ops::health(sources.ops.as_ref(), *output).await,
+        Some(Command::Logs { container, since, tail, grep, follow, timestamps }) => {
+            let args = logs::LogsArgs {
+                container,
+                since: since.as_deref(),
+                tail: *tail,
+                grep: grep.as_deref(),
+                follow: *follow,
+                timestamps: *timestamps,
+            };
+            logs::run(sources.ops.as_ref(), args).await
+        }
         Some(Command::Fleet { output }) => fleet::run(&session::fleet_targets(&cli, &settings), *output).await,
         Some(Command::Alerts { output }) => ops::alerts(sources.ops.as_ref(), &settings, *output).await,
         Some(Command::Rag { command, output }) => {

@@ -156,6 +156,40 @@ impl DockerClient {
         lock(&self.cache)
     }
 
+    /// Pump a container's log frames into `out` (see [`crate::sources::OpsSource::logs`]). The
+    /// request itself is bounded by the timeout; a followed stream then runs until `out` closes.
+    pub async fn logs(
+        &self,
+        container: &str,
+        request: crate::sources::LogsRequest,
+        out: tokio::sync::mpsc::Sender<crate::sources::LogFrame>,
+    ) -> Result<(), SourceError> {
+        use bollard::container::LogOutput;
+        let docker = self.docker().await?;
+        let options = bollard::query_parameters::LogsOptions {
+            follow: request.follow,
+            stdout: true,
+            stderr: true,
+            since: request.since.map(|s| s.clamp(0, i32::MAX as i64) as i32).unwrap_or(0),
+            until: 0,
+            timestamps: request.timestamps,
+            tail: request.tail.map(|n| n.to_string()).unwrap_or_else(|| "all".into()),
+        };
+        let mut frames = docker.logs(container, Some(options));
+        while let Some(frame) = frames.next().await {
+            let (stderr, bytes) = match frame.map_err(err)? {
+                LogOutput::StdErr { message } => (true, message),
+                LogOutput::StdOut { message } | LogOutput::Console { message } | LogOutput::StdIn { message } => {
+                    (false, message)
+                }
+            };
+            if out.send((stderr, bytes.to_vec())).await.is_err() {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
     /// Forget what inspect said about one container (an event says it changed).
     pub fn invalidate(&self, id: &str) {
         self.cached().remove(id);

@@ -48,6 +48,8 @@ pub struct FileConfig {
     /// `y` copies the selection's handle through OSC 52 (works over SSH and in tmux).
     #[serde(default = "default_true")]
     pub yank: bool,
+    /// Lines a container log view keeps (100–1,000,000; default 10,000).
+    pub log_lines: Option<usize>,
     /// Where actions are recorded (CONTRACT.md §5): a SQLite file by default.
     #[serde(default)]
     pub audit: AuditConfig,
@@ -402,6 +404,7 @@ pub struct Settings {
     pub audit: AuditConfig,
     pub bell: bool,
     pub yank: bool,
+    pub log_lines: usize,
     pub context_names: Vec<String>,
     pub theme: String,
     pub log_level: String,
@@ -489,6 +492,10 @@ pub fn resolve(file: FileConfig, ov: &Overrides) -> Result<Settings, ConfigError
     check::audit(&file.audit)?;
     let audit_password =
         file.audit.database_password.as_ref().map(|r| r.resolve("audit.database_password")).transpose()?;
+    let log_lines = file.log_lines.unwrap_or(10_000);
+    if !(100..=1_000_000).contains(&log_lines) {
+        return Err(invalid("log_lines", "must be between 100 and 1,000,000"));
+    }
     let age_refresh_s = file.age_refresh_s.unwrap_or(5);
     if !(1..=60).contains(&age_refresh_s) {
         return Err(invalid("age_refresh_s", "must be between 1 and 60 (seconds)"));
@@ -509,6 +516,7 @@ pub fn resolve(file: FileConfig, ov: &Overrides) -> Result<Settings, ConfigError
         audit: file.audit,
         bell: file.bell,
         yank: file.yank,
+        log_lines,
         context_names,
         theme,
         log_level,

@@ -5,6 +5,7 @@ mod act;
 pub mod backups;
 mod data;
 pub mod kb;
+mod logs;
 mod ops;
 mod rng;
 mod sources;

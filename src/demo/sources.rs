@@ -101,6 +101,22 @@ impl OpsSource for DemoPlatform {
     fn alertmanagers(&self) -> Vec<String> {
         ALERTMANAGERS.iter().map(|s| s.to_string()).collect()
     }
+    fn logs<'a>(
+        &'a self,
+        container: &'a str,
+        request: crate::sources::LogsRequest,
+        out: tokio::sync::mpsc::Sender<crate::sources::LogFrame>,
+    ) -> BoxFuture<'a, Result<(), SourceError>> {
+        let known = self.lock().ops.containers.iter().any(|c| c.id == container || c.name == container);
+        async move {
+            if !known {
+                return Err(SourceError::Http { status: 404, message: format!("No such container: {container}") });
+            }
+            super::logs::stream(container, request, out).await;
+            Ok(())
+        }
+        .boxed()
+    }
     fn create_silence<'a>(
         &'a self,
         am: &'a str,

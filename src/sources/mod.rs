@@ -22,7 +22,7 @@ use crate::config::Settings;
 pub use act::{Analyzer, JobControl, Notifier, Ticketing};
 pub use jobs::{EventStream, JobSource};
 pub use knowledge::{KnowledgeSource, RagClient, SearchDefaults};
-pub use ops::{IdStream, OpsConfigured, OpsSource, RealOps};
+pub use ops::{IdStream, LogFrame, LogsRequest, OpsConfigured, OpsSource, RealOps};
 
 /// A boxed future, so the source traits can be used as `Arc<dyn …>`.
 pub type BoxFuture<'a, T> = futures_util::future::BoxFuture<'a, T>;

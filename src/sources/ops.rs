@@ -17,6 +17,23 @@ use crate::domain::{AlertsSnapshot, Container, ServiceStatus, Target};
 /// Ids of containers that changed, pushed; the stream ends when the connection does.
 pub type IdStream = Pin<Box<dyn Stream<Item = String> + Send>>;
 
+/// What to read of a container's log.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LogsRequest {
+    /// Keep the stream open for new lines.
+    pub follow: bool,
+    /// Only the last N lines; all when `None`.
+    pub tail: Option<u64>,
+    /// Only lines since this Unix time.
+    pub since: Option<i64>,
+    /// Ask the engine to prefix each line with its timestamp.
+    pub timestamps: bool,
+}
+
+/// A frame of a container's log: whether it came from stderr, and its bytes (any length,
+/// split anywhere; [`crate::logs::LineAssembler`] makes lines of them).
+pub type LogFrame = (bool, Vec<u8>);
+
 /// Which of the four feeds exist.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct OpsConfigured {
@@ -36,6 +53,14 @@ pub trait OpsSource: Send + Sync {
     fn alerts(&self) -> BoxFuture<'_, Result<AlertsSnapshot, SourceError>>;
     /// Names of the Alertmanagers that silences can be sent to.
     fn alertmanagers(&self) -> Vec<String>;
+    /// Send a container's log frames into `out` until the log ends (or, following, until `out`
+    /// is closed). An unknown container or an engine that does not answer is an error.
+    fn logs<'a>(
+        &'a self,
+        container: &'a str,
+        request: LogsRequest,
+        out: tokio::sync::mpsc::Sender<LogFrame>,
+    ) -> BoxFuture<'a, Result<(), SourceError>>;
     /// Create a silence on one Alertmanager; its id.
     fn create_silence<'a>(&'a self, am: &'a str, silence: &'a NewSilence)
     -> BoxFuture<'a, Result<String, SourceError>>;
@@ -126,6 +151,21 @@ impl OpsSource for RealOps {
 
     fn alertmanagers(&self) -> Vec<String> {
         self.alerts.iter().flat_map(|a| a.managers.iter().map(|m| m.name.clone())).collect()
+    }
+
+    fn logs<'a>(
+        &'a self,
+        container: &'a str,
+        request: LogsRequest,
+        out: tokio::sync::mpsc::Sender<LogFrame>,
+    ) -> BoxFuture<'a, Result<(), SourceError>> {
+        async move {
+            match &self.docker {
+                Some(d) => d.logs(container, request, out).await,
+                None => Err(not_configured("Docker")),
+            }
+        }
+        .boxed()
     }
 
     fn create_silence<'a>(

@@ -73,6 +73,10 @@ pub enum Mode {
     Errors,
     /// One row per configured context (`:fleet`).
     Fleet,
+    /// A container's log.
+    Logs,
+    /// Typing the log view's filter.
+    LogFilter,
 }
 
 /// Everything that can happen to the app.
@@ -100,6 +104,10 @@ pub enum Msg {
     BackupProgress(crate::backup::Progress),
     /// A verify finished.
     BackupVerified(Result<crate::backup::verify::VerifyReport, String>),
+    /// Lines of the followed container's log (`LogView::stream` says which stream).
+    LogLines(u64, Vec<crate::logs::LogLine>),
+    /// The followed log ended: the container stopped, or the engine said why not.
+    LogEnded(u64, Option<String>),
     /// The fleet's rows, one per context.
     FleetLoaded(Vec<crate::fleet::FleetRow>, DateTime<Utc>),
     /// The audit log view's records, for the query they answer.
@@ -129,6 +137,14 @@ pub enum Effect {
     LoadBackups,
     /// Verify an archive.
     VerifyBackup(std::path::PathBuf),
+    /// Follow a container's log (`stream` tells its lines from an earlier one's).
+    FollowLogs {
+        container: String,
+        stream: u64,
+        tail: u64,
+    },
+    /// The log view closed: stop reading.
+    StopLogs,
     /// Check every context now and every fleet interval while the fleet view is open.
     StartFleet,
     /// The fleet view closed: stop checking.
@@ -189,6 +205,10 @@ pub struct App {
     pub completions: Vec<String>,
     pub completion_at: Option<usize>,
     pub choices: super::commands::Choices,
+    /// The container log being viewed.
+    pub logs: Option<super::logs_view::LogView>,
+    /// Lines a log view keeps (`log_lines`).
+    pub log_lines: usize,
     /// The fleet view's rows and cursor.
     pub fleet: Loadable<Vec<crate::fleet::FleetRow>>,
     pub fleet_cursor: usize,
@@ -238,6 +258,8 @@ impl App {
             completions: Vec::new(),
             completion_at: None,
             choices: super::commands::Choices::default(),
+            logs: None,
+            log_lines: 10_000,
             fleet: Default::default(),
             fleet_cursor: 0,
             errors: Default::default(),
@@ -310,6 +332,18 @@ impl App {
                 };
                 self.toast = Some(Toast { text, ok, at: self.now });
                 vec![Effect::LoadBackups]
+            }
+            Msg::LogLines(stream, lines) => {
+                if let Some(v) = self.logs.as_mut().filter(|v| v.stream == stream) {
+                    v.append(lines);
+                }
+                vec![]
+            }
+            Msg::LogEnded(stream, error) => {
+                if let Some(v) = self.logs.as_mut().filter(|v| v.stream == stream) {
+                    v.ended = Some(error.unwrap_or_else(|| "the log ended (the container stopped)".into()));
+                }
+                vec![]
             }
             Msg::FleetLoaded(rows, at) => {
                 self.fleet_cursor = self.fleet_cursor.min(rows.len().saturating_sub(1));

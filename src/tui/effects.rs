@@ -18,7 +18,13 @@ pub struct Executor {
     /// Every context, for the fleet view; its checks run only while the view is open.
     pub fleet: Option<std::sync::Arc<Vec<crate::fleet::FleetTarget>>>,
     fleet_task: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// The followed container log's reader.
+    logs_task: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
+
+/// Log lines reach the app in batches: at most this many, at least every [`LOG_FLUSH`].
+const LOG_BATCH: usize = 2000;
+const LOG_FLUSH: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// How often the fleet view checks every context: lightly, well under the panes' pace.
 pub const FLEET_INTERVAL: std::time::Duration = std::time::Duration::from_secs(10);
@@ -26,6 +32,7 @@ pub const FLEET_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1
 impl Drop for Executor {
     fn drop(&mut self) {
         self.stop_fleet();
+        self.stop_logs();
     }
 }
 
@@ -37,7 +44,14 @@ impl Executor {
             // Progress is sampled: one lost when the channel is full is replaced 200 ms later.
             let _ = tx.try_send(Msg::BackupProgress(p.clone()));
         }));
-        Executor { runtime, actions, done, fleet: None, fleet_task: std::sync::Mutex::new(None) }
+        Executor {
+            runtime,
+            actions,
+            done,
+            fleet: None,
+            fleet_task: std::sync::Mutex::new(None),
+            logs_task: std::sync::Mutex::new(None),
+        }
     }
 
     /// Update the app with `msg` and carry out what it asks for.
@@ -56,10 +70,62 @@ impl Executor {
                 Effect::LoadBackups => self.load_backups(),
                 Effect::VerifyBackup(path) => self.verify_backup(path),
                 Effect::SaveCommandHistory(lines) => save_history(lines),
+                Effect::FollowLogs { container, stream, tail } => self.follow_logs(container, stream, tail),
+                Effect::StopLogs => self.stop_logs(),
                 Effect::StartFleet => self.start_fleet(),
                 Effect::StopFleet => self.stop_fleet(),
                 Effect::Quit => app.quit = true,
             }
+        }
+    }
+
+    /// Read a container's log (its last `tail` lines, then new ones) into lines, sent in
+    /// batches, until stopped or the log ends.
+    fn follow_logs(&self, container: String, stream: u64, tail: u64) {
+        let ops = self.actions.ops.clone();
+        let done = self.done.clone();
+        let task = tokio::spawn(async move {
+            let (tx, mut rx) = mpsc::channel::<crate::sources::LogFrame>(256);
+            let request = crate::sources::LogsRequest { follow: true, tail: Some(tail), since: None, timestamps: true };
+            let pump = ops.logs(&container, request, tx);
+            let done_lines = done.clone();
+            // Owns the receiver: when the app goes away, the engine's stream stops too.
+            let consume = async move {
+                let done = done_lines;
+                let mut lines = crate::logs::LineAssembler::new(true);
+                let mut batch = Vec::new();
+                let mut last = tokio::time::Instant::now();
+                loop {
+                    let frame = tokio::time::timeout(LOG_FLUSH, rx.recv()).await;
+                    let ended = matches!(frame, Ok(None));
+                    match frame {
+                        Ok(Some((stderr, bytes))) => lines.push(&bytes, stderr, &mut batch),
+                        Ok(None) => lines.finish(&mut batch),
+                        Err(_) => {}
+                    }
+                    let due = batch.len() >= LOG_BATCH || last.elapsed() >= LOG_FLUSH || ended;
+                    if due && !batch.is_empty() {
+                        if done.send(Msg::LogLines(stream, std::mem::take(&mut batch))).await.is_err() {
+                            return;
+                        }
+                        last = tokio::time::Instant::now();
+                    }
+                    if ended {
+                        return;
+                    }
+                }
+            };
+            let (result, ()) = tokio::join!(pump, consume);
+            let _ = done.send(Msg::LogEnded(stream, result.err().map(|e| e.to_string()))).await;
+        });
+        if let Some(old) = self.logs_task.lock().unwrap_or_else(|e| e.into_inner()).replace(task) {
+            old.abort();
+        }
+    }
+
+    fn stop_logs(&self) {
+        if let Some(task) = self.logs_task.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            task.abort();
         }
     }
 

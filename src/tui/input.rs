@@ -50,6 +50,11 @@ impl Inputs {
         self.filter_target = Some(pane);
     }
 
+    /// Start typing the log view's filter, from its current one.
+    pub fn open_log_filter(&mut self, current: &str) {
+        self.filter = with_text(current);
+    }
+
     pub fn clear_filter(&mut self) {
         self.filter = TextArea::default();
     }
@@ -67,6 +72,8 @@ impl Inputs {
                 self.filter = TextArea::default();
                 InputOutcome::Cancelled
             }
+            // Tab completes commands only; a filter has nothing to complete.
+            Some(Action::Complete) => InputOutcome::Nothing,
             _ => {
                 self.filter.input(key);
                 InputOutcome::Edited(line(&self.filter))

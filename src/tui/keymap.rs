@@ -58,6 +58,16 @@ pub enum Action {
     VerifyBackup,
     /// The command line (`:`).
     Command,
+    /// Details of the selected container (`d`, as k9s's describe); Enter opens its log.
+    Describe,
+    /// In a log: show or hide the engine's timestamps.
+    ToggleTimestamps,
+    /// In a log: wrap long lines.
+    ToggleWrap,
+    /// In a log: the next line matching the filter.
+    NextMatch,
+    /// In a log: the previous line matching the filter.
+    PrevMatch,
     /// Copy the selection's handle (job id, fingerprint, ticket URL, container, archive).
     Yank,
     /// On the command line: complete the word, or cycle through the candidates.
@@ -90,6 +100,8 @@ pub enum KeyMode {
     Form,
     /// A confirmation: only `confirm` does it, any other key cancels.
     Confirm,
+    /// A container's log; the dashboard's keys work there too.
+    Logs,
 }
 
 impl KeyMode {
@@ -100,6 +112,7 @@ impl KeyMode {
             KeyMode::Input => "typing a filter, query or command",
             KeyMode::Form => "in a form",
             KeyMode::Confirm => "in a confirmation (any other key cancels)",
+            KeyMode::Logs => "in a container's log (and the movement keys, / and esc)",
         }
     }
 }
@@ -109,7 +122,7 @@ pub type Binding = (KeyMode, Action, &'static [&'static str], &'static str);
 
 impl Action {
     /// Every binding, with its default keys and the help text, in help-screen order.
-    pub const DEFAULTS: [Binding; 50] = [
+    pub const DEFAULTS: [Binding; 55] = [
         (KeyMode::Global, Action::ForceQuit, &["ctrl-c"], "quit at once"),
         (KeyMode::Normal, Action::Down, &["j", "down"], "move down"),
         (KeyMode::Normal, Action::Up, &["k", "up"], "move up"),
@@ -129,7 +142,8 @@ impl Action {
         (KeyMode::Normal, Action::Zoom, &["z", "+"], "zoom the focused pane"),
         (KeyMode::Normal, Action::Filter, &["/"], "filter jobs or alerts; in RAG hits, search the knowledge base"),
         (KeyMode::Normal, Action::ToggleFailures, &["f"], "failures only"),
-        (KeyMode::Normal, Action::Open, &["enter"], "open details"),
+        (KeyMode::Normal, Action::Open, &["enter"], "open details; on a container, its log"),
+        (KeyMode::Normal, Action::Describe, &["d"], "details of the selected container (Health)"),
         (KeyMode::Normal, Action::Back, &["esc"], "back / clear filter"),
         (KeyMode::Normal, Action::Silence, &["s"], "silence the selected alert (form)"),
         (KeyMode::Normal, Action::Ack, &["a"], "ack the selected alert (short silence)"),
@@ -160,6 +174,10 @@ impl Action {
         (KeyMode::Form, Action::Submit, &["ctrl-s", "enter"], "submit (enter adds a line in a multi-line field)"),
         (KeyMode::Form, Action::Cancel, &["esc"], "cancel"),
         (KeyMode::Confirm, Action::Confirm, &["y", "Y"], "do it"),
+        (KeyMode::Logs, Action::ToggleTimestamps, &["t"], "timestamps on or off"),
+        (KeyMode::Logs, Action::ToggleWrap, &["w"], "wrap long lines"),
+        (KeyMode::Logs, Action::NextMatch, &["n"], "next line matching the filter"),
+        (KeyMode::Logs, Action::PrevMatch, &["N"], "previous line matching the filter"),
     ];
 
     pub fn description(self) -> &'static str {

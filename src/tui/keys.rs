@@ -19,13 +19,19 @@ impl App {
     pub fn key_mode(&self) -> KeyMode {
         match (&self.popup, self.mode) {
             (Some(p), _) => p.key_mode(),
-            (None, Mode::Filter | Mode::RagQuery | Mode::Command) => KeyMode::Input,
+            (None, Mode::Filter | Mode::RagQuery | Mode::Command | Mode::LogFilter) => KeyMode::Input,
+            (None, Mode::Logs) => KeyMode::Logs,
             _ => KeyMode::Normal,
         }
     }
 
     pub(super) fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
-        let action = self.keymap.action_in(self.key_mode(), &key);
+        let mode = self.key_mode();
+        // The log view's own keys first, then the dashboard's (movement, `/`, Esc, `q`).
+        let action = self
+            .keymap
+            .action_in(mode, &key)
+            .or_else(|| (mode == KeyMode::Logs).then(|| self.keymap.action_in(KeyMode::Normal, &key)).flatten());
         if action == Some(Action::ForceQuit) {
             return self.quit();
         }
@@ -79,6 +85,8 @@ impl App {
             Mode::Command => self.on_command_key(key, action),
             Mode::Errors => action.map(|a| self.on_errors_action(a)).unwrap_or_default(),
             Mode::Fleet => action.map(|a| self.on_fleet_action(a)).unwrap_or_default(),
+            Mode::Logs => action.map(|a| self.on_logs_action(a)).unwrap_or_default(),
+            Mode::LogFilter => self.on_log_filter_key(key, action),
             Mode::Detail => action.map(|a| self.on_detail_action(a)).unwrap_or_default(),
             Mode::Audit => action.map(|a| self.on_audit_action(a)).unwrap_or_default(),
             Mode::Normal => action.map(|a| self.on_action(a)).unwrap_or_default(),
@@ -157,7 +165,11 @@ impl App {
                         self.ops.selected_alert().map(|a| OpsDetail::Alert(a.fingerprint.clone()))
                     }
                     (PaneId::Rag, Action::Open) => self.rag.selected_hit().map(|h| OpsDetail::Hit(Box::new(h.clone()))),
-                    (PaneId::Health, Action::Open) => {
+                    // Enter: the container's log; `d`: its details (k9s's describe).
+                    (PaneId::Health, Action::Open) if self.ops.selected_container().is_some() => {
+                        return Some(self.open_logs());
+                    }
+                    (PaneId::Health, Action::Describe) => {
                         self.ops.selected_container().map(|c| OpsDetail::Container(c.id.clone()))
                     }
                     (PaneId::Alerts, Action::Silence | Action::Ack | Action::Expire) => {

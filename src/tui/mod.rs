@@ -20,6 +20,7 @@ mod keys_act;
 mod keys_cmd;
 pub mod layout;
 pub mod loadable;
+pub mod logs_view;
 pub mod ops_state;
 pub mod panes;
 pub mod popup;

@@ -41,6 +41,9 @@ pub fn draw(f: &mut Frame, app: &App, ctx: &RenderCtx<'_>) {
     if audit_open {
         panes::audit::render(f, areas.body, ctx, &app.audit, &app.audit_location);
     }
+    if let (Some(v), Mode::Logs | Mode::LogFilter) = (&app.logs, app.mode) {
+        panes::logs::render(f, areas.body, ctx, v);
+    }
     if app.mode == Mode::Fleet {
         panes::fleet::render(f, areas.body, ctx, app);
     }

@@ -579,6 +579,11 @@ impl Tmux {
         Tmux { bin, sock, _state: state }
     }
 
+    /// The tmux server's socket name (`tmux -L NAME`).
+    pub fn socket(&self) -> &str {
+        &self.sock
+    }
+
     /// The program's state directory (`XDG_STATE_HOME`): its log and command history.
     pub fn state_dir(&self) -> &Path {
         self._state.path()

@@ -15,6 +15,7 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App) {
         Mode::Filter => Some((" filter: ", &app.inputs.filter)),
         Mode::RagQuery => Some((" search KB: ", &app.inputs.query)),
         Mode::Command => Some((" :", &app.inputs.command)),
+        Mode::LogFilter => Some((" filter log (regex): ", &app.inputs.filter)),
         _ => None,
     };
     if let Some((label, text)) = input {
@@ -52,7 +53,11 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App) {
         // Refused actions stay in view, greyed; the reason is said once, above.
         let refused = app.refusal.is_some() && ACTING.contains(action);
         let key_style = if refused { t.muted } else { t.key };
-        spans.push(Span::styled(format!(" {} ", app.keymap.first_key(*action)), key_style));
+        let key = match app.keymap.first_key_in(crate::tui::keymap::KeyMode::Logs, *action) {
+            k if app.mode == Mode::Logs && !k.is_empty() => k,
+            _ => app.keymap.first_key(*action),
+        };
+        spans.push(Span::styled(format!(" {key} "), key_style));
         spans.push(Span::styled(format!("{label} "), t.muted));
     }
     f.render_widget(Paragraph::new(Line::from(spans)), area);
@@ -81,6 +86,15 @@ fn hints(app: &App) -> &'static [(Action, &'static str)] {
         Mode::Audit => {
             &[(Action::Back, "back"), (Action::Filter, "filter"), (Action::Down, "move"), (Action::Quit, "quit")]
         }
+        Mode::Logs => &[
+            (Action::Back, "back"),
+            (Action::Filter, "filter"),
+            (Action::NextMatch, "next match"),
+            (Action::ToggleTimestamps, "timestamps"),
+            (Action::ToggleWrap, "wrap"),
+            (Action::Bottom, "follow"),
+            (Action::Yank, "copy name"),
+        ],
         Mode::Fleet => {
             &[(Action::Open, "switch to it"), (Action::Back, "back"), (Action::Down, "move"), (Action::Quit, "quit")]
         }

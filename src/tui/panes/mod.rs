@@ -14,6 +14,7 @@ pub mod header;
 pub mod health;
 pub mod help;
 pub mod jobs;
+pub mod logs;
 pub mod ops_detail;
 pub mod placeholder;
 pub mod queue;
