@@ -22,8 +22,9 @@ pub struct FleetTarget {
     pub stall_after: Duration,
     pub timeout: Duration,
     pub backup_dir: Option<PathBuf>,
-    /// The context's clients, or why the context could not be set up (its config).
-    pub sources: Result<Sources, String>,
+    /// Makes the context's clients for one check (so no connection outlives it), or says why
+    /// the context cannot be set up (its config).
+    pub sources: std::sync::Arc<dyn Fn() -> Result<Sources, String> + Send + Sync>,
 }
 
 /// One source of a context, and whether it answered.
@@ -94,13 +95,14 @@ pub async fn check(t: &FleetTarget) -> FleetRow {
         sources: Vec::new(),
         checked_at: now,
     };
-    let sources = match &t.sources {
+    let sources = match (t.sources)() {
         Ok(s) => s,
         Err(e) => {
-            row.sources.push(SourceCheck { name: "config", ok: false, error: Some(e.clone()) });
+            row.sources.push(SourceCheck { name: "config", ok: false, error: Some(e) });
             return row;
         }
     };
+    let sources = &sources;
     let budget = t.timeout * 2;
     let bounded = |what: &'static str| move || format!("{what}: no answer within {} ms", budget.as_millis());
     let queues = async {
@@ -129,8 +131,12 @@ pub async fn check(t: &FleetTarget) -> FleetRow {
     };
     let backups = async {
         let dir = t.backup_dir.clone()?;
-        let listed = tokio::task::spawn_blocking(move || crate::backup::list(&dir)).await;
-        Some(listed.unwrap_or_else(|e| Err(e.to_string())))
+        // A hung file system (NFS) must not hold up the row either.
+        let listed = tokio::time::timeout(budget, tokio::task::spawn_blocking(move || crate::backup::list(&dir))).await;
+        Some(match listed {
+            Ok(r) => r.unwrap_or_else(|e| Err(e.to_string())),
+            Err(_) => Err(bounded("backups")()),
+        })
     };
     let (queues, alerts, containers, backups) = tokio::join!(queues, alerts, containers, backups);
     if let Some(q) = queues {

@@ -5,6 +5,7 @@ use std::fmt::Write;
 use std::process::ExitCode;
 
 use super::Output;
+use crate::domain::text::clean_line;
 use crate::fleet::{FleetRow, FleetTarget, check_all};
 use crate::tui::loadable::age;
 
@@ -27,8 +28,10 @@ pub fn table(rows: &[FleetRow]) -> String {
     let opt = |v: Option<u64>| v.map(|n| n.to_string()).unwrap_or_else(|| "-".into());
     for r in rows {
         let name = if r.production { format!("{} (prod)", r.context) } else { r.context.clone() };
+        let name = clean_line(&name);
         let sources = match r.failure() {
-            Some(f) => format!("{} FAILED: {}", f.name, f.error.as_deref().unwrap_or("")),
+            // One line whatever the error says (a config error spans several).
+            Some(f) => format!("{} FAILED: {}", f.name, clean_line(f.error.as_deref().unwrap_or(""))),
             None if r.sources.is_empty() => "nothing configured".into(),
             None => r.sources.iter().map(|s| s.name).collect::<Vec<_>>().join(", ") + " ok",
         };

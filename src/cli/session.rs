@@ -46,28 +46,37 @@ pub struct Opener<'a> {
 /// The settings of context `name`: from the config file, without the start's `--redis-url`
 /// (it named the first context's Redis).
 fn context_settings(cli: &Cli, base: &Settings, name: &str) -> anyhow::Result<Settings> {
-    if cli.demo || name == base.context_name {
-        let mut s = base.clone();
-        s.context_name = name.to_string();
-        return Ok(s);
-    }
+    settings_job(cli, base, name)()
+}
+
+/// [`context_settings`] as a job that owns what it needs, for a blocking thread: reading the
+/// config file and secret files must not hold up the event loop.
+fn settings_job(cli: &Cli, base: &Settings, name: &str) -> impl FnOnce() -> anyhow::Result<Settings> + Send + 'static {
+    let (demo, base, name) = (cli.demo, base.clone(), name.to_string());
     let ov = Overrides {
         config: cli.config.clone(),
-        context: Some(name.to_string()),
+        context: Some(name.clone()),
         redis_url: None,
         theme: cli.theme.clone(),
         log_level: cli.log_level.clone(),
         read_only: cli.read_only,
     };
-    let mut s = config::load(&ov)?;
-    // The rest of the process (log level, keys) stays as it started.
-    s.log_level = base.log_level.clone();
-    Ok(s)
+    move || {
+        if demo || name == base.context_name {
+            let mut s = base;
+            s.context_name = name;
+            return Ok(s);
+        }
+        let mut s = config::load(&ov)?;
+        // The rest of the process (log level, keys) stays as it started.
+        s.log_level = base.log_level.clone();
+        Ok(s)
+    }
 }
 
 impl Opener<'_> {
     pub async fn open(&self, name: String) -> anyhow::Result<Session> {
-        let settings = context_settings(self.cli, &self.base, &name)?;
+        let settings = tokio::task::spawn_blocking(settings_job(self.cli, &self.base, &name)).await??;
         let demo_seed = DEMO_CONTEXTS.iter().position(|c| *c == name).unwrap_or(0) as u64;
         let sources = if self.cli.demo {
             DemoPlatform::sources(self.cli.seed + demo_seed, Utc::now())
@@ -106,11 +115,14 @@ pub fn fleet_targets(cli: &Cli, base: &Settings) -> Vec<crate::fleet::FleetTarge
         .enumerate()
         .map(|(i, name)| {
             let settings = context_settings(cli, base, name).map_err(|e| e.to_string());
-            let sources = match &settings {
-                Ok(_) if cli.demo => Ok(DemoPlatform::sources(cli.seed + i as u64, Utc::now())),
-                Ok(s) => Sources::from_context(s).map_err(|e| e.to_string()),
-                Err(e) => Err(e.clone()),
-            };
+            let (demo, seed) = (cli.demo, cli.seed + i as u64);
+            let made = Arc::new(settings.clone());
+            let sources: Arc<dyn Fn() -> Result<Sources, String> + Send + Sync> =
+                Arc::new(move || match made.as_ref() {
+                    Ok(_) if demo => Ok(DemoPlatform::sources(seed, Utc::now())),
+                    Ok(s) => Sources::from_context(s).map_err(|e| e.to_string()),
+                    Err(e) => Err(e.clone()),
+                });
             let s = settings.as_ref().ok();
             crate::fleet::FleetTarget {
                 name: name.clone(),

@@ -204,6 +204,8 @@ pub struct App {
     pub command_history: Vec<String>,
     pub completions: Vec<String>,
     pub completion_at: Option<usize>,
+    /// The mode the command line was opened from.
+    pub command_return: Mode,
     pub choices: super::commands::Choices,
     /// The container log being viewed.
     pub logs: Option<super::logs_view::LogView>,
@@ -257,6 +259,7 @@ impl App {
             command_history: Vec::new(),
             completions: Vec::new(),
             completion_at: None,
+            command_return: Mode::Normal,
             choices: super::commands::Choices::default(),
             logs: None,
             log_lines: 10_000,

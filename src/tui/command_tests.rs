@@ -78,6 +78,21 @@ fn a_typo_says_what_is_close_and_runs_nothing() {
 }
 
 #[test]
+fn the_command_line_goes_back_where_it_was_opened_and_leaving_the_fleet_stops_it() {
+    let mut app = app();
+    app.run_command("fleet");
+    assert_eq!(app.mode, Mode::Fleet);
+    press(&mut app, KeyCode::Char(':'));
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.mode, Mode::Fleet, "Esc goes back to the fleet");
+    press(&mut app, KeyCode::Char(':'));
+    type_text(&mut app, "jobs");
+    let effects = press(&mut app, KeyCode::Enter);
+    assert_eq!(app.mode, Mode::Normal);
+    assert!(effects.contains(&Effect::StopFleet), "{effects:?}");
+}
+
+#[test]
 fn jobs_failed_shows_failures_and_theme_is_asked_of_the_loop() {
     let mut app = app();
     press(&mut app, KeyCode::Char(':'));
@@ -101,6 +116,10 @@ fn errors_are_kept_after_the_source_recovers() {
             retry_at: t(i + 5),
         }));
     }
+    // The source recovers: the history keeps what happened.
+    let recovered = crate::domain::AlertsSnapshot { alerts: vec![], failures: vec![], fetched_at: t(9) };
+    app.update(Msg::Source(SourceMsg::AlertsLoaded(recovered)));
+    assert!(app.ops.alerts.error.is_none(), "the pane shows it recovered");
     app.run_command("errors");
     assert_eq!(app.mode, Mode::Errors);
     let e: Vec<_> = app.errors.newest_first().map(|e| (e.source.as_str(), e.count)).collect();

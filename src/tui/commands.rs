@@ -132,9 +132,8 @@ pub fn complete(line: &str, choices: &Choices) -> Vec<String> {
         Run::Ctx | Run::Fleet => choices.contexts.clone(),
         Run::Theme => choices.themes.clone(),
         Run::Backup => vec!["run".into(), "verify".into()],
-        Run::Pane(PaneId::Jobs) => {
-            ["failed", "queued", "processing", "awaiting_approval", "done", "cancelled"].map(String::from).to_vec()
-        }
+        // `failed` is the one argument with a meaning of its own; anything else is a filter.
+        Run::Pane(PaneId::Jobs) => vec!["failed".into()],
         _ => vec![],
     };
     options.into_iter().filter(|o| o.starts_with(rest.trim_start())).map(|o| format!("{} {o}", command.name)).collect()

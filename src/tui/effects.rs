@@ -238,15 +238,23 @@ impl Executor {
 }
 
 /// Write the command-line history on a blocking thread; a failure only costs the history.
+/// One write at a time (in order), through a temporary file of this process's own, readable
+/// by the user only (it holds searches and filters). Two mcptop processes: the last to save
+/// wins.
 fn save_history(lines: Vec<String>) {
+    static WRITING: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let Some(path) = super::commands::history_path() else { return };
     tokio::task::spawn_blocking(move || {
+        let _one = WRITING.lock().unwrap_or_else(|e| e.into_inner());
         let write = || -> std::io::Result<()> {
+            use std::io::Write;
+            use std::os::unix::fs::OpenOptionsExt;
             if let Some(dir) = path.parent() {
                 std::fs::create_dir_all(dir)?;
             }
-            let tmp = path.with_extension("tmp");
-            std::fs::write(&tmp, lines.join("\n") + "\n")?;
+            let tmp = path.with_extension(format!("{}.tmp", std::process::id()));
+            let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
+            f.write_all((lines.join("\n") + "\n").as_bytes())?;
             std::fs::rename(&tmp, &path)
         };
         if let Err(e) = write() {

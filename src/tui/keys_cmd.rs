@@ -13,6 +13,8 @@ use super::keys::movement;
 impl App {
     pub(super) fn open_command(&mut self) -> Vec<Effect> {
         self.inputs.open_command();
+        // Where Esc (or a command that leaves the mode alone) goes back to.
+        self.command_return = if self.mode == Mode::Command { self.command_return } else { self.mode };
         self.mode = Mode::Command;
         self.completion_at = None;
         self.completions = commands::complete("", &self.choices);
@@ -26,7 +28,8 @@ impl App {
         }
         match self.inputs.command_key(key, action, &self.command_history) {
             InputOutcome::Submitted(line) => {
-                self.mode = Mode::Normal;
+                let back = self.command_return;
+                self.mode = back;
                 self.completions.clear();
                 if line.trim().is_empty() {
                     return vec![];
@@ -34,10 +37,18 @@ impl App {
                 commands::remember(&mut self.command_history, &line);
                 let mut effects = vec![Effect::SaveCommandHistory(self.command_history.clone())];
                 effects.extend(self.run_command(&line));
+                // A command that left the fleet or a log stops what fed it.
+                if back == Mode::Fleet && self.mode != Mode::Fleet {
+                    effects.push(Effect::StopFleet);
+                }
+                if matches!(back, Mode::Logs | Mode::LogFilter) && !matches!(self.mode, Mode::Logs | Mode::LogFilter) {
+                    self.logs = None;
+                    effects.push(Effect::StopLogs);
+                }
                 effects
             }
             InputOutcome::Cancelled => {
-                self.mode = Mode::Normal;
+                self.mode = self.command_return;
                 self.completions.clear();
                 vec![]
             }
@@ -93,6 +104,12 @@ impl App {
                 return vec![];
             }
         };
+        // A pane or an action from an overlay (fleet, errors, audit, a log) goes back to the
+        // dashboard it acts on.
+        let overlay = matches!(self.mode, Mode::Fleet | Mode::Errors | Mode::Audit | Mode::Logs | Mode::LogFilter);
+        if overlay && matches!(command.run, Run::Pane(_) | Run::Key(_)) {
+            self.mode = Mode::Normal;
+        }
         match command.run {
             Run::Key(action) => self.on_action(action),
             Run::Pane(pane) => self.command_pane(pane, arg),
@@ -132,6 +149,10 @@ impl App {
                 let others: Vec<&str> =
                     self.choices.contexts.iter().map(String::as_str).filter(|c| *c != self.context).collect();
                 self.toast(format!("context {} (others: {})", self.context, others.join(", ")), true);
+                vec![]
+            }
+            Run::Ctx if self.backups.running.is_some() && arg != self.context => {
+                self.toast("a backup is running here: switching would stop watching it (wait for it)".into(), false);
                 vec![]
             }
             Run::Ctx if self.choices.contexts.contains(&arg) => {
@@ -204,6 +225,9 @@ impl App {
             },
         };
         match handle {
+            Some((what, text)) if text.len() > crate::tui::clipboard::MAX_BYTES => {
+                self.toast(format!("the {what} is too long for the terminal's clipboard"), false);
+            }
             Some((what, text)) => {
                 let shown = crate::domain::text::clean_line(&text);
                 self.toast(format!("copied {what} {shown}"), true);
@@ -221,7 +245,8 @@ impl App {
             return vec![];
         }
         match action {
-            Action::Quit => self.quit(),
+            // Through the dashboard's quit: a running backup asks first.
+            Action::Quit => self.on_action(Action::Quit),
             Action::Command => self.open_command(),
             Action::Back => {
                 self.mode = Mode::Normal;
@@ -247,7 +272,8 @@ impl App {
             return vec![];
         }
         match action {
-            Action::Quit => self.quit(),
+            // Through the dashboard's quit: a running backup asks first.
+            Action::Quit => self.on_action(Action::Quit),
             Action::Command => self.open_command(),
             Action::Back | Action::Open => {
                 self.mode = Mode::Normal;

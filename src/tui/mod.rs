@@ -101,7 +101,11 @@ pub async fn run(mut session: Session, open: Opener<'_>) -> anyhow::Result<Exit>
                 Step::Switch(name) => name,
             };
             let started = std::time::Instant::now();
-            match open(name.clone()).await {
+            // Opening reads the config and connects to nothing, but is bounded all the same.
+            let opened = tokio::time::timeout(std::time::Duration::from_secs(15), open(name.clone()))
+                .await
+                .unwrap_or_else(|_| Err(anyhow::anyhow!("it did not open within 15 s")));
+            match opened {
                 Ok(mut next) => {
                     carry_over(&mut session.app, &mut next.app);
                     next.app.switched_at = Some(started);

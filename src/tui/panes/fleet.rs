@@ -59,7 +59,10 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App) {
     let sources_x = body.x + cols.iter().take(8).map(|(_, w)| w + 1).sum::<u16>();
     let narrow = right.saturating_sub(sources_x) < 40;
     let mut y = body.y + 1;
-    for (i, r) in rows.iter().enumerate() {
+    // Scrolled so the cursor's row shows (a failing row may take two lines).
+    let room = body.height.saturating_sub(1) as usize / if narrow { 2 } else { 1 };
+    let skip = app.fleet_cursor.saturating_sub(room.saturating_sub(1));
+    for (i, r) in rows.iter().enumerate().skip(skip) {
         if y >= body.y + body.height {
             break;
         }
