@@ -193,7 +193,10 @@ async fn counts_on_screen_match_the_state_at_every_size() {
                 assert_eq!(number, compact(counts[i]), "{label} at {at}:\n{text}");
                 seen += 1;
             }
-            assert!(seen > 0 || (zoomed && focus == PaneId::Jobs), "the legend shows at {at}:\n{text}");
+            // The Queue pane (and its legend) shows when it is zoomed, or in the grid from
+            // 120 columns; narrower, the focused pane has the body.
+            let queue_shown = (zoomed && focus == PaneId::Queue) || (!zoomed && w >= 120);
+            assert!(seen > 0 || !queue_shown, "the legend shows at {at}:\n{text}");
             let page = a.jobs.page.data.clone().expect("jobs");
             for line in text.lines() {
                 if let Some(rest) = line.split("Queue ").nth(1).filter(|r| r.contains(" jobs")) {

@@ -8,7 +8,7 @@ use super::panes::{self, RenderCtx};
 
 pub fn draw(f: &mut Frame, app: &App, ctx: &RenderCtx<'_>) {
     let zoomed = app.zoomed.then_some(app.focus);
-    let areas = layout::compute(f.area(), zoomed, app.jobs.queue_slots);
+    let areas = layout::compute(f.area(), zoomed, app.focus, app.jobs.queue_slots);
     panes::header::render(f, areas.header, ctx, app);
     panes::footer::render(f, areas.footer, ctx, app);
     let in_detail = matches!(app.mode, Mode::Detail | Mode::Help);
@@ -36,6 +36,10 @@ pub fn draw(f: &mut Frame, app: &App, ctx: &RenderCtx<'_>) {
                 other => panes::placeholder::render(f, *area, ctx, *other, focused),
             }
         }
+    }
+    let detail_shown = in_detail && (app.ops.detail.is_some() || app.jobs.detail.is_some());
+    if let (Some(strip), false) = (areas.strip, detail_shown) {
+        panes::summary::render(f, strip, ctx, app);
     }
     let audit_open = app.mode == Mode::Audit || (app.mode == Mode::Filter && app.inputs.filter_target.is_none());
     if audit_open {

@@ -19,6 +19,7 @@ pub mod ops_detail;
 pub mod placeholder;
 pub mod queue;
 pub mod rag;
+pub mod summary;
 
 use chrono::{DateTime, Utc};
 use ratatui::layout::Rect;
