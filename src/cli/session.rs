@@ -155,6 +155,7 @@ fn app_for(cli: &Cli, settings: &Settings, sources: &Sources, actions: &Actions)
     app.age_step = settings.age_refresh_s;
     app.bell = settings.bell;
     app.yank = settings.yank;
+    app.mouse = settings.mouse;
     app.log_lines = settings.log_lines;
     app.jobs = JobsState::new(
         sources.jobs.is_some(),

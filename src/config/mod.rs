@@ -48,6 +48,10 @@ pub struct FileConfig {
     /// `y` copies the selection's handle through OSC 52 (works over SSH and in tmux).
     #[serde(default = "default_true")]
     pub yank: bool,
+    /// Clicks focus panes and select rows, the wheel scrolls. Off by default: capturing the
+    /// mouse breaks text selection in many terminals.
+    #[serde(default)]
+    pub mouse: bool,
     /// Lines a container log view keeps (100–1,000,000; default 10,000).
     pub log_lines: Option<usize>,
     /// Where actions are recorded (CONTRACT.md §5): a SQLite file by default.
@@ -404,6 +408,7 @@ pub struct Settings {
     pub audit: AuditConfig,
     pub bell: bool,
     pub yank: bool,
+    pub mouse: bool,
     pub log_lines: usize,
     pub context_names: Vec<String>,
     pub theme: String,
@@ -516,6 +521,7 @@ pub fn resolve(file: FileConfig, ov: &Overrides) -> Result<Settings, ConfigError
         audit: file.audit,
         bell: file.bell,
         yank: file.yank,
+        mouse: file.mouse,
         log_lines,
         context_names,
         theme,

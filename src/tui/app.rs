@@ -83,6 +83,8 @@ pub enum Mode {
 #[derive(Debug, Clone)]
 pub enum Msg {
     Key(KeyEvent),
+    /// A click or the wheel (`mouse = true`).
+    Mouse(crossterm::event::MouseEvent),
     Resized {
         width: u16,
         height: u16,
@@ -216,6 +218,8 @@ pub struct App {
     pub fleet_cursor: usize,
     /// The last source errors, for `:errors`.
     pub errors: super::errors_log::ErrorLog,
+    /// Clicks and the wheel (`mouse = true`; off by default).
+    pub mouse: bool,
     /// `y` copies the selection's handle (`yank = true`, the default).
     pub yank: bool,
     /// Text for the clipboard; the event loop sends it (OSC 52) and clears this.
@@ -268,6 +272,7 @@ impl App {
             errors: Default::default(),
             theme_request: None,
             yank: true,
+            mouse: false,
             clipboard: None,
             popup: None,
             toast: None,
@@ -312,6 +317,7 @@ impl App {
                 effects
             }
             Msg::Key(key) => self.on_key(key),
+            Msg::Mouse(ev) => self.on_mouse(ev),
             Msg::Source(m) => self.on_source(m),
             Msg::ActionDone { request, result } => self.action_done(request, result),
             Msg::Matching(result) => self.mark_matching(result),

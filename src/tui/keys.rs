@@ -93,6 +93,15 @@ impl App {
         }
     }
 
+    /// An action as its key would run it in the current mode (the wheel's Up and Down).
+    pub(super) fn on_key_action(&mut self, action: Action) -> Vec<Effect> {
+        match self.mode {
+            Mode::Logs => self.on_logs_action(action),
+            Mode::Normal => self.on_action(action),
+            _ => vec![],
+        }
+    }
+
     pub(super) fn quit(&mut self) -> Vec<Effect> {
         self.quit = true;
         vec![Effect::Quit]

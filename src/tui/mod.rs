@@ -21,6 +21,7 @@ mod keys_cmd;
 pub mod layout;
 pub mod loadable;
 pub mod logs_view;
+mod mouse;
 pub mod ops_state;
 pub mod panes;
 pub mod popup;
@@ -93,6 +94,16 @@ pub async fn run(mut session: Session, open: Opener<'_>) -> anyhow::Result<Exit>
     // Raw mode, the alternate screen, and a panic hook that restores the terminal first.
     let mut terminal = ratatui::try_init()
         .map_err(|e| anyhow::anyhow!("cannot set up the terminal: {e} (use `mcptop status` without one)"))?;
+    // The mouse, when asked for; released on every way out, a panic's included.
+    let mouse = session.app.mouse;
+    if mouse {
+        let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture);
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
+            previous(info);
+        }));
+    }
     let result = async {
         loop {
             let step = drive(&mut terminal, &mut session, &mut sigterm, &mut sighup).await?;
@@ -127,6 +138,9 @@ pub async fn run(mut session: Session, open: Opener<'_>) -> anyhow::Result<Exit>
         }
     }
     .await;
+    if mouse {
+        let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
+    }
     ratatui::restore();
     result
 }
@@ -167,6 +181,7 @@ async fn drive(
             ev = input.next() => match ev {
                 Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => Msg::Key(k),
                 Some(Ok(Event::Resize(width, height))) => Msg::Resized { width, height },
+                Some(Ok(Event::Mouse(m))) if app.mouse => Msg::Mouse(m),
                 Some(Ok(_)) => continue,
                 // stdin closed or unreadable: the terminal is gone.
                 Some(Err(_)) | None => return Ok(Step::Exit(Exit::TerminalGone)),
