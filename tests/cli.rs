@@ -158,10 +158,10 @@ fn no_color_draws_without_colours() {
 
 #[test]
 fn snapshot_prints_one_frame_of_the_demo() {
-    let out = mcptop(&["--demo", "--snapshot", "--size", "100x30"]);
+    let out = mcptop(&["--demo", "--snapshot", "--size", "120x36"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(text.contains("DEMO") && text.contains("Jobs") && text.contains("Backups"), "{text}");
     assert!(!text.contains("not configured"), "the demo configures every pane:\n{text}");
-    assert!(text.lines().count() >= 30);
+    assert!(text.lines().count() >= 36);
 }
