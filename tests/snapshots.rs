@@ -312,3 +312,18 @@ async fn log_view() {
         insta::assert_snapshot!(format!("logs_filtered_{w}x{h}"), screen(&a, w, h));
     }
 }
+
+/// The ready dashboard at the grid's sizes (80x24 is in `dashboard_states`), and at 80x24 with
+/// another pane focused: the summary strip then counts Jobs.
+#[tokio::test]
+async fn dashboard_at_every_size() {
+    for (w, h) in [(120, 40), (200, 60)] {
+        let mut a = app(w, h);
+        ready(&mut a).await;
+        insta::assert_snapshot!(format!("ready_{w}x{h}"), screen(&a, w, h));
+    }
+    let mut a = app(80, 24);
+    ready(&mut a).await;
+    a.update(Msg::Key(KeyEvent::new(KeyCode::Char('6'), KeyModifiers::NONE)));
+    insta::assert_snapshot!("approvals_focused_80x24", screen(&a, 80, 24));
+}
