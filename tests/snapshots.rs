@@ -327,3 +327,17 @@ async fn dashboard_at_every_size() {
     a.update(Msg::Key(KeyEvent::new(KeyCode::Char('6'), KeyModifiers::NONE)));
     insta::assert_snapshot!("approvals_focused_80x24", screen(&a, 80, 24));
 }
+
+/// Help at 80x24: one column, scrolled with the movement keys.
+#[tokio::test]
+async fn help_scrolls_on_a_small_terminal() {
+    let mut a = app(80, 24);
+    ready(&mut a).await;
+    key(&mut a, KeyCode::Char('?'));
+    insta::assert_snapshot!("help_80x24", screen(&a, 80, 24));
+    key(&mut a, KeyCode::PageDown);
+    key(&mut a, KeyCode::PageDown);
+    insta::assert_snapshot!("help_80x24_scrolled", screen(&a, 80, 24));
+    key(&mut a, KeyCode::Char('x'));
+    assert_eq!(a.mode, mcptop::tui::app::Mode::Normal, "any other key closes it");
+}

@@ -206,6 +206,8 @@ pub struct App {
     pub command_history: Vec<String>,
     pub completions: Vec<String>,
     pub completion_at: Option<usize>,
+    /// How far the help overlay is scrolled.
+    pub help_scroll: usize,
     /// The mode the command line was opened from.
     pub command_return: Mode,
     pub choices: super::commands::Choices,
@@ -264,6 +266,7 @@ impl App {
             completions: Vec::new(),
             completion_at: None,
             command_return: Mode::Normal,
+            help_scroll: 0,
             choices: super::commands::Choices::default(),
             logs: None,
             log_lines: 10_000,

@@ -76,6 +76,13 @@ impl App {
         }
         match self.mode {
             Mode::Help => {
+                // The movement keys scroll it (it is taller than a small terminal); any other
+                // key closes it.
+                if let Some(delta) = action.and_then(|a| movement(a, self.size.1.saturating_sub(4).max(1) as usize)) {
+                    self.help_scroll = self.help_scroll.saturating_add_signed(delta).min(500);
+                    return vec![];
+                }
+                self.help_scroll = 0;
                 let detail_open = self.jobs.detail.is_some() || self.ops.detail.is_some();
                 self.mode = if detail_open { Mode::Detail } else { Mode::Normal };
                 vec![]

@@ -58,7 +58,7 @@ pub fn draw(f: &mut Frame, app: &App, ctx: &RenderCtx<'_>) {
         panes::command::render(f, areas.body, ctx, app);
     }
     if app.mode == Mode::Help {
-        panes::help::render(f, areas.body, ctx, &app.keymap);
+        panes::help::render(f, areas.body, ctx, &app.keymap, app.help_scroll);
     }
     if let Some(popup) = &app.popup {
         popup.render(f, areas.body, ctx, &app.context, app.production);

@@ -11,7 +11,8 @@ use crate::tui::keymap::{Action, KeyMap};
 
 const COLUMN: u16 = 76;
 
-pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, keymap: &KeyMap) {
+/// `scroll`: lines scrolled down, when the help is taller than the screen (j/k, PgDn/PgUp).
+pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, keymap: &KeyMap, scroll: usize) {
     let t = ctx.theme;
     let mut lines: Vec<Line> = Vec::new();
     let mut mode = None;
@@ -36,7 +37,17 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, keymap: &KeyMap) {
     lines.push(Line::raw(""));
     lines.push(Line::styled("Keys can be rebound in the config's [keys] table. Any key closes this.", t.muted));
     let rows = area.height.saturating_sub(2).max(1) as usize;
-    let columns = if lines.len() <= rows { 1 } else { 2 };
+    // Two columns when they fit side by side; else one, scrolled.
+    let columns = if lines.len() <= rows || area.width < COLUMN * 2 { 1 } else { 2 };
+    if columns == 1 && lines.len() > rows {
+        // The last row says where this is and how to move.
+        let (total, shown) = (lines.len(), rows.saturating_sub(1).max(1));
+        let top = scroll.min(total.saturating_sub(shown));
+        lines = lines.split_off(top);
+        lines.truncate(shown);
+        let end = top + lines.len();
+        lines.push(Line::styled(format!("── lines {}–{end} of {total}; j/k, PgDn/PgUp scroll ", top + 1), t.key));
+    }
     let per_column = lines.len().div_ceil(columns);
     let popup = centered(area, COLUMN * columns as u16, per_column as u16 + 2);
     f.render_widget(Clear, popup);
