@@ -206,6 +206,8 @@ pub struct App {
     pub command_history: Vec<String>,
     pub completions: Vec<String>,
     pub completion_at: Option<usize>,
+    /// Actions sent to the action layer whose outcome has not come back.
+    pub in_flight: usize,
     /// How far the help overlay is scrolled.
     pub help_scroll: usize,
     /// The mode the command line was opened from.
@@ -267,6 +269,7 @@ impl App {
             completion_at: None,
             command_return: Mode::Normal,
             help_scroll: 0,
+            in_flight: 0,
             choices: super::commands::Choices::default(),
             logs: None,
             log_lines: 10_000,
@@ -322,9 +325,15 @@ impl App {
             Msg::Key(key) => self.on_key(key),
             Msg::Mouse(ev) => self.on_mouse(ev),
             Msg::Source(m) => self.on_source(m),
-            Msg::ActionDone { request, result } => self.action_done(request, result),
+            Msg::ActionDone { request, result } => {
+                self.in_flight = self.in_flight.saturating_sub(1);
+                self.action_done(request, result)
+            }
             Msg::Matching(result) => self.mark_matching(result),
-            Msg::BulkDone(results) => self.bulk_done(results),
+            Msg::BulkDone(results) => {
+                self.in_flight = self.in_flight.saturating_sub(1);
+                self.bulk_done(results)
+            }
             Msg::BackupsLoaded(result, at) => {
                 self.backups.loaded(result, at);
                 vec![]
@@ -371,6 +380,7 @@ impl App {
             }
         };
         effects.extend(self.sync_rag());
+        self.in_flight += effects.iter().filter(|e| matches!(e, Effect::RunAction(_) | Effect::RunBulk(_))).count();
         effects
     }
 

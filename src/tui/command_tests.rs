@@ -102,6 +102,13 @@ fn jobs_failed_shows_failures_and_theme_is_asked_of_the_loop() {
     assert!(effects.iter().any(|e| matches!(e, Effect::FetchJobs(_))), "{effects:?}");
     assert_eq!(app.run_command("theme light"), vec![]);
     assert_eq!(app.theme_request.as_deref(), Some("light"));
+    // A switch waits for actions under way: their outcome would be lost.
+    app.in_flight = 1;
+    assert_eq!(app.run_command("ctx staging"), vec![]);
+    assert_eq!(app.switch_to, None);
+    app.in_flight = 0;
+    app.run_command("ctx staging");
+    assert_eq!(app.switch_to.as_deref(), Some("staging"));
     assert_eq!(app.run_command("q"), vec![Effect::Quit]);
 }
 

@@ -155,6 +155,14 @@ impl App {
                 self.toast("a backup is running here: switching would stop watching it (wait for it)".into(), false);
                 vec![]
             }
+            Run::Ctx if self.in_flight > 0 && arg != self.context => {
+                let n = self.in_flight;
+                self.toast(
+                    format!("{n} action(s) still running here: switch when they are done, or their outcome is lost"),
+                    false,
+                );
+                vec![]
+            }
             Run::Ctx if self.choices.contexts.contains(&arg) => {
                 self.switch_to = Some(arg);
                 vec![]
