@@ -54,10 +54,6 @@ impl<W: Write> Write for Hashing<W> {
     }
 }
 
-pub(super) fn hex(d: impl AsRef<[u8]>) -> String {
-    hex::encode(d)
-}
-
 /// A spool file read into the archive; the current item says how far it is.
 struct Archiving<'a> {
     inner: File,

@@ -10,7 +10,7 @@ use std::time::Instant;
 use chrono::Utc;
 use sha2::Digest;
 
-use super::archive::{Hashing, connect, hex};
+use super::archive::{Hashing, connect};
 use super::progress::{Meter, Progress};
 use super::{Item, Kind, Plan, redis_dump};
 
@@ -75,7 +75,7 @@ pub(super) fn dump_database(
         };
         return Err(format!("pg_dump of {} failed: {first}{hint}", db.name));
     }
-    let (sha, bytes) = (hex(out.hash.finalize()), out.bytes);
+    let (sha, bytes) = (hex::encode(out.hash.finalize()), out.bytes);
     let (server_version, _) = dump_versions(&plan.pg_restore, &path);
     let item = Item {
         name: member,
@@ -125,7 +125,7 @@ pub(super) fn dump_redis(
         meter.lock().unwrap_or_else(|e| e.into_inner()).add(n, report)
     })?;
     out.flush().map_err(|e| format!("spooling the Redis records: {e}"))?;
-    let (sha, bytes) = (hex(out.hash.finalize()), out.bytes);
+    let (sha, bytes) = (hex::encode(out.hash.finalize()), out.bytes);
     let item = Item {
         name: member,
         kind: Kind::Redis,
@@ -164,7 +164,7 @@ pub(super) fn snapshot_redis(
         kind: Kind::Redis,
         source: redact_url(&r.url),
         bytes: out.bytes,
-        sha256: hex(out.hash.finalize()),
+        sha256: hex::encode(out.hash.finalize()),
         tool: Some("SYNC (RDB snapshot)".into()),
         tool_version: None,
         server_version: None,

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant, SystemTime};
 use chrono::Utc;
 use sha2::{Digest, Sha256};
 
-use super::archive::{Encoder, hex};
+use super::archive::Encoder;
 use super::progress::{Meter, Progress};
 use super::{FileEntry, Item, Kind};
 
@@ -95,7 +95,7 @@ pub(super) fn add_dir(
                 if reader.bytes != size {
                     return Err(format!("{} changed size while being copied", path.display()));
                 }
-                files.push(FileEntry { path: member, bytes: size, sha256: hex(reader.hash.finalize()) });
+                files.push(FileEntry { path: member, bytes: size, sha256: hex::encode(reader.hash.finalize()) });
             }
         }
     }
@@ -105,7 +105,7 @@ pub(super) fn add_dir(
         kind: Kind::Files,
         source: dir.display().to_string(),
         bytes: files.iter().map(|f| f.bytes).sum(),
-        sha256: hex(Sha256::digest(list.as_bytes())),
+        sha256: hex::encode(Sha256::digest(list.as_bytes())),
         tool: None,
         tool_version: None,
         server_version: None,

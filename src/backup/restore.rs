@@ -10,7 +10,7 @@ use std::process::Command;
 
 use sha2::{Digest, Sha256};
 
-use super::archive::{connect, decoder, hex};
+use super::archive::{connect, decoder};
 use super::files::{Owner, copy_tree};
 use super::progress::{Meter, Progress};
 use super::verify::{VerifyReport, verify};
@@ -195,7 +195,7 @@ pub fn restore(archive: &Path, plan: &Plan, report: &dyn Fn(&Progress)) -> Resul
                     meter.add(n as u64, report);
                 }
                 out.flush().map_err(|e| format!("staging: {e}"))?;
-                let sum = hex(hash.finalize());
+                let sum = hex::encode(hash.finalize());
                 sums.insert(path.to_string_lossy().into_owned(), (sum, size));
                 if let Ok(mode) = entry.header().mode() {
                     // No setuid, setgid or sticky bits from an archive.

@@ -10,7 +10,7 @@ use std::process::Command;
 use chrono::Utc;
 use sha2::{Digest, Sha256};
 
-use super::archive::{decoder, hex};
+use super::archive::decoder;
 use super::progress::{Meter, Progress};
 use super::{Kind, Manifest, redis_dump, sidecar};
 
@@ -116,7 +116,7 @@ fn verify_members(archive: &Path, pg_restore: &Path, report: &dyn Fn(&Progress))
         if keep {
             manifest = Some(serde_json::from_slice(&body).map_err(|e| format!("manifest.json: unreadable ({e})"))?);
         } else {
-            seen.insert(path, (hex(hash.finalize()), n_total));
+            seen.insert(path, (hex::encode(hash.finalize()), n_total));
         }
     }
     // Read past the tar's end, so the compression's own checksum (gzip CRC, zstd) is checked.

@@ -23,7 +23,7 @@ use crate::sources::{JobSource, KnowledgeSource, OpsSource, Sources};
 
 pub use poller::{Pace, backoff};
 pub use subscribe::Pushes;
-pub use tasks::TaskSet;
+pub use tasks::{TaskSet, TaskSlot};
 
 /// Which feed a message is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

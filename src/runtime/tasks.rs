@@ -19,3 +19,30 @@ impl Drop for TaskSet {
         }
     }
 }
+
+/// At most one task, replaced by the next (the old one ended) and ended when dropped: the
+/// followed log's reader, the fleet's poller.
+#[derive(Default)]
+pub struct TaskSlot(std::sync::Mutex<Option<JoinHandle<()>>>);
+
+impl TaskSlot {
+    /// Hold `task`, ending the one held before.
+    pub fn set(&self, task: JoinHandle<()>) {
+        if let Some(old) = self.0.lock().unwrap_or_else(|e| e.into_inner()).replace(task) {
+            old.abort();
+        }
+    }
+
+    /// End the task held, if any.
+    pub fn stop(&self) {
+        if let Some(task) = self.0.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            task.abort();
+        }
+    }
+}
+
+impl Drop for TaskSlot {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

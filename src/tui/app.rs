@@ -16,12 +16,12 @@ use super::layout;
 use super::loadable::Loadable;
 use super::ops_state::OpsState;
 use super::popup::Popup;
-use super::rag_state::{Follow, RagState, Subject, alert_query};
+use super::rag_state::RagState;
 use crate::actions::{ActionError, ActionRequest, Done};
 use crate::audit::{Query, Record};
 use crate::domain::Job;
 use crate::domain::JobsQuery;
-use crate::runtime::{Feed, RagRequest, SourceMsg};
+use crate::runtime::{RagRequest, SourceMsg};
 
 /// The panes, in focus order. Number keys focus them by position.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -388,168 +388,6 @@ impl App {
         let zoomed_jobs = self.zoomed && self.focus == PaneId::Jobs;
         self.jobs.view.set_rows(layout::jobs_rows(self.size, zoomed_jobs, self.jobs.queue_slots));
         fetch(self.jobs.view.refetch_if_needed())
-    }
-
-    /// Route a runtime message to the state of its feed.
-    fn on_source(&mut self, msg: SourceMsg) -> Vec<Effect> {
-        match &msg {
-            SourceMsg::Failed { feed, error, at, .. } => {
-                self.errors.push(*at, &format!("{} · {}", self.context, feed.name()), &error.to_string())
-            }
-            SourceMsg::PushState { feed, connected: false, error: Some(e), at } => {
-                self.errors.push(*at, &format!("{} · {}", self.context, feed.name()), e)
-            }
-            SourceMsg::PushState { .. } => {}
-            _ => {
-                if let Some(started) = self.switched_at.take() {
-                    let ms = started.elapsed().as_millis();
-                    // The runtime's live tasks once the new context is running: a switch that
-                    // leaked would leave this growing (tests/contexts.rs reads it from the log).
-                    let alive_tasks =
-                        tokio::runtime::Handle::try_current().map(|h| h.metrics().num_alive_tasks()).unwrap_or(0);
-                    tracing::info!(context = %self.context, ms, alive_tasks, "first data after switching context");
-                    let text = format!("switched to context {} (first data after {ms} ms)", self.context);
-                    self.toast = Some(Toast { text, ok: true, at: self.now });
-                }
-            }
-        }
-        match msg.feed() {
-            Feed::Detail => {
-                // The RAG pane shows the followed job's stored hits from the same feed.
-                self.approvals.on_source(&msg);
-                match &msg {
-                    SourceMsg::DetailLoaded { id, detail, at } => self.rag.on_detail(id, detail.as_deref(), *at),
-                    SourceMsg::Failed { error, at, retry_at, .. } => {
-                        self.rag.on_detail_failed(error.to_string(), *at, *retry_at)
-                    }
-                    _ => {}
-                }
-                fetch(self.jobs.on_source(msg))
-            }
-            Feed::Approvals => {
-                self.approvals.on_source(&msg);
-                if std::mem::take(&mut self.approvals.arrived) > 0 && self.bell {
-                    self.ring = true;
-                }
-                vec![]
-            }
-            Feed::Queues | Feed::Jobs | Feed::Events => fetch(self.jobs.on_source(msg)),
-            Feed::Containers | Feed::ContainerEvents | Feed::Services | Feed::Targets | Feed::Alerts => {
-                self.ops.on_source(&msg);
-                vec![]
-            }
-            Feed::Knowledge | Feed::Search => {
-                self.rag.on_source(&msg);
-                vec![]
-            }
-        }
-    }
-
-    /// Show what an action did, and fetch what it changed at once.
-    fn action_done(&mut self, request: ActionRequest, result: Result<Done, ActionError>) -> Vec<Effect> {
-        let (text, ok) = match &result {
-            Ok(d) => match &d.warning {
-                Some(w) => (format!("✓ {} — warning: {w}", d.message), false),
-                None => (format!("✓ {}", d.message), true),
-            },
-            Err(e) => (format!("✗ {}: {e}", request.describe()), false),
-        };
-        self.toast = Some(Toast { text, ok, at: self.now });
-        if let (Ok(_), ActionRequest::Retry { job } | ActionRequest::Cancel { job }) = (&result, &request) {
-            self.jobs.marks.remove(&job.id);
-        }
-        let mut effects = vec![Effect::RefreshAlerts, Effect::RefreshJobs];
-        if matches!(request, ActionRequest::Backup { .. } | ActionRequest::Restore { .. } | ActionRequest::Prune { .. })
-        {
-            self.backups.running = None;
-            effects.push(Effect::LoadBackups);
-        }
-        if self.mode == Mode::Audit {
-            effects.push(Effect::LoadAudit(self.audit.query()));
-        }
-        effects
-    }
-
-    /// One toast for a whole bulk action: how many were done, refused and failed, and why.
-    fn bulk_done(&mut self, results: Vec<(ActionRequest, Result<Done, ActionError>)>) -> Vec<Effect> {
-        let (mut ok, mut refused, mut failed) = (0, 0, 0);
-        let mut first_error = None;
-        for (request, result) in &results {
-            match result {
-                Ok(_) => {
-                    ok += 1;
-                    if let ActionRequest::Retry { job } | ActionRequest::Cancel { job } = request {
-                        self.jobs.marks.remove(&job.id);
-                    }
-                }
-                Err(e) => {
-                    if e.exit_code() == 1 {
-                        failed += 1
-                    } else {
-                        refused += 1
-                    }
-                    first_error.get_or_insert_with(|| format!("{}: {e}", request.target()));
-                }
-            }
-        }
-        let verb = results.first().map(|(r, _)| r.name()).unwrap_or("done");
-        let mut text = format!("{verb}: {ok} done");
-        if refused + failed > 0 {
-            text.push_str(&format!(", {refused} refused, {failed} failed — {}", first_error.unwrap_or_default()));
-        }
-        self.toast = Some(Toast { text, ok: refused + failed == 0, at: self.now });
-        let mut effects = vec![Effect::RefreshJobs];
-        if self.mode == Mode::Audit {
-            effects.push(Effect::LoadAudit(self.audit.query()));
-        }
-        effects
-    }
-
-    /// Mark every job a filter matched (or say why not).
-    fn mark_matching(&mut self, result: Result<Vec<Job>, String>) -> Vec<Effect> {
-        self.toast = Some(match result {
-            Ok(jobs) => {
-                let n = jobs.len();
-                self.jobs.marks.extend(jobs.into_iter().map(|j| (j.id.clone(), j)));
-                Toast {
-                    text: format!("marked {n} jobs matching the filter ({} marked)", self.jobs.marks.len()),
-                    ok: true,
-                    at: self.now,
-                }
-            }
-            Err(e) => Toast { text: format!("✗ could not list the matching jobs: {e}"), ok: false, at: self.now },
-        });
-        vec![]
-    }
-
-    /// Point the RAG pane at what the operator is looking at: the selected job or alert.
-    fn sync_rag(&mut self) -> Vec<Effect> {
-        let followed = self.rag.followed_job();
-        let page = self.jobs.page.data.as_ref();
-        self.rag.followed_status =
-            followed.and_then(|id| page?.jobs.iter().find(|j| j.id == id)).map(|j| j.status.clone());
-        let subject = match self.rag.follow {
-            // The Approvals pane follows its own selection: its draft, analysis and hits.
-            Follow::Jobs if self.focus == PaneId::Approvals => {
-                self.approvals.selected_id().map(|s| Subject::Job(s.to_string()))
-            }
-            Follow::Jobs => self.jobs.view.selected_id().map(Subject::Job),
-            Follow::Alerts => self.ops.selected_alert().map(|a| Subject::Alert {
-                fingerprint: a.fingerprint.clone(),
-                name: a.name().to_string(),
-                query: alert_query(a),
-            }),
-            Follow::Query => None,
-        };
-        let Some(subject) = subject.filter(|s| !self.rag.is_current(s)) else { return vec![] };
-        let was = self.rag.followed_job().map(String::from);
-        let mut effects: Vec<Effect> =
-            self.rag.set_subject(subject, self.now).into_iter().map(Effect::RagSearch).collect();
-        let now_following = self.rag.followed_job().map(String::from);
-        if self.jobs.detail.is_none() && now_following != was {
-            effects.push(Effect::FollowDetail(now_following));
-        }
-        effects
     }
 }
 

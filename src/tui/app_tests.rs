@@ -3,6 +3,7 @@ use super::*;
 use crate::clients::SourceError;
 use crate::domain::job::RawFields;
 use crate::domain::{Job, JobDetail, JobsPage, QueueSnapshot, QueueStats};
+use crate::runtime::Feed;
 use crate::tui::jobs_state::QueueHistory;
 use chrono::{Duration, TimeZone};
 use crossterm::event::{KeyCode, KeyModifiers};

@@ -7,6 +7,17 @@ use ratatui::style::Style;
 
 use crate::domain::text::{clean_line, is_clean_line};
 
+/// One row of a table: each cell in its column's width (`u16::MAX`: the rest of the row), one
+/// space between columns, nothing past `right`.
+pub fn put_row(buf: &mut Buffer, x: u16, y: u16, right: u16, cells: &[(&str, Style)], widths: &[u16]) {
+    let mut x = x;
+    for ((text, style), w) in cells.iter().zip(widths) {
+        let w = (*w).min(right.saturating_sub(x));
+        put(buf, x, y, text, w, *style);
+        x = (x + w + 1).min(right);
+    }
+}
+
 /// Write `text` at (`x`, `y`) in at most `max` columns; a cut string ends in `…`. Returns the
 /// columns used. Text from outside is cleaned here (control characters and escape sequences
 /// become visible escapes), so every list row is safe whatever it holds.

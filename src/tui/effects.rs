@@ -8,7 +8,7 @@ use super::app::{App, Effect, Msg};
 use crate::actions::{ActionRequest, Actions};
 use crate::audit::Query;
 use crate::domain::JobsQuery;
-use crate::runtime::{Request, Runtime};
+use crate::runtime::{Request, Runtime, TaskSlot};
 
 pub struct Executor {
     pub runtime: Runtime,
@@ -17,9 +17,9 @@ pub struct Executor {
     pub done: mpsc::Sender<Msg>,
     /// Every context, for the fleet view; its checks run only while the view is open.
     pub fleet: Option<std::sync::Arc<Vec<crate::fleet::FleetTarget>>>,
-    fleet_task: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+    fleet_task: TaskSlot,
     /// The followed container log's reader.
-    logs_task: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+    logs_task: TaskSlot,
 }
 
 /// Log lines reach the app in batches: at most this many, at least every [`LOG_FLUSH`].
@@ -28,13 +28,6 @@ const LOG_FLUSH: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// How often the fleet view checks every context: lightly, well under the panes' pace.
 pub const FLEET_INTERVAL: std::time::Duration = std::time::Duration::from_secs(10);
-
-impl Drop for Executor {
-    fn drop(&mut self) {
-        self.stop_fleet();
-        self.stop_logs();
-    }
-}
 
 impl Executor {
     /// An executor whose actions report backup progress to the app.
@@ -49,8 +42,8 @@ impl Executor {
             actions,
             done,
             fleet: None,
-            fleet_task: std::sync::Mutex::new(None),
-            logs_task: std::sync::Mutex::new(None),
+            fleet_task: TaskSlot::default(),
+            logs_task: TaskSlot::default(),
         }
     }
 
@@ -71,9 +64,9 @@ impl Executor {
                 Effect::VerifyBackup(path) => self.verify_backup(path),
                 Effect::SaveCommandHistory(lines) => save_history(lines),
                 Effect::FollowLogs { container, stream, tail } => self.follow_logs(container, stream, tail),
-                Effect::StopLogs => self.stop_logs(),
+                Effect::StopLogs => self.logs_task.stop(),
                 Effect::StartFleet => self.start_fleet(),
-                Effect::StopFleet => self.stop_fleet(),
+                Effect::StopFleet => self.fleet_task.stop(),
                 Effect::Quit => app.quit = true,
             }
         }
@@ -118,15 +111,7 @@ impl Executor {
             let (result, ()) = tokio::join!(pump, consume);
             let _ = done.send(Msg::LogEnded(stream, result.err().map(|e| e.to_string()))).await;
         });
-        if let Some(old) = self.logs_task.lock().unwrap_or_else(|e| e.into_inner()).replace(task) {
-            old.abort();
-        }
-    }
-
-    fn stop_logs(&self) {
-        if let Some(task) = self.logs_task.lock().unwrap_or_else(|e| e.into_inner()).take() {
-            task.abort();
-        }
+        self.logs_task.set(task);
     }
 
     /// Check every context now, then every [`FLEET_INTERVAL`], until stopped.
@@ -145,15 +130,7 @@ impl Executor {
                 tokio::time::sleep(FLEET_INTERVAL).await;
             }
         });
-        if let Some(old) = self.fleet_task.lock().unwrap_or_else(|e| e.into_inner()).replace(task) {
-            old.abort();
-        }
-    }
-
-    fn stop_fleet(&self) {
-        if let Some(task) = self.fleet_task.lock().unwrap_or_else(|e| e.into_inner()).take() {
-            task.abort();
-        }
+        self.fleet_task.set(task);
     }
 
     /// List every job a filter matches (bounded by the query's limit), in a task of its own.

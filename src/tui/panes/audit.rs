@@ -10,7 +10,7 @@ use super::{RenderCtx, error_line, freshness};
 use crate::audit::Outcome;
 use crate::domain::text::clean_line;
 use crate::tui::audit_view::AuditView;
-use crate::tui::cells::put;
+use crate::tui::cells::put_row;
 
 pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, v: &AuditView, location: &str) {
     let t = ctx.theme;
@@ -45,12 +45,8 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, v: &AuditView, loc
     let cols: [(&str, u16); 6] =
         [("AT (UTC)", 19), ("ACTOR", 22), ("ACTION", 8), ("OUTCOME", 8), ("TARGET", 22), ("DETAIL", u16::MAX)];
     let right = body.x + body.width;
-    let mut x = body.x;
-    for (h, w) in cols {
-        let w = w.min(right.saturating_sub(x));
-        put(buf, x, body.y, h, w, t.muted);
-        x = (x + w + 1).min(right);
-    }
+    let widths = cols.map(|(_, w)| w);
+    put_row(buf, body.x, body.y, right, &cols.map(|(h, _)| (h, t.muted)), &widths);
     let rows = body.height.saturating_sub(1) as usize;
     let top = v.cursor.saturating_sub(rows.saturating_sub(1));
     for (n, r) in records.iter().enumerate().skip(top).take(rows) {
@@ -72,11 +68,6 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, v: &AuditView, loc
             (r.target.as_str(), t.text),
             (r.detail.as_str(), t.text),
         ];
-        let mut x = body.x;
-        for ((text, style), (_, w)) in cells.iter().zip(cols) {
-            let w = w.min(right.saturating_sub(x));
-            put(buf, x, y, text, w, *style);
-            x = (x + w + 1).min(right);
-        }
+        put_row(buf, body.x, y, right, &cells, &widths);
     }
 }

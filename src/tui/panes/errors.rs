@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph};
 
 use super::RenderCtx;
-use crate::tui::cells::put;
+use crate::tui::cells::put_row;
 use crate::tui::errors_log::{ErrorLog, KEEP};
 
 pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, log: &ErrorLog) {
@@ -30,12 +30,8 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, log: &ErrorLog) {
     let buf = f.buffer_mut();
     let cols: [(&str, u16); 5] = [("LAST", 8), ("FIRST", 8), ("TIMES", 5), ("SOURCE", 26), ("MESSAGE", u16::MAX)];
     let right = body.x + body.width;
-    let mut x = body.x;
-    for (h, w) in cols {
-        let w = w.min(right.saturating_sub(x));
-        put(buf, x, body.y, h, w, t.muted);
-        x = (x + w + 1).min(right);
-    }
+    let widths = cols.map(|(_, w)| w);
+    put_row(buf, body.x, body.y, right, &cols.map(|(h, _)| (h, t.muted)), &widths);
     let rows = body.height.saturating_sub(1) as usize;
     let top = log.cursor.saturating_sub(rows.saturating_sub(1));
     for (n, e) in log.newest_first().enumerate().skip(top).take(rows) {
@@ -52,11 +48,6 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, log: &ErrorLog) {
             (e.source.as_str(), t.warn),
             (e.message.as_str(), t.error),
         ];
-        let mut x = body.x;
-        for ((text, style), (_, w)) in cells.iter().zip(cols) {
-            let w = w.min(right.saturating_sub(x));
-            put(buf, x, y, text, w, *style);
-            x = (x + w + 1).min(right);
-        }
+        put_row(buf, body.x, y, right, &cells, &widths);
     }
 }

@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph};
 
 use super::{RenderCtx, freshness};
 use crate::tui::app::App;
-use crate::tui::cells::put;
+use crate::tui::cells::{put, put_row};
 use crate::tui::loadable::age;
 
 pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App) {
@@ -47,12 +47,8 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App) {
         ("SOURCES", u16::MAX),
     ];
     let right = body.x + body.width;
-    let mut x = body.x;
-    for (h, w) in cols {
-        let w = w.min(right.saturating_sub(x));
-        put(buf, x, body.y, h, w, t.muted);
-        x = (x + w + 1).min(right);
-    }
+    let widths = cols.map(|(_, w)| w);
+    put_row(buf, body.x, body.y, right, &cols.map(|(h, _)| (h, t.muted)), &widths);
     let n = |v: Option<u64>| v.map(|n| n.to_string()).unwrap_or_else(|| "-".into());
     // Where the SOURCES column starts: when it is too narrow for a reason, the reason gets a
     // line of its own under the row.
@@ -96,12 +92,7 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App) {
             ("", t.text),
             (sources.as_str(), sources_style),
         ];
-        let mut x = body.x;
-        for ((text, style), (_, w)) in cells.iter().zip(cols) {
-            let w = w.min(right.saturating_sub(x));
-            put(buf, x, y, text, w, *style);
-            x = (x + w + 1).min(right);
-        }
+        put_row(buf, body.x, y, right, &cells, &widths);
         y += 1;
         if let Some(f) = r.failure().filter(|_| narrow && y < body.y + body.height) {
             let why = format!("    {} failed: {}", f.name, f.error.as_deref().unwrap_or(""));
