@@ -2,13 +2,14 @@
 //! `{p}events` subscription. Every call has a timeout; a broken connection is rebuilt lazily.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
 use futures_util::StreamExt;
 use redis::aio::MultiplexedConnection;
-use redis::{AsyncConnectionConfig, IntoConnectionInfo, Script, Value};
+use redis::{AsyncConnectionConfig, ConnectionAddr, ConnectionInfo, IntoConnectionInfo, Script, Value};
 use tokio::sync::Mutex;
 use tracing::{debug, instrument};
 
@@ -23,7 +24,13 @@ use crate::domain::{Job, JobDetail, JobStatus, JobsPage, JobsQuery, QueueSnapsho
 
 use super::scripts;
 
+pub mod sentinel;
 mod write;
+
+use sentinel::Sentinel;
+
+/// A server's address as Sentinel gives it.
+type HostPort = (String, u16);
 
 /// Longest job-field value fetched for a list row, in bytes.
 const LIST_FIELD_BYTES: usize = 512;
@@ -69,8 +76,11 @@ pub struct RedisSettings {
 
 /// A handle on one Redis server; cheap to share behind an `Arc`.
 pub struct RedisClient {
-    client: redis::Client,
-    conn: Mutex<Option<MultiplexedConnection>>,
+    /// How to connect: the URL's address, or the master's that Sentinel gives.
+    info: ConnectionInfo,
+    sentinel: Option<Arc<Sentinel>>,
+    /// The open connection and the Sentinel master address it goes to.
+    conn: Mutex<Option<(MultiplexedConnection, Option<HostPort>)>>,
     settings: RedisSettings,
     secrets: Vec<Secret>,
     round_trips: AtomicU64,
@@ -100,10 +110,9 @@ impl RedisClient {
             info = info.clone().set_redis_settings(info.redis_settings().clone().set_password(pw.expose()));
             secrets.push(pw.clone());
         }
-        let client =
-            redis::Client::open(info).map_err(|e| SourceError::Connect(format!("{:?}", e.kind()).to_string()))?;
         Ok(RedisClient {
-            client,
+            info,
+            sentinel: None,
             conn: Mutex::new(None),
             settings,
             secrets,
@@ -121,6 +130,32 @@ impl RedisClient {
 
     pub fn settings(&self) -> &RedisSettings {
         &self.settings
+    }
+
+    /// Find the master through these sentinels (`host:port`) instead of the URL's address; the
+    /// URL still gives the user, password and database.
+    pub fn with_sentinel(mut self, sentinels: Vec<String>, master: String) -> Self {
+        self.sentinel = Some(Arc::new(Sentinel::new(sentinels, master, self.settings.timeout)));
+        self
+    }
+
+    pub fn sentinel(&self) -> Option<&Arc<Sentinel>> {
+        self.sentinel.as_ref()
+    }
+
+    /// The client for the server to talk to now: the URL's, or Sentinel's current master.
+    async fn target(&self) -> Result<(redis::Client, Option<HostPort>), SourceError> {
+        let master = match &self.sentinel {
+            Some(s) => Some(s.master().await?),
+            None => None,
+        };
+        let info = match &master {
+            Some((host, port)) => self.info.clone().set_addr(ConnectionAddr::Tcp(host.clone(), *port)),
+            None => self.info.clone(),
+        };
+        let client =
+            redis::Client::open(info).map_err(|e| SourceError::Connect(format!("{:?}", e.kind()).to_string()))?;
+        Ok((client, master))
     }
 
     /// Requests sent so far (for benchmarks: one script call is one round trip once loaded).
@@ -157,21 +192,27 @@ impl RedisClient {
     }
 
     async fn connection(&self) -> Result<MultiplexedConnection, SourceError> {
+        // Sentinel is asked before the lock: a slow sentinel holds up no call already connected.
+        let master = match &self.sentinel {
+            Some(s) => Some(s.master().await?),
+            None => None,
+        };
         let mut guard = self.conn.lock().await;
-        if let Some(conn) = guard.as_ref() {
+        if let Some((conn, to)) = guard.as_ref()
+            && *to == master
+        {
             return Ok(conn.clone());
         }
+        let (client, master) = self.target().await?;
         let config = AsyncConnectionConfig::new()
             .set_connection_timeout(Some(self.settings.timeout))
             .set_response_timeout(Some(self.settings.timeout));
-        let conn = tokio::time::timeout(
-            self.settings.timeout,
-            self.client.get_multiplexed_async_connection_with_config(&config),
-        )
-        .await
-        .map_err(|_| SourceError::Timeout(self.settings.timeout))?
-        .map_err(|e| self.server_error(e))?;
-        *guard = Some(conn.clone());
+        let conn =
+            tokio::time::timeout(self.settings.timeout, client.get_multiplexed_async_connection_with_config(&config))
+                .await
+                .map_err(|_| SourceError::Timeout(self.settings.timeout))?
+                .map_err(|e| self.server_error(e))?;
+        *guard = Some((conn.clone(), master));
         Ok(conn)
     }
 
@@ -258,8 +299,9 @@ impl RedisClient {
     /// [`liveness::CHECK_EVERY`]; the stream ends when a ping fails or the connection drops.
     pub async fn events(&self) -> Result<impl futures_util::Stream<Item = JobEvent> + Send + use<>, SourceError> {
         let channel = self.key("events");
+        let (client, _) = self.target().await?;
         let subscribe = async {
-            let mut pubsub = self.client.get_async_pubsub().await?;
+            let mut pubsub = client.get_async_pubsub().await?;
             pubsub.subscribe(&channel).await?;
             Ok::<_, redis::RedisError>(pubsub)
         };
@@ -270,12 +312,32 @@ impl RedisClient {
         debug!(%channel, "subscribed");
         let (sink, messages) = pubsub.split();
         let timeout = self.settings.timeout;
+        // Behind Sentinel the subscription also ends when the master moves, so it is made again
+        // on the new master (the old one may answer pings for a while yet).
+        let sentinel = self.sentinel.clone();
+        let born = sentinel.as_ref().map(|s| s.generation());
+        let every = if sentinel.is_some() { sentinel::CHECK_EVERY } else { liveness::CHECK_EVERY };
+        let pinged = std::sync::Arc::new(std::sync::Mutex::new(std::time::Instant::now()));
         let check = move || {
             let mut sink = sink.clone();
-            async move { matches!(tokio::time::timeout(timeout, sink.ping::<Value>()).await, Ok(Ok(_))) }
+            let sentinel = sentinel.clone();
+            let pinged = pinged.clone();
+            async move {
+                if let Some(s) = &sentinel {
+                    if Some(s.generation()) != born {
+                        return false;
+                    }
+                    let mut last = pinged.lock().unwrap_or_else(|e| e.into_inner());
+                    if last.elapsed() < liveness::CHECK_EVERY {
+                        return true;
+                    }
+                    *last = std::time::Instant::now();
+                }
+                matches!(tokio::time::timeout(timeout, sink.ping::<Value>()).await, Ok(Ok(_)))
+            }
         };
         let events = messages.map(|msg| parse_event(msg.get_payload_bytes()));
-        Ok(liveness::until_dead(events, liveness::CHECK_EVERY, check))
+        Ok(liveness::until_dead(events, every, check))
     }
 }
 

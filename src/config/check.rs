@@ -12,6 +12,21 @@ pub(super) fn context(name: &str, context: &ContextConfig, redis_url_from_flag: 
         let from = if redis_url_from_flag { "--redis-url".to_string() } else { key("redis_url") };
         check_redis_url(url).map_err(|m| invalid(from, m))?;
     }
+    match (context.redis_sentinels.is_empty(), &context.redis_master) {
+        (true, None) => {}
+        (false, Some(m)) if !m.trim().is_empty() => {
+            for (i, addr) in context.redis_sentinels.iter().enumerate() {
+                let ok = addr.rsplit_once(':').is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok());
+                if !ok {
+                    return Err(invalid(key(&format!("redis_sentinels[{i}]")), "use host:port"));
+                }
+            }
+        }
+        (false, _) => return Err(invalid(key("redis_master"), "name the master the sentinels monitor")),
+        (true, Some(_)) => {
+            return Err(invalid(key("redis_sentinels"), "list the sentinels (host:port) that know redis_master"));
+        }
+    }
     if context.queues.is_empty() || context.queues.iter().any(|q| q.trim().is_empty()) {
         return Err(invalid(key("queues"), "list at least one queue name, none empty"));
     }

@@ -70,6 +70,11 @@ pub struct FileConfig {
 pub struct ContextConfig {
     pub redis_url: Option<String>,
     pub redis_password: Option<SecretRef>,
+    /// Sentinels (`host:port`) that know the master named `redis_master`; the master's address
+    /// then comes from them, and `redis_url` (optional) gives only the user, password and db.
+    #[serde(default)]
+    pub redis_sentinels: Vec<String>,
+    pub redis_master: Option<String>,
     #[serde(default = "default_prefix")]
     pub key_prefix: String,
     #[serde(default = "default_queues")]
@@ -339,6 +344,8 @@ impl Default for ContextConfig {
         ContextConfig {
             redis_url: None,
             redis_password: None,
+            redis_sentinels: vec![],
+            redis_master: None,
             key_prefix: default_prefix(),
             queues: default_queues(),
             poll_interval_ms: default_poll_ms(),

@@ -85,6 +85,13 @@ pub enum SourceMsg {
         at: DateTime<Utc>,
         retry_at: DateTime<Utc>,
     },
+    /// Something an operator should know that is not a failure, such as the Redis master moving
+    /// (kept in the error history with the feed it concerns).
+    Notice {
+        feed: Feed,
+        text: String,
+        at: DateTime<Utc>,
+    },
     /// A push subscription (`Events` or `ContainerEvents`) came up or went down.
     PushState {
         feed: Feed,
@@ -113,7 +120,9 @@ impl SourceMsg {
             SourceMsg::JobsLoaded(_) => Feed::Jobs,
             SourceMsg::ApprovalsLoaded(_) => Feed::Approvals,
             SourceMsg::DetailLoaded { .. } => Feed::Detail,
-            SourceMsg::Failed { feed, .. } | SourceMsg::PushState { feed, .. } => *feed,
+            SourceMsg::Failed { feed, .. } | SourceMsg::PushState { feed, .. } | SourceMsg::Notice { feed, .. } => {
+                *feed
+            }
             SourceMsg::ContainersLoaded(..) => Feed::Containers,
             SourceMsg::ServicesLoaded(..) => Feed::Services,
             SourceMsg::TargetsLoaded(..) => Feed::Targets,
@@ -265,6 +274,18 @@ fn start_jobs(
     let (detail, detail_rx) = watch::channel(None::<String>);
     let nudges: [Arc<Notify>; 4] = Default::default();
     let [nq, nj, nd, na] = nudges.clone();
+    if let Some(mut moves) = source.master_moves() {
+        let tx = tx.clone();
+        tasks.push(tokio::spawn(async move {
+            while moves.changed().await.is_ok() {
+                let Some(moved) = moves.borrow_and_update().clone() else { continue };
+                let notice = SourceMsg::Notice { feed: Feed::Queues, text: moved.describe(), at: moved.at };
+                if tx.send(notice).await.is_err() {
+                    break;
+                }
+            }
+        }));
+    }
     let s = source.clone();
     let pace = move |_: Option<&()>| opts.pace();
     tasks.push(poller::spawn(Feed::Queues, opts, nq, tx.clone(), None::<watch::Receiver<()>>, pace, move |_| {

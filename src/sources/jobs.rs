@@ -5,6 +5,7 @@ use std::pin::Pin;
 use futures_util::{FutureExt, Stream, StreamExt};
 
 use super::BoxFuture;
+use crate::clients::redis::sentinel::MasterMove;
 use crate::clients::{RedisClient, SourceError};
 use crate::domain::{JobDetail, JobEvent, JobsPage, JobsQuery, QueueSnapshot};
 
@@ -23,6 +24,10 @@ pub trait JobSource: Send + Sync {
     fn job_detail(&self, id: String) -> BoxFuture<'_, Result<Option<JobDetail>, SourceError>>;
     /// Subscribe to status changes.
     fn events(&self) -> BoxFuture<'_, Result<EventStream, SourceError>>;
+    /// Moves of the Redis master, when Sentinel finds it.
+    fn master_moves(&self) -> Option<tokio::sync::watch::Receiver<Option<MasterMove>>> {
+        None
+    }
 }
 
 impl JobSource for RedisClient {
@@ -40,5 +45,8 @@ impl JobSource for RedisClient {
     }
     fn events(&self) -> BoxFuture<'_, Result<EventStream, SourceError>> {
         async move { RedisClient::events(self).await.map(|s| s.boxed()) }.boxed()
+    }
+    fn master_moves(&self) -> Option<tokio::sync::watch::Receiver<Option<MasterMove>>> {
+        self.sentinel().map(|s| s.moves())
     }
 }

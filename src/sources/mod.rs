@@ -115,15 +115,24 @@ impl Sources {
 }
 
 fn redis_client(settings: &Settings) -> Result<Option<RedisClient>, crate::clients::SourceError> {
-    let Some(url) = settings.context.redis_url.clone() else { return Ok(None) };
-    RedisClient::new(RedisSettings {
+    let c = &settings.context;
+    let url = match (&c.redis_url, c.redis_master.as_ref().filter(|_| !c.redis_sentinels.is_empty())) {
+        (Some(url), _) => url.clone(),
+        // Behind Sentinel the URL only carries credentials and the database; its host is unused.
+        (None, Some(_)) => "redis://127.0.0.1/".into(),
+        (None, None) => return Ok(None),
+    };
+    let client = RedisClient::new(RedisSettings {
         url,
         password: settings.redis_password.clone(),
-        prefix: settings.context.key_prefix.clone(),
-        queues: settings.context.queues.clone(),
-        timeout: settings.context.timeout(),
-    })
-    .map(Some)
+        prefix: c.key_prefix.clone(),
+        queues: c.queues.clone(),
+        timeout: c.timeout(),
+    })?;
+    Ok(Some(match (&c.redis_master, c.redis_sentinels.is_empty()) {
+        (Some(master), false) => client.with_sentinel(c.redis_sentinels.clone(), master.clone()),
+        _ => client,
+    }))
 }
 
 /// The real clients of the operations feeds the context configures.

@@ -9,6 +9,11 @@ use crate::runtime::{Feed, SourceMsg};
 impl App {
     /// Route a runtime message to the state of its feed.
     pub(super) fn on_source(&mut self, msg: SourceMsg) -> Vec<Effect> {
+        if let SourceMsg::Notice { feed, text, at } = &msg {
+            self.errors.push(*at, &format!("{} · {}", self.context, feed.name()), text);
+            self.toast = Some(Toast { text: text.clone(), ok: true, at: self.now });
+            return vec![];
+        }
         match &msg {
             SourceMsg::Failed { feed, error, at, .. } => {
                 self.errors.push(*at, &format!("{} · {}", self.context, feed.name()), &error.to_string())

@@ -181,6 +181,7 @@ impl Drop for Service {
 
 pub mod embeddings;
 pub mod postgres;
+pub mod sentinel;
 pub mod standins;
 
 /// A real redis-server.

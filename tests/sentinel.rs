@@ -1,0 +1,102 @@
+//! Redis behind Sentinel: the dashboard finds the master through three real sentinels, and when
+//! `SENTINEL FAILOVER` moves it, follows it — its connections leave the old master, new jobs
+//! written to the new one show, and the move is in the error history.
+
+mod harness;
+
+use std::time::Duration;
+
+use harness::sentinel::{MASTER_NAME, SentinelSet};
+use harness::{HANG_GUARD, Tmux, eventually, seed_job};
+
+/// mcptop's connections to a server: every client but the asking one, the sentinels' own
+/// (named `sentinel-…`) and replication links (flag `S`).
+fn our_clients(set: &SentinelSet, port: u16) -> usize {
+    let list: String = redis::cmd("CLIENT").arg("LIST").query(&mut set.conn(port)).unwrap_or_default();
+    list.lines()
+        .filter(|l| !l.contains(" name=sentinel-") && !l.contains(" flags=S ") && !l.contains(" cmd=client|list "))
+        .count()
+}
+
+#[test]
+fn the_dashboard_follows_a_sentinel_failover() {
+    let set = SentinelSet::start();
+    let old = set.master.port;
+    let now = chrono::Utc::now().timestamp_millis();
+    seed_job(&mut set.conn(old), "mcp:", "j-before", now, "failed", &[("hostname", b"host-before")]);
+
+    let dir = tempfile::tempdir().expect("dir");
+    let config = dir.path().join("config.toml");
+    let sentinels: Vec<String> = set.addrs().iter().map(|a| format!("\"{a}\"")).collect();
+    std::fs::write(
+        &config,
+        format!("[contexts.ha]\nredis_sentinels = [{}]\nredis_master = \"{MASTER_NAME}\"\n", sentinels.join(", ")),
+    )
+    .expect("config");
+    let t = Tmux::start(&format!("--config {}", config.display()), 160, 40, "");
+    t.wait_for("host-before", Duration::from_secs(20));
+    assert!(our_clients(&set, old) > 0, "connected to the master Sentinel named");
+
+    set.failover();
+    let new = set.master_port().expect("new master");
+    assert_ne!(new, old);
+    assert_eq!(new, set.replica.port, "the replica was promoted");
+    seed_job(&mut set.conn(new), "mcp:", "j-after", now + 1, "failed", &[("hostname", b"host-after")]);
+
+    // Following means leaving the old master too: it still answers as a master for about ten
+    // seconds after a forced failover, with data nobody writes any more.
+    let left = eventually(HANG_GUARD, || our_clients(&set, old) == 0 && our_clients(&set, new) > 0);
+    assert!(
+        left,
+        "mcptop's connections: {} on the old master, {} on the new one",
+        our_clients(&set, old),
+        our_clients(&set, new)
+    );
+    t.wait_for("host-after", HANG_GUARD);
+
+    t.keys(&[":"]);
+    t.type_text("errors");
+    t.keys(&["Enter"]);
+    let moved = format!("moved from 127.0.0.1:{old} to 127.0.0.1:{new}");
+    t.wait_for(&moved, Duration::from_secs(10));
+}
+
+#[test]
+fn the_cli_reads_the_queue_through_sentinel_and_says_when_none_answers() {
+    let set = SentinelSet::start();
+    let now = chrono::Utc::now().timestamp_millis();
+    seed_job(&mut set.conn(set.master.port), "mcp:", "j1", now, "queued", &[("hostname", b"h1")]);
+    harness::enqueue(&mut set.conn(set.master.port), "mcp:", "analysis", "j1");
+    let dir = tempfile::tempdir().expect("dir");
+    let config = dir.path().join("config.toml");
+    let write = |sentinels: &[String]| {
+        let list: Vec<String> = sentinels.iter().map(|a| format!("\"{a}\"")).collect();
+        std::fs::write(
+            &config,
+            format!("[contexts.ha]\nredis_sentinels = [{}]\nredis_master = \"{MASTER_NAME}\"\n", list.join(", ")),
+        )
+        .expect("config");
+    };
+    // The first sentinel listed is down: the next one answers.
+    let dead = format!("127.0.0.1:{}", harness::free_port());
+    write(&[dead.clone(), set.addrs()[1].clone()]);
+    let out = std::process::Command::new(harness::mcptop_bin())
+        .args(["--config"])
+        .arg(&config)
+        .args(["status", "--output", "json"])
+        .output()
+        .expect("mcptop status");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    assert_eq!(v["queues"][0]["length"], 1, "queue read through Sentinel: {text}");
+
+    write(std::slice::from_ref(&dead));
+    let out = std::process::Command::new(harness::mcptop_bin())
+        .args(["--config"])
+        .arg(&config)
+        .args(["status", "--output", "json"])
+        .output()
+        .expect("mcptop status");
+    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(all.contains("no sentinel answered") && all.contains(&dead), "says which sentinel failed: {all}");
+}
