@@ -62,7 +62,7 @@ fn bench_render_ops(c: &mut Criterion) {
     let mut app = App::new("production", "redis", KeyMap::default(), t0);
     app.jobs.configured = false;
     app.ops = OpsState::new(
-        OpsConfigured { containers: true, services: false, targets: false, alerts: true },
+        OpsConfigured { containers: true, services: false, targets: false, alerts: true, pipeline: false },
         vec!["alertname".into()],
     );
     app.update(Msg::Resized { width: 200, height: 60 });

@@ -6,6 +6,14 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = mcptop::cli::Cli::parse();
+    if cli.command.is_some() {
+        // A command's output piped into `head` ends quietly when the reader goes, as other
+        // command-line tools do, instead of panicking on a write to a closed pipe.
+        // SAFETY: setting a signal's disposition to the default before any thread starts.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {

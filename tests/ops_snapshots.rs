@@ -18,7 +18,8 @@ fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 21, 3, 0, 0).single().expect("valid time")
 }
 
-const ALL: OpsConfigured = OpsConfigured { containers: true, services: true, targets: true, alerts: true };
+const ALL: OpsConfigured =
+    OpsConfigured { containers: true, services: true, targets: true, alerts: true, pipeline: false };
 
 fn app(w: u16, h: u16) -> App {
     let mut app = App::new("production", "", KeyMap::default(), t0());

@@ -228,7 +228,7 @@ async fn hostile_records_render_escaped_without_shifting_the_layout() {
             assert!(width <= w as usize, "row {i} is {width} wide at {w}x{h}: {line}");
         }
         // the Jobs pane's right border is intact on every row of the pane
-        let jobs = mcptop::tui::layout::compute(buf.area, None, app.focus, app.jobs.queue_slots)
+        let jobs = mcptop::tui::layout::compute(buf.area, None, app.focus, app.jobs.queue_slots, false)
             .pane(mcptop::tui::app::PaneId::Jobs)
             .unwrap();
         for y in jobs.y..jobs.y + jobs.height {

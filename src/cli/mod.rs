@@ -8,6 +8,7 @@ mod fleet;
 mod logs;
 mod ops;
 pub mod output;
+mod pipeline;
 mod rag;
 mod session;
 mod silence;
@@ -73,6 +74,12 @@ pub enum Command {
     /// One row per configured context: queue, approvals, alerts, containers, last backup, and
     /// which sources answered; exit 1 if one did not.
     Fleet {
+        #[arg(long, short, value_enum, default_value_t = Output::Table)]
+        output: Output,
+    },
+    /// The AI pipeline: analyses, their rate and duration, tickets, RAG searches (gateway
+    /// /metrics), LiteLLM's models and Ollama's loaded ones; exit 1 if a part did not answer.
+    Pipeline {
         #[arg(long, short, value_enum, default_value_t = Output::Table)]
         output: Output,
     },
@@ -284,6 +291,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             logs::run(sources.ops.as_ref(), args).await
         }
         Some(Command::Fleet { output }) => fleet::run(&session::fleet_targets(&cli, &settings), *output).await,
+        Some(Command::Pipeline { output }) => pipeline::run(sources.ops.as_ref(), *output).await,
         Some(Command::Alerts { output }) => ops::alerts(sources.ops.as_ref(), &settings, *output).await,
         Some(Command::Rag { command, output }) => {
             rag::run(command, sources.knowledge.as_deref(), &settings.context_name, *output).await

@@ -9,6 +9,7 @@ pub mod http;
 pub mod kb;
 pub mod liveness;
 pub mod ntfy;
+pub mod pipeline;
 pub mod probe;
 pub mod prometheus;
 pub mod redis;

@@ -7,6 +7,7 @@ mod data;
 pub mod kb;
 mod logs;
 mod ops;
+mod pipeline;
 mod rng;
 mod sources;
 

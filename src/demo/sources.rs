@@ -7,6 +7,7 @@ use tokio::sync::broadcast;
 use super::{DemoPlatform, kb};
 use crate::clients::alertmanager::{Matcher, NewSilence};
 use crate::clients::{RagError, SourceError};
+use crate::domain::pipeline::PipelineSnapshot;
 use crate::domain::{AlertState, AlertsSnapshot, Container, JobDetail, JobsPage, JobsQuery, KbStats, QueueSnapshot};
 use crate::domain::{RagSearch, ServiceStatus, Target};
 use crate::sources::{BoxFuture, EventStream, IdStream, JobSource, KnowledgeSource, OpsConfigured, OpsSource};
@@ -76,7 +77,7 @@ impl JobSource for DemoPlatform {
 
 impl OpsSource for DemoPlatform {
     fn configured(&self) -> OpsConfigured {
-        OpsConfigured { containers: true, services: true, targets: true, alerts: true }
+        OpsConfigured { containers: true, services: true, targets: true, alerts: true, pipeline: true }
     }
     fn containers(&self) -> BoxFuture<'_, Result<Vec<Container>, SourceError>> {
         let c = self.lock().ops.containers.clone();
@@ -96,6 +97,10 @@ impl OpsSource for DemoPlatform {
     }
     fn alerts(&self) -> BoxFuture<'_, Result<AlertsSnapshot, SourceError>> {
         let snap = self.alerts_now();
+        async move { Ok(snap) }.boxed()
+    }
+    fn pipeline(&self) -> BoxFuture<'_, Result<PipelineSnapshot, SourceError>> {
+        let snap = self.pipeline_now();
         async move { Ok(snap) }.boxed()
     }
     fn alertmanagers(&self) -> Vec<String> {

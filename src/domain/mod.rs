@@ -4,6 +4,7 @@ pub mod action;
 pub mod alert;
 pub mod health;
 pub mod job;
+pub mod pipeline;
 pub mod queue;
 pub mod rag;
 pub mod secret;

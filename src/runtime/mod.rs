@@ -15,6 +15,7 @@ use futures_util::{FutureExt, StreamExt};
 use tokio::sync::{Notify, mpsc, watch};
 
 use crate::clients::SourceError;
+use crate::domain::pipeline::PipelineSnapshot;
 use crate::domain::{
     AlertsSnapshot, Container, JobDetail, JobStatus, JobsPage, JobsQuery, KbStats, QueueSnapshot, RagSearch,
     ServiceStatus, Target,
@@ -43,6 +44,8 @@ pub enum Feed {
     Alerts,
     /// The knowledge base's description (size, dimensions, index).
     Knowledge,
+    /// The AI pipeline's numbers: gateway `/metrics`, LiteLLM's models, Ollama's loaded ones.
+    Pipeline,
     /// Knowledge-base searches.
     Search,
 }
@@ -62,6 +65,7 @@ impl Feed {
             Feed::Targets => "targets",
             Feed::Alerts => "alerts",
             Feed::Knowledge => "knowledge base",
+            Feed::Pipeline => "AI pipeline",
             Feed::Search => "KB search",
         }
     }
@@ -103,6 +107,7 @@ pub enum SourceMsg {
     ServicesLoaded(Vec<ServiceStatus>, DateTime<Utc>),
     TargetsLoaded(Vec<Target>, DateTime<Utc>),
     AlertsLoaded(AlertsSnapshot),
+    PipelineLoaded(PipelineSnapshot),
     KbStatsLoaded(KbStats, DateTime<Utc>),
     /// The answer to a knowledge-base search request.
     RagSearched {
@@ -127,6 +132,7 @@ impl SourceMsg {
             SourceMsg::ServicesLoaded(..) => Feed::Services,
             SourceMsg::TargetsLoaded(..) => Feed::Targets,
             SourceMsg::AlertsLoaded(_) => Feed::Alerts,
+            SourceMsg::PipelineLoaded(_) => Feed::Pipeline,
             SourceMsg::KbStatsLoaded(..) => Feed::Knowledge,
             SourceMsg::RagSearched { .. } => Feed::Search,
         }
@@ -185,6 +191,12 @@ impl RuntimeOptions {
 
     /// A text search scans thousands of jobs inside Redis (tens of ms at a million jobs), so it
     /// is repeated at most every 5 intervals and 2 s, whatever is pushed.
+    /// The pipeline's counters change slowly and cost three requests a read: every 5 intervals
+    /// and at least 5 s.
+    fn pipeline_pace(&self) -> Pace {
+        Pace { interval: (self.interval * 5).max(Duration::from_secs(5)), min_gap: self.min_gap }
+    }
+
     fn search_pace(&self) -> Pace {
         Pace { interval: self.interval * 5, min_gap: self.min_gap.max(Duration::from_secs(2)) }
     }
@@ -388,6 +400,14 @@ fn start_ops(
     }
     if configured.alerts {
         poll(Feed::Alerts, alerts_nudge.clone(), tasks);
+    }
+    if configured.pipeline {
+        let o = ops.clone();
+        let pace = move |_: Option<&()>| opts.pipeline_pace();
+        tasks.push(poller::spawn(Feed::Pipeline, opts, Arc::new(Notify::new()), tx.clone(), None, pace, move |_| {
+            let o = o.clone();
+            async move { Ok(Some(SourceMsg::PipelineLoaded(o.pipeline().await?))) }
+        }));
     }
     alerts_nudge
 }

@@ -13,6 +13,7 @@ use crate::clients::alertmanager::{Alertmanager, AlertsClient};
 use crate::clients::docker::DockerClient;
 use crate::clients::gateway::GatewayClient;
 use crate::clients::ntfy::NtfyClient;
+use crate::clients::pipeline::{PipelineClient, PipelineEndpoints};
 use crate::clients::probe::{Probe, ProbeClient};
 use crate::clients::prometheus::PrometheusClient;
 use crate::clients::redis::RedisSettings;
@@ -152,10 +153,20 @@ fn real_ops(settings: &Settings) -> anyhow::Result<RealOps> {
         Some(u) => Some(Arc::new(PrometheusClient::new(u, timeout)?)),
         None => None,
     };
+    let embeddings = c.knowledge_base.as_ref().map(|k| &k.embeddings);
+    let endpoints = PipelineEndpoints {
+        gateway_url: c.gateway_url.clone(),
+        gateway_token: settings.gateway_token.clone(),
+        litellm_url: embeddings.and_then(|e| e.litellm_url.clone()),
+        litellm_key: settings.litellm_key.clone(),
+        ollama_url: embeddings.and_then(|e| e.ollama_url.clone()),
+    };
+    let pipeline = if endpoints.any() { Some(Arc::new(PipelineClient::new(endpoints, timeout)?)) } else { None };
     Ok(RealOps {
         docker: c.docker.as_deref().map(|d| Arc::new(DockerClient::new(d, timeout))),
         probes,
         prometheus,
         alerts: (!managers.is_empty()).then(|| Arc::new(AlertsClient { managers })),
+        pipeline,
     })
 }

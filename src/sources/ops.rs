@@ -10,8 +10,10 @@ use super::BoxFuture;
 use crate::clients::SourceError;
 use crate::clients::alertmanager::{Alertmanager, AlertsClient, NewSilence};
 use crate::clients::docker::DockerClient;
+use crate::clients::pipeline::PipelineClient;
 use crate::clients::probe::ProbeClient;
 use crate::clients::prometheus::PrometheusClient;
+use crate::domain::pipeline::PipelineSnapshot;
 use crate::domain::{AlertsSnapshot, Container, ServiceStatus, Target};
 
 /// Ids of containers that changed, pushed; the stream ends when the connection does.
@@ -41,6 +43,8 @@ pub struct OpsConfigured {
     pub services: bool,
     pub targets: bool,
     pub alerts: bool,
+    /// The AI pipeline's numbers (gateway `/metrics`, LiteLLM, Ollama).
+    pub pipeline: bool,
 }
 
 /// Health and alerts, and the silences that act on alerts.
@@ -51,6 +55,8 @@ pub trait OpsSource: Send + Sync {
     fn services(&self) -> BoxFuture<'_, Result<Vec<ServiceStatus>, SourceError>>;
     fn targets(&self) -> BoxFuture<'_, Result<Vec<Target>, SourceError>>;
     fn alerts(&self) -> BoxFuture<'_, Result<AlertsSnapshot, SourceError>>;
+    /// The AI pipeline's numbers; each part fails alone inside the snapshot.
+    fn pipeline(&self) -> BoxFuture<'_, Result<PipelineSnapshot, SourceError>>;
     /// Names of the Alertmanagers that silences can be sent to.
     fn alertmanagers(&self) -> Vec<String>;
     /// Send a container's log frames into `out` until the log ends (or, following, until `out`
@@ -75,6 +81,7 @@ pub struct RealOps {
     pub probes: Option<Arc<ProbeClient>>,
     pub prometheus: Option<Arc<PrometheusClient>>,
     pub alerts: Option<Arc<AlertsClient>>,
+    pub pipeline: Option<Arc<PipelineClient>>,
 }
 
 impl RealOps {
@@ -96,7 +103,18 @@ impl OpsSource for RealOps {
             services: self.probes.is_some(),
             targets: self.prometheus.is_some(),
             alerts: self.alerts.is_some(),
+            pipeline: self.pipeline.is_some(),
         }
+    }
+
+    fn pipeline(&self) -> BoxFuture<'_, Result<PipelineSnapshot, SourceError>> {
+        async move {
+            match &self.pipeline {
+                Some(p) => Ok(p.snapshot().await),
+                None => Err(not_configured("AI pipeline")),
+            }
+        }
+        .boxed()
     }
 
     fn containers(&self) -> BoxFuture<'_, Result<Vec<Container>, SourceError>> {

@@ -386,7 +386,12 @@ impl App {
 
     pub(super) fn relayout(&mut self) -> Vec<Effect> {
         let zoomed_jobs = self.zoomed && self.focus == PaneId::Jobs;
-        self.jobs.view.set_rows(layout::jobs_rows(self.size, zoomed_jobs, self.jobs.queue_slots));
+        self.jobs.view.set_rows(layout::jobs_rows(
+            self.size,
+            zoomed_jobs,
+            self.jobs.queue_slots,
+            self.ops.configured.pipeline,
+        ));
         fetch(self.jobs.view.refetch_if_needed())
     }
 }

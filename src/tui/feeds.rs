@@ -56,7 +56,12 @@ impl App {
                 vec![]
             }
             Feed::Queues | Feed::Jobs | Feed::Events => fetch(self.jobs.on_source(msg)),
-            Feed::Containers | Feed::ContainerEvents | Feed::Services | Feed::Targets | Feed::Alerts => {
+            Feed::Containers
+            | Feed::ContainerEvents
+            | Feed::Services
+            | Feed::Targets
+            | Feed::Alerts
+            | Feed::Pipeline => {
                 self.ops.on_source(&msg);
                 vec![]
             }

@@ -30,7 +30,13 @@ impl App {
             return vec![];
         }
         let area = Rect::new(0, 0, self.size.0, self.size.1);
-        let areas = layout::compute(area, self.zoomed.then_some(self.focus), self.focus, self.jobs.queue_slots);
+        let areas = layout::compute(
+            area,
+            self.zoomed.then_some(self.focus),
+            self.focus,
+            self.jobs.queue_slots,
+            self.ops.configured.pipeline,
+        );
         let at = Position::new(ev.column, ev.row);
         let Some((pane, rect)) = areas.panes.iter().copied().find(|(_, r)| r.contains(at)) else { return vec![] };
         match ev.kind {

@@ -58,6 +58,8 @@ pub struct OpsState {
     pub services: Loadable<Vec<ServiceStatus>>,
     pub targets: Loadable<Vec<Target>>,
     pub alerts: Loadable<AlertsSnapshot>,
+    /// The AI pipeline's numbers (the line under the header).
+    pub pipeline: Loadable<crate::domain::pipeline::PipelineSnapshot>,
     pub docker_events: bool,
     pub group_by: Vec<String>,
     pub alert_filter: String,
@@ -94,6 +96,7 @@ impl OpsState {
             }
             SourceMsg::ServicesLoaded(s, at) => self.services.loaded(s.clone(), *at),
             SourceMsg::TargetsLoaded(t, at) => self.targets.loaded(t.clone(), *at),
+            SourceMsg::PipelineLoaded(p) => self.pipeline.loaded(p.clone(), p.fetched_at),
             SourceMsg::AlertsLoaded(a) => {
                 self.alerts.loaded(a.clone(), a.fetched_at);
                 self.regroup();
@@ -106,6 +109,7 @@ impl OpsState {
                     Feed::Services => self.services.failed(m, *at, *retry_at),
                     Feed::Targets => self.targets.failed(m, *at, *retry_at),
                     Feed::Alerts => self.alerts.failed(m, *at, *retry_at),
+                    Feed::Pipeline => self.pipeline.failed(m, *at, *retry_at),
                     _ => return false,
                 }
             }

@@ -8,9 +8,12 @@ use super::panes::{self, RenderCtx};
 
 pub fn draw(f: &mut Frame, app: &App, ctx: &RenderCtx<'_>) {
     let zoomed = app.zoomed.then_some(app.focus);
-    let areas = layout::compute(f.area(), zoomed, app.focus, app.jobs.queue_slots);
+    let areas = layout::compute(f.area(), zoomed, app.focus, app.jobs.queue_slots, app.ops.configured.pipeline);
     panes::header::render(f, areas.header, ctx, app);
     panes::footer::render(f, areas.footer, ctx, app);
+    if let Some(line) = areas.ai {
+        panes::pipeline::render(f, line, ctx, &app.ops.pipeline);
+    }
     let in_detail = matches!(app.mode, Mode::Detail | Mode::Help);
     if let (Some((detail, scroll)), true) = (&app.ops.detail, in_detail) {
         panes::ops_detail::render(f, areas.body, ctx, &app.ops, detail, *scroll);

@@ -158,6 +158,14 @@ fn serve(conn: TcpStream, api: Api, behaviour: &Mutex<Behaviour>, seen: &Mutex<V
                 )
             }
         }
+        (Behaviour::Answer(_), Api::Litellm) if path == "/v1/models" || path == "/models" => {
+            let data: Vec<Value> = LITELLM_MODELS
+                .iter()
+                .map(|id| json!({"id": id, "object": "model", "created": 1_677_610_602, "owned_by": "openai"}))
+                .collect();
+            (200, json!({"object": "list", "data": data}))
+        }
+        (Behaviour::Answer(_), Api::Ollama) if path == "/api/ps" => (200, ollama_ps()),
         (_, Api::Litellm) => (404, json!({"detail": "Not Found"})),
         (_, Api::Ollama) => (404, Value::String("404 page not found".into())),
     };
@@ -175,6 +183,25 @@ fn serve(conn: TcpStream, api: Api, behaviour: &Mutex<Behaviour>, seen: &Mutex<V
     let _ = conn.write_all(
         format!("HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).as_bytes(),
     );
+}
+
+/// The model names the LiteLLM stand-in lists (`GET /v1/models`).
+pub const LITELLM_MODELS: [&str; 3] = ["nomic-embed", "llama3.1-8b", "qwen2.5-14b"];
+
+/// Ollama's `GET /api/ps`: two models in memory, one partly on the GPU (the docs' shape).
+pub fn ollama_ps() -> Value {
+    json!({"models": [
+        {"name": "llama3.1:8b", "model": "llama3.1:8b", "size": 6_591_830_464u64,
+         "digest": "a2af6cc3eb7fa8be8504abaf9b04e88f17a119ec3f04a3addf55f92841195f5a",
+         "details": {"parent_model": "", "format": "gguf", "family": "llama", "families": ["llama"],
+                     "parameter_size": "8.0B", "quantization_level": "Q4_K_M"},
+         "expires_at": "2026-11-22T16:47:07.93355-07:00", "size_vram": 5_333_539_264u64, "context_length": 4096},
+        {"name": "nomic-embed-text:latest", "model": "nomic-embed-text:latest", "size": 580_000_000u64,
+         "digest": "0a109f422b47e3a30ba2b10eca18548e944e8a23073ee3f3e947efcf3c45e59f",
+         "details": {"parent_model": "", "format": "gguf", "family": "nomic-bert", "families": ["nomic-bert"],
+                     "parameter_size": "137M", "quantization_level": "F16"},
+         "expires_at": "2026-11-22T16:45:00-07:00", "size_vram": 580_000_000u64, "context_length": 2048}
+    ]})
 }
 
 /// LiteLLM's error body: `code` is a string (APIS.md §6).

@@ -144,10 +144,15 @@ fn serve(mut conn: TcpStream, behaviour: &Mutex<Behaviour>, seen: &Mutex<Vec<Rec
         Behaviour::Normal => None,
     };
     let (status, headers, body) = handler(&request, fail);
-    let body = body.to_string();
+    // A `Content-Type` of the handler's own (Prometheus text) comes with a raw string body.
+    let (body, content_type) = match (&body, headers.iter().find(|(n, _)| *n == "Content-Type")) {
+        (Value::String(text), Some((_, ct))) => (text.clone(), ct.clone()),
+        _ => (body.to_string(), "application/json".to_string()),
+    };
+    let headers: Vec<_> = headers.into_iter().filter(|(n, _)| *n != "Content-Type").collect();
     let extra: String = headers.iter().map(|(name, value)| [*name, ": ", value.as_str(), "\r\n"].concat()).collect();
     let head = format!(
-        "HTTP/1.1 {status} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
+        "HTTP/1.1 {status} {}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\
          Connection: close\r\n{extra}\r\n",
         reason(status),
         body.len()
@@ -522,6 +527,8 @@ struct GatewayState {
     next: u32,
     window: Duration,
     analyses: Vec<Value>,
+    /// What `GET /metrics` answers (Prometheus text); `set_metrics` changes it.
+    metrics: String,
 }
 
 /// The AI gateway (CONTRACT.md §2): analyze and health.
@@ -545,6 +552,7 @@ impl Gateway {
             next: 0,
             window: Duration::from_secs(600),
             analyses: Vec::new(),
+            metrics: String::new(),
         }));
         let (s, auth) = (state.clone(), format!("Bearer {token}"));
         let server = Server::start(move |req, fail| gateway_reply(req, fail, &auth, &s));
@@ -554,6 +562,11 @@ impl Gateway {
     /// The dedup window (default 600 s).
     pub fn set_window(&self, secs: u64) {
         self.state.lock().expect("gateway state").window = Duration::from_secs(secs);
+    }
+
+    /// The exposition `GET /metrics` answers from now on.
+    pub fn set_metrics(&self, text: &str) {
+        self.state.lock().expect("gateway state").metrics = text.to_string();
     }
 
     /// Every JSON body `POST /api/v1/analyze` received (rejected ones included), oldest first.
@@ -571,8 +584,12 @@ fn gateway_reply(req: &Recorded, fail: Option<u16>, auth: &str, state: &Mutex<Ga
     }
     match (req.method.as_str(), req.path.as_str()) {
         ("GET", "/health") => (200, vec![], json!({"status": "healthy", "components": {}})),
+        ("GET", "/metrics") => {
+            let text = state.lock().expect("gateway state").metrics.clone();
+            (200, vec![("Content-Type", "text/plain; version=0.0.4; charset=utf-8".to_string())], Value::String(text))
+        }
         ("POST", "/api/v1/analyze") => analyze(&req.body, state),
-        (_, "/health" | "/api/v1/analyze") => detail(405),
+        (_, "/health" | "/api/v1/analyze" | "/metrics") => detail(405),
         _ => detail(404),
     }
 }

@@ -16,6 +16,7 @@ pub mod help;
 pub mod jobs;
 pub mod logs;
 pub mod ops_detail;
+pub mod pipeline;
 pub mod placeholder;
 pub mod queue;
 pub mod rag;
