@@ -49,12 +49,10 @@ fn main() {
         .collect();
     a.post_alerts(&serde_json::Value::Array(batch.clone()));
     b.post_alerts(&serde_json::Value::Array(batch));
-    let client = AlertsClient {
-        managers: vec![
-            Alertmanager::new("am-a", &a.url(), Duration::from_secs(5)).expect("client"),
-            Alertmanager::new("am-b", &b.url(), Duration::from_secs(5)).expect("client"),
-        ],
-    };
+    let client = AlertsClient::new(vec![
+        Alertmanager::new("am-a", &a.url(), Duration::from_secs(5)).expect("client"),
+        Alertmanager::new("am-b", &b.url(), Duration::from_secs(5)).expect("client"),
+    ]);
     let n = rt.block_on(client.snapshot()).map(|s| s.alerts.len()).unwrap_or(0);
     assert_eq!(n, alerts, "de-duplicated across the pair");
     let (p50, p95) = time(&rt, || async { client.snapshot().await.map(|_| ()).expect("alerts") }, iterations);

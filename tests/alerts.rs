@@ -17,7 +17,7 @@ fn alert(name: &str, instance: &str, severity: &str, summary: &str) -> serde_jso
 }
 
 fn client(ams: &[(&str, String)], timeout: Duration) -> AlertsClient {
-    AlertsClient { managers: ams.iter().map(|(n, u)| AmClient::new(n, u, timeout).expect("client")).collect() }
+    AlertsClient::new(ams.iter().map(|(n, u)| AmClient::new(n, u, timeout).expect("client")).collect())
 }
 
 fn config(dir: &tempfile::TempDir, ams: &[(&str, String)]) -> std::path::PathBuf {

@@ -159,8 +159,7 @@ async fn acks_and_silences_of_hostile_labels_suppress_exactly_that_alert() {
     let hostile = |n: &str| json!({"alertname": format!("Evil\u{1b}[2J{n}"), "instance": format!("db\u{202e}-01:{long}"), "job": "node\u{7}"});
     // Two alerts that differ only after the escape sequence: a silence of one must not touch the other.
     am.post_alerts(&json!([{"labels": hostile("A")}, {"labels": hostile("B")}]));
-    let client =
-        AlertsClient { managers: vec![AmClient::new("am-a", &am.url(), Duration::from_secs(5)).expect("client")] };
+    let client = AlertsClient::new(vec![AmClient::new("am-a", &am.url(), Duration::from_secs(5)).expect("client")]);
     let ops: Arc<dyn OpsSource> = Arc::new(RealOps { alerts: Some(Arc::new(client)), ..Default::default() });
     let settings = mcptop::config::resolve(Default::default(), &Default::default()).expect("settings");
     let sources = mcptop::sources::Sources { ops: ops.clone(), ..mcptop::sources::Sources::none() };

@@ -171,11 +171,14 @@ struct AlertsReport<'a> {
 
 pub async fn alerts(ops: &dyn OpsSource, settings: &Settings, output: Output) -> anyhow::Result<ExitCode> {
     if !ops.configured().alerts {
-        eprintln!("mcptop: no alertmanagers configured for context {:?}", settings.context_name);
+        eprintln!(
+            "mcptop: no alert source (Alertmanager, Zabbix, CrowdSec) configured for context {:?}",
+            settings.context_name
+        );
         return Ok(ExitCode::from(2));
     }
     let result = ops.alerts().await;
-    let names = ops.alertmanagers();
+    let names = ops.alert_sources();
     let (alerts, failures, error) = match result {
         Ok(s) => (s.alerts, s.failures, None),
         Err(e) => (vec![], vec![], Some(e.to_string())),
@@ -215,7 +218,7 @@ pub async fn alerts(ops: &dyn OpsSource, settings: &Settings, output: Output) ->
                         "  {:<9} {:<11} {:<24} {}  [{}]",
                         a.labels.get("severity").map(String::as_str).unwrap_or("?"),
                         format!("{:?}", a.state).to_lowercase(),
-                        a.labels.get("instance").map(String::as_str).unwrap_or(""),
+                        a.labels.get("instance").or(a.labels.get("host")).map(String::as_str).unwrap_or(""),
                         a.summary(),
                         a.sources.join(",")
                     );

@@ -1,5 +1,7 @@
 //! Alertmanager API v2 (APIS.md §1): alerts from one or more Alertmanagers, silences.
 
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -8,8 +10,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tracing::instrument;
 
+use super::crowdsec::CrowdSecClient;
 use super::error::SourceError;
 use super::http;
+use super::zabbix::ZabbixClient;
 use crate::domain::alert::{self, Alert, AlertState, AlertsSnapshot};
 use crate::domain::job::parse_time;
 
@@ -117,39 +121,89 @@ fn parse_alert(v: &Value, source: &str) -> Option<Alert> {
     ))
 }
 
-/// All configured Alertmanagers, queried together.
-#[derive(Debug, Clone)]
+/// Each source's last good alerts and when they were read, by source name.
+type LastGood = BTreeMap<String, (Vec<Alert>, DateTime<Utc>)>;
+
+/// Every alert source of a context — the Alertmanagers, Zabbix servers and CrowdSec — queried
+/// together.
+#[derive(Clone, Default)]
 pub struct AlertsClient {
     pub managers: Vec<Alertmanager>,
+    pub zabbix: Vec<Arc<ZabbixClient>>,
+    pub crowdsec: Option<Arc<CrowdSecClient>>,
+    /// Each source's last good alerts and when they were read: a source that fails keeps them.
+    last_good: Arc<Mutex<LastGood>>,
 }
 
 impl AlertsClient {
-    /// Alerts from every Alertmanager at once, merged; fails only when every one fails, so one
-    /// Alertmanager down never hides the others' alerts.
+    pub fn new(managers: Vec<Alertmanager>) -> AlertsClient {
+        AlertsClient { managers, ..Default::default() }
+    }
+
+    /// The same, with Zabbix servers and CrowdSec as further sources.
+    pub fn with_monitors(self, zabbix: Vec<Arc<ZabbixClient>>, crowdsec: Option<Arc<CrowdSecClient>>) -> Self {
+        AlertsClient { zabbix, crowdsec, ..self }
+    }
+
+    /// Every source's name: the Alertmanagers', then the Zabbix servers', then `crowdsec`.
+    pub fn source_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.managers.iter().map(|m| m.name.clone()).collect();
+        names.extend(self.zabbix.iter().map(|z| z.name.clone()));
+        names.extend(self.crowdsec.iter().map(|c| c.name.clone()));
+        names
+    }
+
+    /// Alerts from every source at once, Alertmanagers' merged; fails only when every source
+    /// fails, so one source down never hides the others' alerts. A source that fails keeps
+    /// showing its last good alerts, and its failure says from when they are.
     pub async fn snapshot(&self) -> Result<AlertsSnapshot, SourceError> {
-        let results = join_all(self.managers.iter().map(|m| m.alerts())).await;
+        let am = join_all(self.managers.iter().map(|m| m.alerts()));
+        let zbx = join_all(self.zabbix.iter().map(|z| z.problems()));
+        let cs = async {
+            match &self.crowdsec {
+                Some(c) => Some(c.alerts().await),
+                None => None,
+            }
+        };
+        let (am, zbx, cs) = tokio::join!(am, zbx, cs);
+        let results = self.source_names().into_iter().zip(am.into_iter().chain(zbx).chain(cs));
+        let now = Utc::now();
         let mut lists = Vec::new();
         let mut failures = Vec::new();
         let mut last_error = None;
-        for (m, r) in self.managers.iter().zip(results) {
+        let mut answered = 0;
+        let mut last_good = self.last_good.lock().unwrap_or_else(|e| e.into_inner());
+        for (name, r) in results {
             match r {
-                Ok(a) => lists.push(a),
+                Ok(a) => {
+                    answered += 1;
+                    last_good.insert(name, (a.clone(), now));
+                    lists.push(a);
+                }
                 Err(e) => {
-                    failures.push((m.name.clone(), e.to_string()));
+                    let kept = last_good.get(&name).filter(|(a, _)| !a.is_empty());
+                    let msg = match kept {
+                        Some((a, at)) => {
+                            lists.push(a.clone());
+                            format!("{e} · showing its {} alerts from {}", a.len(), at.format("%H:%M:%S UTC"))
+                        }
+                        None => e.to_string(),
+                    };
+                    failures.push((name, msg));
                     last_error = Some(e);
                 }
             }
         }
-        if lists.is_empty()
+        if answered == 0
             && let Some(e) = last_error
         {
-            return Err(if self.managers.len() > 1 {
+            return Err(if failures.len() > 1 {
                 SourceError::Server(failures.iter().map(|(n, e)| format!("{n}: {e}")).collect::<Vec<_>>().join("; "))
             } else {
                 e
             });
         }
-        Ok(AlertsSnapshot { alerts: alert::merge(lists), failures, fetched_at: Utc::now() })
+        Ok(AlertsSnapshot { alerts: alert::merge(lists), failures, fetched_at: now })
     }
 }
 

@@ -1,6 +1,7 @@
 //! Service clients: the only code that talks to the network. They know nothing of the UI.
 
 pub mod alertmanager;
+pub mod crowdsec;
 pub mod docker;
 pub mod embed;
 pub mod error;
@@ -14,6 +15,7 @@ pub mod probe;
 pub mod prometheus;
 pub mod redis;
 mod scripts;
+pub mod zabbix;
 pub mod zammad;
 
 pub use self::error::{RagError, SourceError};

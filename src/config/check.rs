@@ -76,6 +76,21 @@ pub(super) fn context(name: &str, context: &ContextConfig, redis_url_from_flag: 
             return Err(invalid(key("ntfy.topic"), "1–64 letters, digits, - or _"));
         }
     }
+    for (i, z) in context.zabbix.iter().enumerate() {
+        check_http_url(&z.url).map_err(|m| invalid(key(&format!("zabbix[{i}].url")), m))?;
+    }
+    if let Some(cs) = &context.crowdsec {
+        check_http_url(&cs.url).map_err(|m| invalid(key("crowdsec.url"), m))?;
+        match (&cs.machine_id, &cs.password, &cs.bouncer_key) {
+            (Some(_), Some(_), _) | (None, None, Some(_)) => {}
+            _ => {
+                return Err(invalid(
+                    key("crowdsec"),
+                    "give machine_id and password (alerts and decisions), or bouncer_key (decisions only)",
+                ));
+            }
+        }
+    }
     if let Some(b) = &context.backup {
         for (i, d) in b.databases.iter().flatten().enumerate() {
             check_postgres_url(&d.url).map_err(|m| invalid(key(&format!("backup.databases[{i}].url")), m))?;

@@ -10,8 +10,10 @@ use serde::Deserialize;
 use crate::domain::Secret;
 
 mod check;
+mod monitors;
 mod secret_ref;
 
+pub use monitors::{CrowdSecConfig, ZabbixConfig};
 pub use secret_ref::SecretRef;
 use secret_ref::Secrets;
 
@@ -119,6 +121,11 @@ pub struct ContextConfig {
     pub ntfy: Option<NtfyConfig>,
     /// Backups of this context's data (CONTRACT.md §6).
     pub backup: Option<BackupConfig>,
+    /// Zabbix servers whose problems join the Alerts pane.
+    #[serde(default)]
+    pub zabbix: Vec<ZabbixConfig>,
+    /// CrowdSec's local API, whose alerts join the Alerts pane.
+    pub crowdsec: Option<CrowdSecConfig>,
 }
 
 /// What a backup holds and where it goes.
@@ -367,6 +374,8 @@ impl Default for ContextConfig {
             zammad: None,
             ntfy: None,
             backup: None,
+            zabbix: vec![],
+            crowdsec: None,
         }
     }
 }
@@ -409,6 +418,10 @@ pub struct Settings {
     pub gateway_token: Option<Secret>,
     pub zammad_token: Option<Secret>,
     pub ntfy_token: Option<Secret>,
+    /// Resolved `zabbix[i].token`, in order; `crowdsec.password` and `crowdsec.bouncer_key`.
+    pub zabbix_tokens: Vec<Secret>,
+    pub crowdsec_password: Option<Secret>,
+    pub crowdsec_bouncer_key: Option<Secret>,
     pub audit_password: Option<Secret>,
     /// Resolved passwords of the backup's databases, in the order of `backup.databases`.
     pub backup_passwords: Vec<Option<Secret>>,
@@ -523,6 +536,9 @@ pub fn resolve(file: FileConfig, ov: &Overrides) -> Result<Settings, ConfigError
         gateway_token: secrets.gateway_token,
         zammad_token: secrets.zammad_token,
         ntfy_token: secrets.ntfy_token,
+        zabbix_tokens: secrets.zabbix_tokens,
+        crowdsec_password: secrets.crowdsec_password,
+        crowdsec_bouncer_key: secrets.crowdsec_bouncer_key,
         audit_password,
         backup_passwords: secrets.backup_passwords,
         audit: file.audit,

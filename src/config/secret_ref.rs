@@ -61,6 +61,9 @@ pub(super) struct Secrets {
     pub gateway_token: Option<Secret>,
     pub zammad_token: Option<Secret>,
     pub ntfy_token: Option<Secret>,
+    pub zabbix_tokens: Vec<Secret>,
+    pub crowdsec_password: Option<Secret>,
+    pub crowdsec_bouncer_key: Option<Secret>,
     pub backup_passwords: Vec<Option<Secret>>,
 }
 
@@ -86,6 +89,17 @@ impl Secrets {
             gateway_token: read(&c.gateway_token, "gateway_token")?,
             zammad_token: read(&c.zammad.as_ref().and_then(|z| z.token.clone()), "zammad.token")?,
             ntfy_token: read(&c.ntfy.as_ref().and_then(|n| n.token.clone()), "ntfy.token")?,
+            zabbix_tokens: c
+                .zabbix
+                .iter()
+                .enumerate()
+                .map(|(i, z)| z.token.resolve(&format!("contexts.{name}.zabbix[{i}].token")))
+                .collect::<Result<_, _>>()?,
+            crowdsec_password: read(&c.crowdsec.as_ref().and_then(|x| x.password.clone()), "crowdsec.password")?,
+            crowdsec_bouncer_key: read(
+                &c.crowdsec.as_ref().and_then(|x| x.bouncer_key.clone()),
+                "crowdsec.bouncer_key",
+            )?,
             backup_passwords: c
                 .backup
                 .as_ref()

@@ -6,6 +6,7 @@ pub mod backups;
 mod data;
 pub mod kb;
 mod logs;
+mod monitors;
 mod ops;
 mod pipeline;
 mod rng;

@@ -86,6 +86,7 @@ impl OpsSim {
             let at = now - Duration::minutes(rng.below(240) as i64);
             sim.fire(rng, at);
         }
+        sim.alerts.extend(super::monitors::alerts(now));
         sim
     }
 

@@ -34,6 +34,44 @@ impl AlertState {
     }
 }
 
+/// Which monitoring system an alert comes from, with what acting on it needs (raw values).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Origin {
+    #[default]
+    Alertmanager,
+    /// A Zabbix problem (`problem.get`): acknowledged with `event.acknowledge` on its event.
+    Zabbix { server: String, eventid: String, acknowledged: bool, severity: Option<u8> },
+    /// A CrowdSec alert (`/v1/alerts`) and the decisions it made.
+    #[serde(rename = "crowdsec")]
+    CrowdSec { id: i64, events_count: Option<i64>, decisions: Vec<Decision> },
+}
+
+/// A CrowdSec decision: what is done to whom, for how long.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Decision {
+    pub id: Option<i64>,
+    /// `ban`, `captcha`, …
+    pub kind: String,
+    pub scope: String,
+    pub value: String,
+    /// As CrowdSec gives it (`3h59m59.5s`).
+    pub duration: String,
+    pub origin: String,
+    pub scenario: String,
+}
+
+impl Origin {
+    /// The system's name, for lists and the analysis request's `source`.
+    pub fn system(&self) -> &'static str {
+        match self {
+            Origin::Alertmanager => "alertmanager",
+            Origin::Zabbix { .. } => "zabbix",
+            Origin::CrowdSec { .. } => "crowdsec",
+        }
+    }
+}
+
 /// One alert, possibly seen on several Alertmanagers.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Alert {
@@ -45,8 +83,9 @@ pub struct Alert {
     pub inhibited_by: Vec<String>,
     pub starts_at: Option<DateTime<Utc>>,
     pub generator_url: Option<String>,
-    /// Names of the Alertmanagers that reported it.
+    /// Names of the Alertmanagers (or the Zabbix server, CrowdSec) that reported it.
     pub sources: Vec<String>,
+    pub origin: Origin,
 }
 
 impl Alert {
@@ -73,7 +112,13 @@ impl Alert {
             starts_at,
             generator_url: generator_url.map(String::from),
             sources: vec![source.to_string()],
+            origin: Origin::Alertmanager,
         }
+    }
+
+    /// The same alert from another system.
+    pub fn with_origin(self, origin: Origin) -> Alert {
+        Alert { origin, ..self }
     }
 
     pub fn name(&self) -> &str {

@@ -10,7 +10,7 @@ pub mod rag;
 pub mod secret;
 pub mod text;
 
-pub use alert::{Alert, AlertGroup, AlertState, AlertsSnapshot};
+pub use alert::{Alert, AlertGroup, AlertState, AlertsSnapshot, Origin};
 pub use health::{ComponentStatus, Container, Health, HealthSummary, ServiceStatus, Target};
 pub use job::{Job, JobDetail, JobEvent, JobStatus, JobsPage, JobsQuery, Severity};
 pub use queue::{QueueSnapshot, QueueStats};

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use crate::clients::RedisClient;
 use crate::clients::alertmanager::{Alertmanager, AlertsClient};
+use crate::clients::crowdsec::CrowdSecClient;
 use crate::clients::docker::DockerClient;
 use crate::clients::gateway::GatewayClient;
 use crate::clients::ntfy::NtfyClient;
@@ -17,6 +18,7 @@ use crate::clients::pipeline::{PipelineClient, PipelineEndpoints};
 use crate::clients::probe::{Probe, ProbeClient};
 use crate::clients::prometheus::PrometheusClient;
 use crate::clients::redis::RedisSettings;
+use crate::clients::zabbix::ZabbixClient;
 use crate::clients::zammad::ZammadClient;
 use crate::config::Settings;
 
@@ -115,6 +117,29 @@ impl Sources {
     }
 }
 
+/// The Alertmanagers, Zabbix servers and CrowdSec of the context, as one alerts client.
+fn alerts_client(settings: &Settings, managers: Vec<Alertmanager>) -> anyhow::Result<Option<Arc<AlertsClient>>> {
+    let c = &settings.context;
+    let timeout = c.timeout();
+    let zabbix = c
+        .zabbix
+        .iter()
+        .zip(&settings.zabbix_tokens)
+        .map(|(z, token)| ZabbixClient::new(&z.name, &z.url, token.clone(), timeout).map(Arc::new))
+        .collect::<Result<Vec<_>, _>>()?;
+    let crowdsec = match &c.crowdsec {
+        Some(cs) => {
+            let machine = cs.machine_id.clone().zip(settings.crowdsec_password.clone());
+            Some(Arc::new(CrowdSecClient::new(&cs.url, machine, settings.crowdsec_bouncer_key.clone(), timeout)?))
+        }
+        None => None,
+    };
+    if managers.is_empty() && zabbix.is_empty() && crowdsec.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(Arc::new(AlertsClient::new(managers).with_monitors(zabbix, crowdsec))))
+}
+
 fn redis_client(settings: &Settings) -> Result<Option<RedisClient>, crate::clients::SourceError> {
     let c = &settings.context;
     let url = match (&c.redis_url, c.redis_master.as_ref().filter(|_| !c.redis_sentinels.is_empty())) {
@@ -166,7 +191,7 @@ fn real_ops(settings: &Settings) -> anyhow::Result<RealOps> {
         docker: c.docker.as_deref().map(|d| Arc::new(DockerClient::new(d, timeout))),
         probes,
         prometheus,
-        alerts: (!managers.is_empty()).then(|| Arc::new(AlertsClient { managers })),
+        alerts: alerts_client(settings, managers)?,
         pipeline,
     })
 }

@@ -59,6 +59,10 @@ pub trait OpsSource: Send + Sync {
     fn pipeline(&self) -> BoxFuture<'_, Result<PipelineSnapshot, SourceError>>;
     /// Names of the Alertmanagers that silences can be sent to.
     fn alertmanagers(&self) -> Vec<String>;
+    /// Names of every alert source: the Alertmanagers, Zabbix servers and CrowdSec.
+    fn alert_sources(&self) -> Vec<String> {
+        self.alertmanagers()
+    }
     /// Send a container's log frames into `out` until the log ends (or, following, until `out`
     /// is closed). An unknown container or an engine that does not answer is an error.
     fn logs<'a>(
@@ -169,6 +173,9 @@ impl OpsSource for RealOps {
 
     fn alertmanagers(&self) -> Vec<String> {
         self.alerts.iter().flat_map(|a| a.managers.iter().map(|m| m.name.clone())).collect()
+    }
+    fn alert_sources(&self) -> Vec<String> {
+        self.alerts.as_ref().map(|a| a.source_names()).unwrap_or_default()
     }
 
     fn logs<'a>(

@@ -69,6 +69,7 @@ impl Form {
             Field::new("description", &p.description, true),
             Field::new("metrics (optional)", p.metrics.as_deref().unwrap_or(""), true),
             Field::new("logs (optional)", p.logs.as_deref().unwrap_or(""), true),
+            Field::new("crowdsec alerts (optional, JSON)", p.crowdsec_alerts.as_deref().unwrap_or(""), true),
         ];
         let focus = fields.iter().position(|f| f.value().is_empty()).unwrap_or(4);
         let title = if from.is_empty() { "New analysis".to_string() } else { format!("New analysis from {from}") };
@@ -116,7 +117,7 @@ impl Form {
                     description: self.value(4),
                     metrics: optional(5),
                     logs: optional(6),
-                    crowdsec_alerts: None,
+                    crowdsec_alerts: optional(7),
                 };
                 request.validate()?;
                 Ok(ActionRequest::Analyze { request })
@@ -228,8 +229,10 @@ impl Form {
     }
 }
 
-/// An analysis request prefilled from an alert: its name, instance (without the port), severity
-/// (Alertmanager's `warning` is medium, `info` low) and description or summary.
+/// An analysis request prefilled from an alert: its name, the system it came from, instance or
+/// host (without the port), severity (Alertmanager's `warning` is medium, `info` low) and
+/// description or summary; a CrowdSec alert also fills `crowdsec_alerts` with itself and its
+/// decisions.
 pub fn from_alert(a: &crate::domain::Alert) -> AnalysisRequest {
     let label = |k: &str| a.labels.get(k).cloned().unwrap_or_default();
     let host =
@@ -248,10 +251,11 @@ pub fn from_alert(a: &crate::domain::Alert) -> AnalysisRequest {
     let ann = |k: &str| a.annotations.get(k).cloned();
     AnalysisRequest {
         alert_type: a.name().to_string(),
-        source: "alertmanager".into(),
+        source: a.origin.system().into(),
         hostname: host,
         severity: severity.into(),
         description: ann("description").or(ann("summary")).unwrap_or_default(),
+        crowdsec_alerts: crate::clients::crowdsec::analysis_context(a),
         ..Default::default()
     }
 }
@@ -270,5 +274,27 @@ pub fn from_job(d: &crate::domain::JobDetail) -> AnalysisRequest {
         metrics: d.field("metrics").filter(loaded).map(String::from),
         logs: d.field("logs").filter(loaded).map(String::from),
         ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn any_alert_prefills_an_analysis_and_crowdsec_brings_its_decisions() {
+        let now = chrono::Utc::now();
+        let alerts = crate::demo::DemoPlatform::new(1, now).monitor_alerts();
+        let zbx = alerts.iter().find(|a| a.origin.system() == "zabbix").map(from_alert).unwrap_or_default();
+        assert_eq!((zbx.source.as_str(), zbx.hostname.as_str(), zbx.severity.as_str()), ("zabbix", "db-01", "high"));
+        assert_eq!(zbx.crowdsec_alerts, None);
+        let cs = alerts.iter().find(|a| a.origin.system() == "crowdsec").map(from_alert).unwrap_or_default();
+        assert_eq!((cs.source.as_str(), cs.hostname.as_str()), ("crowdsec", "198.51.100.23"));
+        let ctx: serde_json::Value =
+            serde_json::from_str(cs.crowdsec_alerts.as_deref().unwrap_or("")).unwrap_or_default();
+        assert_eq!(ctx[0]["decisions"][0]["value"], "198.51.100.23", "{ctx}");
+        let form = Form::analyze(&cs, "alert");
+        let Ok(ActionRequest::Analyze { request }) = form.request() else { unreachable!("a valid form") };
+        assert_eq!(request.crowdsec_alerts, cs.crowdsec_alerts, "the form sends what it was filled with");
     }
 }

@@ -179,10 +179,12 @@ impl Drop for Service {
     }
 }
 
+pub mod crowdsec;
 pub mod embeddings;
 pub mod postgres;
 pub mod sentinel;
 pub mod standins;
+pub mod zabbix;
 
 /// A real redis-server.
 pub struct Redis {

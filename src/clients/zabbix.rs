@@ -1,0 +1,245 @@
+//! Zabbix's JSON-RPC API (APIS.md §8, SERVICES.md): problems (`problem.get`, hosts through
+//! `trigger.get`) as alerts, and `event.acknowledge`.
+//!
+//! Authentication depends on the server's version, read once with `apiinfo.version` (which
+//! takes none): from 6.4 an `Authorization: Bearer` header (7.2 refuses the old field); before
+//! that only the `auth` field of the request body (6.0 ignores the header).
+//!
+//! Severities map onto the Alerts pane's levels: Disaster → critical, High → high, Average and
+//! Warning → medium, Information → low, Not classified → unknown.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use chrono::DateTime;
+use serde_json::{Value, json};
+use tokio::sync::OnceCell;
+
+use super::error::SourceError;
+use super::http;
+use crate::domain::alert::{Alert, AlertState, Origin};
+use crate::domain::{Secret, text::clean_line};
+
+/// Most problems read in one refresh (newest first).
+pub const MAX_PROBLEMS: usize = 2_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Auth {
+    /// `Authorization: Bearer` (6.4 and later).
+    Header,
+    /// The `auth` body field (before 6.4).
+    Body,
+}
+
+/// What acknowledging did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Acked {
+    Done,
+    /// It was acknowledged already: nothing sent (a decision is idempotent).
+    Already,
+}
+
+pub struct ZabbixClient {
+    pub name: String,
+    api: String,
+    token: Secret,
+    http: reqwest::Client,
+    timeout: Duration,
+    auth: OnceCell<(Auth, String)>,
+}
+
+impl ZabbixClient {
+    pub fn new(name: &str, url: &str, token: Secret, timeout: Duration) -> Result<Self, SourceError> {
+        let api = if url.trim_end_matches('/').ends_with(".php") {
+            url.to_string()
+        } else {
+            http::join(url, "/api_jsonrpc.php")
+        };
+        Ok(ZabbixClient { name: name.into(), api, token, http: http::client(timeout)?, timeout, auth: OnceCell::new() })
+    }
+
+    /// The server's version, and how it wants the token.
+    pub async fn version(&self) -> Result<String, SourceError> {
+        Ok(self.auth().await?.1.clone())
+    }
+
+    async fn auth(&self) -> Result<&(Auth, String), SourceError> {
+        self.auth
+            .get_or_try_init(|| async {
+                let v = self.rpc("apiinfo.version", json!([]), None).await?;
+                let version = v.as_str().unwrap_or_default().to_string();
+                let mut parts = version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+                let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+                let auth = if (major, minor) >= (6, 4) { Auth::Header } else { Auth::Body };
+                Ok((auth, version))
+            })
+            .await
+    }
+
+    async fn call(&self, method: &str, params: Value) -> Result<Value, SourceError> {
+        let auth = self.auth().await?.0;
+        self.rpc(method, params, Some(auth)).await
+    }
+
+    async fn rpc(&self, method: &str, params: Value, auth: Option<Auth>) -> Result<Value, SourceError> {
+        let mut body = json!({"jsonrpc": "2.0", "method": method, "params": params, "id": 1});
+        let mut req = self.http.post(&self.api).header("Content-Type", "application/json-rpc");
+        match auth {
+            Some(Auth::Header) => req = req.bearer_auth(self.token.expose()),
+            Some(Auth::Body) => body["auth"] = Value::String(self.token.expose().to_string()),
+            None => {}
+        }
+        let answer: Value = http::json_with_secret(req.json(&body), self.timeout, Some(&self.token)).await?;
+        if let Some(e) = answer.get("error") {
+            let text = |k: &str| e.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+            let msg = format!("Zabbix {method}: {} {}", text("message"), text("data"));
+            return Err(SourceError::Server(clean_line(&self.token.scrub(msg.trim()))));
+        }
+        answer.get("result").cloned().ok_or_else(|| SourceError::Decode(format!("Zabbix {method}: no result")))
+    }
+
+    /// Open problems and recently resolved ones, newest first, with their hosts.
+    pub async fn problems(&self) -> Result<Vec<Alert>, SourceError> {
+        let params = json!({"output": "extend", "recent": true, "selectTags": "extend",
+                            "sortfield": ["eventid"], "sortorder": "DESC", "limit": MAX_PROBLEMS});
+        let problems = self.call("problem.get", params).await?;
+        let problems = problems.as_array().cloned().unwrap_or_default();
+        let mut triggers: Vec<&str> =
+            problems.iter().filter_map(|p| p.get("objectid").and_then(Value::as_str)).collect();
+        triggers.sort_unstable();
+        triggers.dedup();
+        let hosts = if triggers.is_empty() {
+            BTreeMap::new()
+        } else {
+            let params = json!({"triggerids": triggers, "output": ["triggerid"], "selectHosts": ["host", "name"]});
+            hosts_by_trigger(&self.call("trigger.get", params).await?)
+        };
+        Ok(problems.iter().filter_map(|p| problem_alert(p, &hosts, &self.name)).collect())
+    }
+
+    /// Acknowledge one problem's event with a message; nothing is sent when it already is.
+    pub async fn acknowledge(&self, eventid: &str, message: &str) -> Result<Acked, SourceError> {
+        if eventid.is_empty() || !eventid.chars().all(|c| c.is_ascii_digit()) {
+            return Err(SourceError::Server(format!("{eventid:?} is not a Zabbix event id")));
+        }
+        let current =
+            self.call("problem.get", json!({"eventids": [eventid], "output": ["eventid", "acknowledged"]})).await?;
+        let acked = current.as_array().and_then(|a| a.first()).map(|p| field(p, "acknowledged") == "1");
+        if acked == Some(true) {
+            return Ok(Acked::Already);
+        }
+        // 6 = acknowledge (2) + add a message (4).
+        self.call("event.acknowledge", json!({"eventids": [eventid], "action": 6, "message": message})).await?;
+        Ok(Acked::Done)
+    }
+}
+
+/// A field as Zabbix sends it: a string (numbers too), or a number from a newer server.
+fn field<'a>(v: &'a Value, k: &str) -> std::borrow::Cow<'a, str> {
+    match v.get(k) {
+        Some(Value::String(s)) => s.as_str().into(),
+        Some(Value::Number(n)) => n.to_string().into(),
+        _ => "".into(),
+    }
+}
+
+fn hosts_by_trigger(v: &Value) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for t in v.as_array().into_iter().flatten() {
+        let host = t
+            .get("hosts")
+            .and_then(Value::as_array)
+            .and_then(|h| h.first())
+            .map(|h| if field(h, "name").is_empty() { field(h, "host") } else { field(h, "name") });
+        if let Some(host) = host {
+            out.insert(field(t, "triggerid").into_owned(), host.into_owned());
+        }
+    }
+    out
+}
+
+/// The Zabbix severity's name and our level.
+pub fn severity(level: Option<u8>) -> (&'static str, &'static str) {
+    match level {
+        Some(5) => ("disaster", "critical"),
+        Some(4) => ("high", "high"),
+        Some(3) => ("average", "medium"),
+        Some(2) => ("warning", "medium"),
+        Some(1) => ("information", "low"),
+        Some(0) => ("not classified", "unknown"),
+        _ => ("?", "unknown"),
+    }
+}
+
+/// One problem as an alert; `None` without an event id. Labels: `alertname` (the problem's
+/// name), `severity` (our level), `zabbix_severity`, `host`, and the problem's tags.
+pub(crate) fn problem_alert(p: &Value, hosts: &BTreeMap<String, String>, server: &str) -> Option<Alert> {
+    let eventid = field(p, "eventid").into_owned();
+    if eventid.is_empty() {
+        return None;
+    }
+    let level = field(p, "severity").parse::<u8>().ok();
+    let (zname, ours) = severity(level);
+    let name = field(p, "name").into_owned();
+    let mut labels: Vec<(String, String)> = Vec::new();
+    for t in p.get("tags").and_then(Value::as_array).into_iter().flatten() {
+        let tag = field(t, "tag");
+        if !tag.is_empty() {
+            labels.push((tag.into_owned(), field(t, "value").into_owned()));
+        }
+    }
+    labels.push(("alertname".into(), name.clone()));
+    labels.push(("severity".into(), ours.into()));
+    labels.push(("zabbix_severity".into(), zname.into()));
+    if let Some(h) = hosts.get(field(p, "objectid").as_ref()) {
+        labels.push(("host".into(), h.clone()));
+    }
+    let resolved = field(p, "r_eventid");
+    if !resolved.is_empty() && resolved != "0" {
+        labels.push(("zabbix_resolved".into(), "yes".into()));
+    }
+    let mut annotations = vec![("summary".to_string(), name)];
+    let opdata = field(p, "opdata");
+    if !opdata.is_empty() {
+        annotations.push(("description".into(), opdata.into_owned()));
+    }
+    let state = if field(p, "suppressed") == "1" { AlertState::Suppressed } else { AlertState::Active };
+    let starts = field(p, "clock").parse::<i64>().ok().and_then(|c| DateTime::from_timestamp(c, 0));
+    let acknowledged = field(p, "acknowledged") == "1";
+    let alert = Alert::new(
+        &format!("zabbix:{server}:{eventid}"),
+        labels,
+        annotations,
+        state,
+        vec![],
+        vec![],
+        starts,
+        None,
+        server,
+    );
+    Some(alert.with_origin(Origin::Zabbix { server: server.into(), eventid, acknowledged, severity: level }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn problems_become_alerts_with_their_host_and_raw_values() {
+        let p = json!({"eventid": "42", "objectid": "7", "clock": "1767225600", "name": "CPU high on ci\u{1b}[2J",
+                       "severity": "4", "acknowledged": "0", "suppressed": "0", "r_eventid": "0",
+                       "opdata": "95 %", "tags": [{"tag": "service", "value": "db"}]});
+        let hosts = BTreeMap::from([("7".to_string(), "ci-host".to_string())]);
+        let a = problem_alert(&p, &hosts, "zbx").unwrap_or_else(|| unreachable!("has an event id"));
+        assert_eq!(a.fingerprint, "zabbix:zbx:42");
+        assert_eq!(a.name(), "CPU high on ci\u{1b}[2J", "raw; cleaned when drawn");
+        assert_eq!(a.labels.get("host").map(String::as_str), Some("ci-host"));
+        assert_eq!(a.labels.get("service").map(String::as_str), Some("db"));
+        assert_eq!(a.severity(), crate::domain::Severity::High);
+        assert_eq!(a.starts_at.map(|t| t.timestamp()), Some(1_767_225_600));
+        assert!(matches!(&a.origin, Origin::Zabbix { eventid, acknowledged: false, .. } if eventid == "42"));
+        assert!(problem_alert(&json!({"name": "x"}), &hosts, "zbx").is_none(), "no event id");
+        let odd = problem_alert(&json!({"eventid": 5, "severity": {}}), &hosts, "zbx");
+        assert_eq!(odd.map(|a| a.severity()), Some(crate::domain::Severity::Unknown), "odd types are unknown");
+    }
+}

@@ -1,0 +1,145 @@
+//! Zabbix problems and CrowdSec alerts in the alerts list, from a real Zabbix 6.0 server (with
+//! its PHP frontend) and a real CrowdSec local API: what `mcptop alerts --output json` gives is
+//! compared with what each service's own API returns, and each source fails alone.
+
+mod harness;
+
+use std::collections::BTreeSet;
+use std::process::Command;
+
+use harness::crowdsec::{AlertSpec, CrowdSec};
+use harness::zabbix::{HOST, KEY, Zabbix};
+use harness::{Alertmanager, mcptop_bin};
+use serde_json::{Value, json};
+
+fn alerts_json(config: &std::path::Path, zbx_token: &str, cs_password: &str) -> (Value, i32) {
+    let out = Command::new(mcptop_bin())
+        .arg("--config")
+        .arg(config)
+        .args(["alerts", "--output", "json"])
+        .env("MCPTOP_T_ZBX", zbx_token)
+        .env("MCPTOP_T_CS", cs_password)
+        .output()
+        .expect("mcptop alerts");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let v =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}\n{}", String::from_utf8_lossy(&out.stderr)));
+    (v, out.status.code().unwrap_or(-1))
+}
+
+fn all_alerts(v: &Value) -> Vec<Value> {
+    v["groups"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|g| g["alerts"].as_array().cloned().unwrap_or_default())
+        .collect()
+}
+
+fn source<'a>(v: &'a Value, name: &str) -> &'a Value {
+    v["sources"].as_array().and_then(|s| s.iter().find(|s| s["name"] == name)).unwrap_or(&Value::Null)
+}
+
+#[test]
+fn zabbix_problems_and_crowdsec_alerts_join_alertmanagers_and_fail_alone() {
+    let zbx = Zabbix::start();
+    zbx.add_trigger(HOST, "ci.disk", "CI disk full", 5);
+    zbx.send(HOST, KEY, "95");
+    zbx.send(HOST, "ci.disk", "99");
+    zbx.wait_problems(2);
+
+    let mut cs = CrowdSec::start();
+    let mut spec = AlertSpec::new("crowdsecurity/ssh-bf", "203.0.113.7");
+    spec.decision = None;
+    let quiet = cs.add_alert(&spec);
+    cs.add_alerts(3);
+    cs.add_decision("198.51.100.9", "4h", "manual test");
+
+    let am = Alertmanager::start();
+    am.post_alerts(&json!([{"labels": {"alertname": "DiskFull", "severity": "critical", "instance": "db-01:9100"},
+                           "annotations": {"summary": "/var 97% full"}}]));
+
+    let dir = tempfile::tempdir().expect("dir");
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[contexts.m]\ntimeout_ms = 5000\n[[contexts.m.alertmanagers]]\nname = \"am\"\nurl = \"{}\"\n\
+             [[contexts.m.zabbix]]\nurl = \"{}\"\ntoken = \"env:MCPTOP_T_ZBX\"\n\
+             [contexts.m.crowdsec]\nurl = \"{}\"\nmachine_id = \"{}\"\npassword = \"env:MCPTOP_T_CS\"\n",
+            am.url(),
+            zbx.url(),
+            cs.url(),
+            cs.machine_id()
+        ),
+    )
+    .expect("config");
+    let (v, code) = alerts_json(&config, zbx.token(), cs.password());
+    assert_eq!(code, 0, "every source answered: {}", v["sources"]);
+    let alerts = all_alerts(&v);
+
+    // Zabbix: the same problems as problem.get (recent ones included), with the trigger's host.
+    let problems = zbx.api("problem.get", json!({"output": "extend", "recent": true}));
+    let theirs: BTreeSet<String> = problems
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| Some(format!("zabbix:zabbix:{}", p["eventid"].as_str()?)))
+        .collect();
+    let ours: BTreeSet<String> = alerts
+        .iter()
+        .filter(|a| a["origin"]["kind"] == "zabbix")
+        .filter_map(|a| a["fingerprint"].as_str().map(String::from))
+        .collect();
+    assert_eq!(ours, theirs);
+    let disk = alerts.iter().find(|a| a["labels"]["alertname"] == "CI disk full").expect("the disaster");
+    assert_eq!(disk["labels"]["severity"], "critical", "Disaster maps onto critical");
+    assert_eq!(disk["labels"]["zabbix_severity"], "disaster");
+    assert_eq!(disk["labels"]["host"], HOST, "host from trigger.get");
+    assert_eq!(disk["origin"]["acknowledged"], false);
+    assert_eq!(disk["sources"], json!(["zabbix"]));
+
+    // CrowdSec: the same alerts as /v1/alerts, with the same decisions.
+    let api = cs.alerts_api();
+    let theirs: BTreeSet<i64> = api.as_array().into_iter().flatten().filter_map(|a| a["id"].as_i64()).collect();
+    let ours: BTreeSet<i64> = alerts
+        .iter()
+        .filter(|a| a["origin"]["kind"] == "crowdsec")
+        .filter_map(|a| a["origin"]["id"].as_i64())
+        .collect();
+    assert_eq!(ours, theirs);
+    assert_eq!(theirs.len(), 5, "the quiet one, three detections and the manual decision");
+    for item in api.as_array().into_iter().flatten() {
+        let mine = alerts.iter().find(|a| a["origin"]["id"] == item["id"]).expect("listed");
+        assert_eq!(mine["labels"]["alertname"], item["scenario"]);
+        let ids = |d: &Value| -> Vec<Value> { d.as_array().into_iter().flatten().map(|x| x["id"].clone()).collect() };
+        assert_eq!(ids(&mine["origin"]["decisions"]), ids(&item["decisions"]), "decisions of {}", item["id"]);
+        if let Some(cn) = item["source"]["cn"].as_str() {
+            assert_eq!(mine["labels"]["country"], cn);
+        }
+    }
+    let quiet = alerts.iter().find(|a| a["origin"]["id"] == quiet).expect("the alert without a decision");
+    assert_eq!(quiet["labels"]["severity"], "low", "no decision: low");
+    assert_eq!(quiet["labels"]["source_ip"], "203.0.113.7");
+    assert!(alerts.iter().any(|a| a["labels"]["alertname"] == "DiskFull"), "Alertmanager's still there");
+
+    // CrowdSec down: its source fails, the others' alerts stay, the exit code says so.
+    cs.stop();
+    let (v, code) = alerts_json(&config, zbx.token(), cs.password());
+    assert_eq!(code, 1);
+    assert_eq!(source(&v, "crowdsec")["ok"], false, "{}", v["sources"]);
+    assert_eq!(source(&v, "zabbix")["ok"], true);
+    assert_eq!(source(&v, "am")["ok"], true);
+    let alerts = all_alerts(&v);
+    assert!(
+        alerts.iter().any(|a| a["origin"]["kind"] == "zabbix")
+            && alerts.iter().any(|a| a["labels"]["alertname"] == "DiskFull")
+    );
+
+    // A wrong Zabbix token: its source says so, without the token.
+    let (v, _) =
+        alerts_json(&config, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", cs.password());
+    let err = source(&v, "zabbix")["error"].as_str().unwrap_or_default().to_string();
+    assert!(err.contains("Not authorized") || err.contains("Session terminated"), "{err}");
+    assert!(!err.contains("0123456789abcdef"), "the token is not echoed: {err}");
+}
