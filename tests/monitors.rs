@@ -143,3 +143,72 @@ fn zabbix_problems_and_crowdsec_alerts_join_alertmanagers_and_fail_alone() {
     assert!(err.contains("Not authorized") || err.contains("Session terminated"), "{err}");
     assert!(!err.contains("0123456789abcdef"), "the token is not echoed: {err}");
 }
+
+/// Run mcptop with its XDG directories in `home` (the audit file is `home/data/…`).
+fn mcptop_in(home: &std::path::Path, config: &std::path::Path, token: &str, args: &[&str]) -> std::process::Output {
+    Command::new(mcptop_bin())
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .env("MCPTOP_T_ZBX", token)
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_STATE_HOME", home.join("state"))
+        .env("USER", "carol")
+        .output()
+        .expect("mcptop")
+}
+
+#[test]
+fn a_zabbix_problem_is_acknowledged_once_audited_and_never_in_read_only_mode() {
+    let zbx = Zabbix::start();
+    zbx.send(HOST, KEY, "97");
+    let problems = zbx.wait_problems(1);
+    let eventid = problems[0]["eventid"].as_str().expect("eventid").to_string();
+    let home = tempfile::tempdir().expect("home");
+    let config = home.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!("[contexts.z]\n[[contexts.z.zabbix]]\nurl = \"{}\"\ntoken = \"env:MCPTOP_T_ZBX\"\n", zbx.url()),
+    )
+    .expect("config");
+    let fingerprint = format!("zabbix:zabbix:{eventid}");
+    let acks = || {
+        let p = zbx.api("problem.get", json!({"eventids": [eventid], "selectAcknowledges": "extend"}));
+        p[0].clone()
+    };
+
+    // Read-only: refused where the action runs, recorded, nothing sent.
+    let out = mcptop_in(home.path(), &config, zbx.token(), &["--read-only", "silence", "ack", &fingerprint, "--yes"]);
+    assert_ne!(out.status.code(), Some(0), "refused: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(acks()["acknowledged"], "0");
+
+    let out =
+        mcptop_in(home.path(), &config, zbx.token(), &["silence", "ack", &fingerprint, "--yes", "--output", "json"]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    assert_eq!(v["data"]["already"], false, "{v} {}", String::from_utf8_lossy(&out.stderr));
+    let p = acks();
+    assert_eq!(p["acknowledged"], "1", "Zabbix says acknowledged: {p}");
+    let messages: Vec<&str> =
+        p["acknowledges"].as_array().into_iter().flatten().filter_map(|a| a["message"].as_str()).collect();
+    assert_eq!(messages.len(), 1);
+    assert!(messages[0].contains("carol@"), "the message names the operator: {messages:?}");
+
+    // Again: nothing sent, said so.
+    let out =
+        mcptop_in(home.path(), &config, zbx.token(), &["silence", "ack", &fingerprint, "--yes", "--output", "json"]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    assert_eq!(v["data"]["already"], true, "{v}");
+    assert_eq!(acks()["acknowledges"].as_array().map(Vec::len), Some(1), "no second acknowledgement");
+
+    let out = mcptop_in(home.path(), &config, zbx.token(), &["audit", "--output", "json"]);
+    let records: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    let outcomes: Vec<(String, String)> = records
+        .iter()
+        .filter(|r| r["action"] == "ack_problem")
+        .map(|r| (r["outcome"].as_str().unwrap_or("").into(), r["target"].as_str().unwrap_or("").into()))
+        .collect();
+    let target = format!("zabbix event {eventid}");
+    assert!(outcomes.iter().all(|(_, t)| *t == target), "{outcomes:?}");
+    let count = |o: &str| outcomes.iter().filter(|(x, _)| x == o).count();
+    assert_eq!((count("started"), count("ok"), count("failed")), (2, 2, 1), "before and after each, and the refusal");
+}

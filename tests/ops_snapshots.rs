@@ -115,3 +115,31 @@ fn zoomed_panes_details_form_and_confirmation() {
     key(&mut a, KeyCode::Char('d'));
     insta::assert_snapshot!("container_detail_120x36", screen(&a, w, h));
 }
+
+/// The AI pipeline's line under the header: ready, then with the gateway failing (its last
+/// numbers kept, aged, and the line STALE) while LiteLLM and Ollama still answer.
+#[test]
+fn the_ai_pipeline_line_ready_and_with_a_failing_part() {
+    use mcptop::domain::pipeline::Part;
+    let (w, h) = (160, 12);
+    let mut a = App::new("production", "", KeyMap::default(), t0());
+    a.jobs.configured = false;
+    a.ops =
+        OpsState::new(OpsConfigured { alerts: true, pipeline: true, ..Default::default() }, vec!["alertname".into()]);
+    a.update(Msg::Resized { width: w, height: h });
+    insta::assert_snapshot!("pipeline_loading", screen(&a, w, h));
+    let demo = DemoPlatform::new(7, t0() - Duration::seconds(30));
+    demo.advance(t0());
+    let snap = now(demo.pipeline());
+    a.update(Msg::Source(SourceMsg::PipelineLoaded(snap.clone())));
+    insta::assert_snapshot!("pipeline_ready", screen(&a, w, h));
+    let later = t0() + Duration::seconds(40);
+    let mut failing = snap.clone();
+    failing.gateway = Part::failed(Some(&snap.gateway), "HTTP 503: Service Unavailable".into());
+    failing.fetched_at = later;
+    failing.litellm_models.fetched_at = Some(later);
+    failing.ollama_loaded.fetched_at = Some(later);
+    a.update(Msg::Tick(later));
+    a.update(Msg::Source(SourceMsg::PipelineLoaded(failing)));
+    insta::assert_snapshot!("pipeline_gateway_failing", screen(&a, w, h));
+}

@@ -79,6 +79,8 @@ pub enum ActionRequest {
     SilenceAdd { matchers: Vec<Matcher>, duration_s: i64, comment: String, alertmanagers: Vec<String> },
     /// A short silence for one alert's labels, with the comment "ack by user@host".
     Ack { matchers: Vec<Matcher>, alertmanagers: Vec<String>, target: String },
+    /// Acknowledge a Zabbix problem: `event.acknowledge` with a message naming the operator.
+    AckProblem { server: String, eventid: String, target: String },
     /// Expire a silence wherever it exists.
     SilenceExpire { id: String, alertmanagers: Vec<String> },
     /// Start an analysis (CONTRACT.md §1–§2).
@@ -114,6 +116,9 @@ impl ActionRequest {
                 comment
             ),
             ActionRequest::Ack { target, alertmanagers, .. } => format!("Ack {target} on {}", on(alertmanagers)),
+            ActionRequest::AckProblem { server, eventid, target } => {
+                format!("Acknowledge Zabbix problem {target} (event {eventid}) on {server}")
+            }
             ActionRequest::SilenceExpire { id, alertmanagers } => {
                 format!("Expire silence {id} on {}", on(alertmanagers))
             }
@@ -142,6 +147,7 @@ impl ActionRequest {
         match self {
             ActionRequest::SilenceAdd { .. } => "silence",
             ActionRequest::Ack { .. } => "ack",
+            ActionRequest::AckProblem { .. } => "ack_problem",
             ActionRequest::SilenceExpire { .. } => "expire",
             ActionRequest::Analyze { .. } => "analyze",
             ActionRequest::Approve { .. } => "approve",
@@ -161,6 +167,7 @@ impl ActionRequest {
                 format!("{{{}}}", matchers.iter().map(silence::matcher_text).collect::<Vec<_>>().join(", "))
             }
             ActionRequest::Ack { target, .. } => target.clone(),
+            ActionRequest::AckProblem { server, eventid, .. } => format!("{server} event {eventid}"),
             ActionRequest::SilenceExpire { id, .. } => format!("silence {id}"),
             ActionRequest::Analyze { request } => format!("{} on {}", request.alert_type, request.hostname),
             ActionRequest::Approve { job, .. }
@@ -308,6 +315,9 @@ impl Actions {
         let outcome = match &request {
             ActionRequest::SilenceAdd { .. } | ActionRequest::Ack { .. } | ActionRequest::SilenceExpire { .. } => {
                 silence::run(self, &request).await.map(Done::new)
+            }
+            ActionRequest::AckProblem { server, eventid, target } => {
+                silence::ack_problem(self, server, eventid, target).await
             }
             ActionRequest::Analyze { request: r } => jobs::analyze(self, r).await,
             ActionRequest::Approve { job, note, title, body, .. } => {

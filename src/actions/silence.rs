@@ -5,7 +5,7 @@ use futures_util::future::join_all;
 
 use super::{ActionError, ActionRequest, Actions};
 use crate::clients::alertmanager::{Matcher, NewSilence};
-use crate::domain::Alert;
+use crate::domain::{Alert, Origin};
 
 /// `alertname="DiskFull"`, `instance=~"db-0[12].*"`, `env!="prod"`.
 pub fn matcher_text(m: &Matcher) -> String {
@@ -120,6 +120,48 @@ fn targets(actions: &Actions, names: &[String]) -> Result<Vec<String>, ActionErr
         return Err(ActionError::Invalid(format!("no configured Alertmanager named {}", names.join(", "))));
     }
     Ok(chosen)
+}
+
+/// The ack of an alert from wherever it came: a short silence on its Alertmanagers, or a Zabbix
+/// problem's acknowledgement. A CrowdSec alert has nothing to acknowledge.
+pub fn ack_request(alert: &Alert) -> Result<ActionRequest, String> {
+    let where_ = alert.labels.get("instance").or(alert.labels.get("host")).map(String::as_str).unwrap_or("?");
+    let target = format!("{} on {where_}", alert.name());
+    match &alert.origin {
+        Origin::Alertmanager => {
+            Ok(ActionRequest::Ack { matchers: matchers_for(alert), alertmanagers: alert.sources.clone(), target })
+        }
+        // Acknowledged already: the action says so and changes nothing (and is audited).
+        Origin::Zabbix { server, eventid, .. } => {
+            Ok(ActionRequest::AckProblem { server: server.clone(), eventid: eventid.clone(), target })
+        }
+        Origin::CrowdSec { .. } => Err(format!(
+            "{target} is a CrowdSec alert: there is nothing to acknowledge (its decisions stand); analyse it instead"
+        )),
+    }
+}
+
+/// Acknowledge a Zabbix problem with a message naming the operator; one acknowledged already is
+/// left as it is and said so (a repeated decision changes nothing).
+pub(super) async fn ack_problem(
+    actions: &Actions,
+    server: &str,
+    eventid: &str,
+    target: &str,
+) -> Result<super::Done, ActionError> {
+    let message = format!("acknowledged by {} with mcptop", actions.actor.name());
+    let already = actions
+        .ops
+        .acknowledge_problem(server, eventid, &message)
+        .await
+        .map_err(|e| ActionError::Failed(format!("{server}: {e}")))?;
+    let mut done = super::Done::new(if already {
+        format!("{target} (event {eventid}) was acknowledged already on {server}: nothing changed")
+    } else {
+        format!("acknowledged {target} (event {eventid}) on {server}")
+    });
+    done.data = serde_json::json!({"server": server, "eventid": eventid, "already": already});
+    Ok(done)
 }
 
 pub(super) async fn run(actions: &Actions, request: &ActionRequest) -> Result<String, ActionError> {

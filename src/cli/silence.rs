@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::Subcommand;
 
 use super::Output;
-use crate::actions::silence::{matchers_for, parse_duration, parse_matcher};
+use crate::actions::silence::{parse_duration, parse_matcher};
 use crate::actions::{ActionRequest, Actions};
 
 #[derive(Debug, Subcommand)]
@@ -27,7 +27,9 @@ pub enum SilenceCommand {
         #[arg(long, short)]
         yes: bool,
     },
-    /// Acknowledge one alert by fingerprint: a short silence of its labels, "ack by user@host".
+    /// Acknowledge one alert by fingerprint: an Alertmanager alert with a short silence of its
+    /// labels ("ack by user@host"), a Zabbix problem with event.acknowledge and a message naming
+    /// you.
     Ack {
         fingerprint: String,
         #[arg(long = "alertmanager")]
@@ -69,10 +71,13 @@ pub async fn run(cmd: &SilenceCommand, actions: &Actions, output: Output) -> any
                 .iter()
                 .find(|a| &a.fingerprint == fingerprint)
                 .ok_or_else(|| anyhow::anyhow!("no alert with fingerprint {fingerprint}"))?;
-            let target =
-                format!("{} on {}", alert.name(), alert.labels.get("instance").map(String::as_str).unwrap_or("?"));
-            let ams = if alertmanagers.is_empty() { alert.sources.clone() } else { alertmanagers.clone() };
-            (ActionRequest::Ack { matchers: matchers_for(alert), alertmanagers: ams, target }, *yes)
+            let request = match crate::actions::silence::ack_request(alert).map_err(|e| anyhow::anyhow!(e))? {
+                ActionRequest::Ack { matchers, target, .. } if !alertmanagers.is_empty() => {
+                    ActionRequest::Ack { matchers, alertmanagers: alertmanagers.clone(), target }
+                }
+                other => other,
+            };
+            (request, *yes)
         }
         SilenceCommand::Expire { id, alertmanagers, yes } => {
             (ActionRequest::SilenceExpire { id: id.clone(), alertmanagers: alertmanagers.clone() }, *yes)

@@ -32,6 +32,47 @@ use sentinel::Sentinel;
 /// A server's address as Sentinel gives it.
 type HostPort = (String, u16);
 
+/// A connection to one server or to a Redis Cluster; scripts and pipelines run on either.
+#[derive(Clone)]
+enum Conn {
+    Single(MultiplexedConnection),
+    Cluster(redis::cluster_async::ClusterConnection),
+}
+
+impl redis::aio::ConnectionLike for Conn {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a redis::Cmd) -> redis::RedisFuture<'a, Value> {
+        match self {
+            Conn::Single(c) => c.req_packed_command(cmd),
+            Conn::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a redis::Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> redis::RedisFuture<'a, Vec<Value>> {
+        match self {
+            Conn::Single(c) => c.req_packed_commands(pipeline, offset, count),
+            Conn::Cluster(c) => c.req_packed_commands(pipeline, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Conn::Single(c) => c.get_db(),
+            Conn::Cluster(c) => c.get_db(),
+        }
+    }
+}
+
+/// Whether a key prefix carries a hash tag (`{mcp}:`): every key then hashes to one slot, as
+/// the scripts that read or change several keys in one round trip need on a Redis Cluster.
+pub fn hash_tagged(prefix: &str) -> bool {
+    prefix.find('{').is_some_and(|open| prefix[open + 1..].find('}').is_some_and(|len| len > 0))
+}
+
 /// Longest job-field value fetched for a list row, in bytes.
 const LIST_FIELD_BYTES: usize = 512;
 /// Longest job-field value fetched for the detail view, in bytes.
@@ -79,8 +120,10 @@ pub struct RedisClient {
     /// How to connect: the URL's address, or the master's that Sentinel gives.
     info: ConnectionInfo,
     sentinel: Option<Arc<Sentinel>>,
+    /// A Redis Cluster, found from the URL's node.
+    cluster: Option<redis::cluster::ClusterClient>,
     /// The open connection and the Sentinel master address it goes to.
-    conn: Mutex<Option<(MultiplexedConnection, Option<HostPort>)>>,
+    conn: Mutex<Option<(Conn, Option<HostPort>)>>,
     settings: RedisSettings,
     secrets: Vec<Secret>,
     round_trips: AtomicU64,
@@ -113,6 +156,7 @@ impl RedisClient {
         Ok(RedisClient {
             info,
             sentinel: None,
+            cluster: None,
             conn: Mutex::new(None),
             settings,
             secrets,
@@ -137,6 +181,25 @@ impl RedisClient {
     pub fn with_sentinel(mut self, sentinels: Vec<String>, master: String) -> Self {
         self.sentinel = Some(Arc::new(Sentinel::new(sentinels, master, self.settings.timeout)));
         self
+    }
+
+    /// Talk to a Redis Cluster whose nodes are found from the URL's. The key prefix must carry a
+    /// hash tag (see [`hash_tagged`]).
+    pub fn with_cluster(mut self) -> Result<Self, SourceError> {
+        if !hash_tagged(&self.settings.prefix) {
+            return Err(SourceError::Connect(format!(
+                "a Redis Cluster needs a hash-tagged key prefix such as \"{{mcp}}:\" (not {:?}): each one-round-trip script reads several keys, which must share a slot",
+                self.settings.prefix
+            )));
+        }
+        let cluster = redis::cluster::ClusterClient::builder(vec![self.info.clone()])
+            .connection_timeout(self.settings.timeout)
+            .response_timeout(self.settings.timeout)
+            .retries(1)
+            .build()
+            .map_err(|e| SourceError::Connect(format!("Redis Cluster: {:?}", e.kind())))?;
+        self.cluster = Some(cluster);
+        Ok(self)
     }
 
     pub fn sentinel(&self) -> Option<&Arc<Sentinel>> {
@@ -191,7 +254,20 @@ impl RedisClient {
         }
     }
 
-    async fn connection(&self) -> Result<MultiplexedConnection, SourceError> {
+    async fn connection(&self) -> Result<Conn, SourceError> {
+        if let Some(cluster) = &self.cluster {
+            let mut guard = self.conn.lock().await;
+            if let Some((conn, _)) = guard.as_ref() {
+                return Ok(conn.clone());
+            }
+            let conn = tokio::time::timeout(self.settings.timeout, cluster.get_async_connection())
+                .await
+                .map_err(|_| SourceError::Timeout(self.settings.timeout))?
+                .map_err(|e| self.server_error(e))?;
+            let conn = Conn::Cluster(conn);
+            *guard = Some((conn.clone(), None));
+            return Ok(conn);
+        }
         // Sentinel is asked before the lock: a slow sentinel holds up no call already connected.
         let master = match &self.sentinel {
             Some(s) => Some(s.master().await?),
@@ -212,6 +288,7 @@ impl RedisClient {
                 .await
                 .map_err(|_| SourceError::Timeout(self.settings.timeout))?
                 .map_err(|e| self.server_error(e))?;
+        let conn = Conn::Single(conn);
         *guard = Some((conn.clone(), master));
         Ok(conn)
     }
@@ -240,6 +317,9 @@ impl RedisClient {
     #[instrument(skip(self), level = "debug")]
     pub async fn queues(&self) -> Result<QueueSnapshot, SourceError> {
         let mut inv = self.queues_script.prepare_invoke();
+        // The script builds its keys from the prefix (ARGV); the prefix as its one KEYS entry
+        // only routes it, on a Redis Cluster, to the node holding the prefix's hash-tag slot.
+        inv.key(&self.settings.prefix);
         inv.arg(&self.settings.prefix).arg(RECENT_CAP).arg(MAX_LINE_CHARS);
         for q in &self.settings.queues {
             inv.arg(q);

@@ -27,6 +27,20 @@ pub(super) fn context(name: &str, context: &ContextConfig, redis_url_from_flag: 
             return Err(invalid(key("redis_sentinels"), "list the sentinels (host:port) that know redis_master"));
         }
     }
+    if context.redis_cluster {
+        if !context.redis_sentinels.is_empty() {
+            return Err(invalid(key("redis_cluster"), "a Redis Cluster has no sentinels: use one or the other"));
+        }
+        if !crate::clients::redis::hash_tagged(&context.key_prefix) {
+            return Err(invalid(
+                key("key_prefix"),
+                format!(
+                    "{:?} has no hash tag, which a Redis Cluster needs: use e.g. \"{{mcp}}:\" (with the braces), so the keys each one-round-trip script reads share a slot",
+                    context.key_prefix
+                ),
+            ));
+        }
+    }
     if context.queues.is_empty() || context.queues.iter().any(|q| q.trim().is_empty()) {
         return Err(invalid(key("queues"), "list at least one queue name, none empty"));
     }

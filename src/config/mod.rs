@@ -77,6 +77,10 @@ pub struct ContextConfig {
     #[serde(default)]
     pub redis_sentinels: Vec<String>,
     pub redis_master: Option<String>,
+    /// `redis_url` is one node of a Redis Cluster; `key_prefix` must then carry a hash tag
+    /// (`{mcp}:`) so each script's keys share a slot.
+    #[serde(default)]
+    pub redis_cluster: bool,
     #[serde(default = "default_prefix")]
     pub key_prefix: String,
     #[serde(default = "default_queues")]
@@ -353,6 +357,7 @@ impl Default for ContextConfig {
             redis_password: None,
             redis_sentinels: vec![],
             redis_master: None,
+            redis_cluster: false,
             key_prefix: default_prefix(),
             queues: default_queues(),
             poll_interval_ms: default_poll_ms(),

@@ -8,7 +8,9 @@ use super::{DemoPlatform, kb};
 use crate::clients::alertmanager::{Matcher, NewSilence};
 use crate::clients::{RagError, SourceError};
 use crate::domain::pipeline::PipelineSnapshot;
-use crate::domain::{AlertState, AlertsSnapshot, Container, JobDetail, JobsPage, JobsQuery, KbStats, QueueSnapshot};
+use crate::domain::{
+    AlertState, AlertsSnapshot, Container, JobDetail, JobsPage, JobsQuery, KbStats, Origin, QueueSnapshot,
+};
 use crate::domain::{RagSearch, ServiceStatus, Target};
 use crate::sources::{BoxFuture, EventStream, IdStream, JobSource, KnowledgeSource, OpsConfigured, OpsSource};
 use crate::sources::{SearchDefaults, Sources};
@@ -143,6 +145,35 @@ impl OpsSource for DemoPlatform {
             Ok(id)
         } else {
             Err(SourceError::Connect(format!("no Alertmanager named {am} in the demo")))
+        };
+        async move { result }.boxed()
+    }
+    fn acknowledge_problem<'a>(
+        &'a self,
+        server: &'a str,
+        eventid: &'a str,
+        message: &'a str,
+    ) -> BoxFuture<'a, Result<bool, SourceError>> {
+        let result = {
+            let mut st = self.lock();
+            let problem = st.ops.alerts.iter_mut().find_map(|a| match &mut a.origin {
+                Origin::Zabbix { server: s, eventid: e, acknowledged, .. } if s == server && e == eventid => {
+                    Some(acknowledged)
+                }
+                _ => None,
+            });
+            match problem {
+                // As Zabbix answers for an event that does not exist.
+                None => Err(SourceError::Server(format!(
+                    "Zabbix event.acknowledge: Application error. No permissions to referred object or it does not exist! ({eventid})"
+                ))),
+                Some(true) => Ok(true),
+                Some(acked) => {
+                    *acked = true;
+                    tracing::info!(%server, %eventid, %message, "demo: problem acknowledged");
+                    Ok(false)
+                }
+            }
         };
         async move { result }.boxed()
     }

@@ -157,6 +157,7 @@ fn redis_client(settings: &Settings) -> Result<Option<RedisClient>, crate::clien
     })?;
     Ok(Some(match (&c.redis_master, c.redis_sentinels.is_empty()) {
         (Some(master), false) => client.with_sentinel(c.redis_sentinels.clone(), master.clone()),
+        _ if c.redis_cluster => client.with_cluster()?,
         _ => client,
     }))
 }

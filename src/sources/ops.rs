@@ -76,6 +76,14 @@ pub trait OpsSource: Send + Sync {
     -> BoxFuture<'a, Result<String, SourceError>>;
     /// Expire a silence on one Alertmanager.
     fn expire_silence<'a>(&'a self, am: &'a str, id: &'a str) -> BoxFuture<'a, Result<(), SourceError>>;
+    /// Acknowledge a Zabbix problem's event with `message`; `true` when it was acknowledged
+    /// already (then nothing is sent).
+    fn acknowledge_problem<'a>(
+        &'a self,
+        server: &'a str,
+        eventid: &'a str,
+        message: &'a str,
+    ) -> BoxFuture<'a, Result<bool, SourceError>>;
 }
 
 /// The real clients, each present only when configured.
@@ -199,6 +207,20 @@ impl OpsSource for RealOps {
         silence: &'a NewSilence,
     ) -> BoxFuture<'a, Result<String, SourceError>> {
         async move { self.manager(am)?.create_silence(silence).await }.boxed()
+    }
+
+    fn acknowledge_problem<'a>(
+        &'a self,
+        server: &'a str,
+        eventid: &'a str,
+        message: &'a str,
+    ) -> BoxFuture<'a, Result<bool, SourceError>> {
+        async move {
+            let zabbix = self.alerts.iter().flat_map(|a| a.zabbix.iter()).find(|z| z.name == server);
+            let zabbix = zabbix.ok_or_else(|| not_configured(&format!("Zabbix server named {server}")))?;
+            Ok(zabbix.acknowledge(eventid, message).await? == crate::clients::zabbix::Acked::Already)
+        }
+        .boxed()
     }
 
     fn expire_silence<'a>(&'a self, am: &'a str, id: &'a str) -> BoxFuture<'a, Result<(), SourceError>> {

@@ -217,6 +217,59 @@ mod alert_actions {
         assert!(screen.contains(&selected), "{selected} on screen:\n{screen}");
     }
 
+    /// The demo's Zabbix problems and CrowdSec alerts (made by the real parsers).
+    fn app_with_monitor_alerts() -> App {
+        let mut app = App::new("ctx", "", KeyMap::default(), Utc::now());
+        app.ops = OpsState::new(OpsConfigured { alerts: true, ..Default::default() }, vec!["alertname".into()]);
+        app.focus = PaneId::Alerts;
+        let alerts = crate::demo::DemoPlatform::new(1, app.now).monitor_alerts();
+        app.update(Msg::Source(SourceMsg::AlertsLoaded(AlertsSnapshot {
+            alerts,
+            failures: vec![],
+            fetched_at: app.now,
+        })));
+        app
+    }
+
+    fn select(app: &mut App, system: &str, acked: bool) {
+        for _ in 0..10 {
+            let here = app.ops.selected_alert().map(|a| match &a.origin {
+                crate::domain::Origin::Zabbix { acknowledged, .. } => system == "zabbix" && *acknowledged == acked,
+                o => o.system() == system,
+            });
+            if here == Some(true) {
+                return;
+            }
+            key(app, 'j');
+        }
+        panic!("no {system} alert to select");
+    }
+
+    #[test]
+    fn a_zabbix_problem_is_acknowledged_and_a_crowdsec_alert_is_not_silenced() {
+        let mut app = app_with_monitor_alerts();
+        select(&mut app, "zabbix", false);
+        key(&mut app, 'a');
+        let Some(Popup::Confirm { summary, .. }) = &app.popup else { panic!("a confirmation") };
+        assert_eq!(
+            summary,
+            "Acknowledge Zabbix problem PostgreSQL: replication lag is too high (over 600s) on db-01 (event 88213) on zabbix"
+        );
+        let effects = key(&mut app, 'y');
+        assert!(
+            matches!(effects.as_slice(), [Effect::RunAction(ActionRequest::AckProblem { eventid, .. })] if eventid == "88213")
+        );
+        key(&mut app, 's');
+        assert!(app.popup.is_none(), "no silence form for a Zabbix problem");
+        assert!(app.toast.as_ref().is_some_and(|t| t.text.contains("silences are Alertmanager's")));
+
+        select(&mut app, "crowdsec", false);
+        app.toast = None;
+        key(&mut app, 'a');
+        assert!(app.popup.is_none());
+        assert!(app.toast.as_ref().is_some_and(|t| t.text.contains("nothing to acknowledge")), "{:?}", app.toast);
+    }
+
     #[test]
     fn ack_asks_naming_the_target_and_runs_only_on_y() {
         let mut app = app_with_alert(false);

@@ -12,7 +12,8 @@ use super::ops_state::OpsDetail;
 use super::popup::{Popup, PopupOutcome, SilenceForm};
 use super::rag_state::Follow;
 use crate::actions::ActionRequest;
-use crate::actions::silence::matchers_for;
+use crate::actions::silence::{ack_request, matchers_for};
+use crate::domain::Origin;
 
 impl App {
     /// The key bindings live now.
@@ -320,11 +321,23 @@ impl App {
         let Some(alert) = self.ops.selected_alert() else { return };
         let target = format!("{} on {}", alert.name(), alert.labels.get("instance").map(String::as_str).unwrap_or("?"));
         let ams = alert.sources.clone();
+        let from_alertmanager = matches!(alert.origin, Origin::Alertmanager);
         self.popup = match action {
-            Action::Silence => Some(Popup::Silence(Box::new(SilenceForm::new(&matchers_for(alert), ams, target)))),
-            Action::Ack => {
-                Some(Popup::confirm(ActionRequest::Ack { matchers: matchers_for(alert), alertmanagers: ams, target }))
+            Action::Ack => match ack_request(alert) {
+                Ok(request) => Some(Popup::confirm(request)),
+                Err(why) => {
+                    self.toast = Some(Toast { text: why, ok: false, at: self.now });
+                    None
+                }
+            },
+            // Silences are Alertmanager's: a Zabbix problem is acknowledged, a CrowdSec alert
+            // stands.
+            _ if !from_alertmanager => {
+                let text = format!("{target} comes from {}: silences are Alertmanager's", alert.origin.system());
+                self.toast = Some(Toast { text, ok: false, at: self.now });
+                None
             }
+            Action::Silence => Some(Popup::Silence(Box::new(SilenceForm::new(&matchers_for(alert), ams, target)))),
             _ => match alert.silenced_by.first() {
                 Some(id) => Some(Popup::confirm(ActionRequest::SilenceExpire { id: id.clone(), alertmanagers: ams })),
                 None => {

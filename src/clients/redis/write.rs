@@ -27,6 +27,7 @@ impl RedisClient {
         let ts = now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let id = uuid::Uuid::new_v4().to_string();
         let mut inv = self.create_script.prepare_invoke();
+        inv.key(&self.settings.prefix); // routing only, as in `queues`
         inv.arg(&self.settings.prefix)
             .arg(req.dedup_hash())
             .arg(window_s)
@@ -56,6 +57,7 @@ impl RedisClient {
             QueueOp::Push => "push",
             QueueOp::Remove => "remove",
         };
+        inv.key(&self.settings.prefix); // routing only, as in `queues`
         inv.arg(&self.settings.prefix)
             .arg(&t.id)
             .arg(t.from.as_str())

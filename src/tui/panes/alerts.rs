@@ -9,8 +9,8 @@ use ratatui::style::Modifier;
 
 use super::{RenderCtx, error_line, pane_block};
 use crate::domain::Alert;
-use crate::domain::AlertState;
 use crate::domain::text::clean_line;
+use crate::domain::{AlertState, Origin};
 use crate::tui::app::PaneId;
 use crate::tui::cells::put;
 use crate::tui::loadable::age;
@@ -105,19 +105,27 @@ fn rows(buf: &mut Buffer, area: Rect, ctx: &RenderCtx<'_>, ops: &OpsState, focus
     }
 }
 
-/// Severity as written, age, state, instance, summary and the Alertmanagers it came from.
+/// Severity as written, age, state (a Zabbix problem acknowledged, a CrowdSec source banned),
+/// instance or host, summary and the sources it came from.
 fn alert_row(buf: &mut Buffer, area: Rect, y: u16, ctx: &RenderCtx<'_>, a: &Alert) {
     let t = ctx.theme;
-    let state = match a.state {
-        AlertState::Suppressed if !a.inhibited_by.is_empty() => "inhib",
-        AlertState::Suppressed => "silenced",
-        AlertState::Active => "firing",
-        AlertState::Unprocessed => "new",
-        AlertState::Unknown => "?",
+    let state = match (&a.origin, a.state) {
+        (Origin::Zabbix { acknowledged: true, .. }, AlertState::Active) => "acked",
+        (Origin::CrowdSec { decisions, .. }, AlertState::Active) if decisions.iter().any(|d| d.kind == "ban") => {
+            "banned"
+        }
+        (_, state) => match state {
+            AlertState::Suppressed if !a.inhibited_by.is_empty() => "inhib",
+            AlertState::Suppressed => "silenced",
+            AlertState::Active => "firing",
+            AlertState::Unprocessed => "new",
+            AlertState::Unknown => "?",
+        },
     };
-    let state_style = if a.state == AlertState::Suppressed { t.muted } else { t.error };
+    let quiet = a.state == AlertState::Suppressed || matches!(state, "acked" | "banned");
+    let state_style = if quiet { t.muted } else { t.error };
     let since = a.starts_at.map(|s| age(ctx.age_of(s))).unwrap_or_else(|| "?".into());
-    let instance = a.labels.get("instance").map(String::as_str).unwrap_or("");
+    let instance = a.labels.get("instance").or(a.labels.get("host")).map(String::as_str).unwrap_or("");
     let right = area.right();
     let mut x = area.x + 2;
     // The label as Alertmanager users write it ("warning"); the mapped level only sorts and
