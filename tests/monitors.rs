@@ -123,8 +123,25 @@ fn zabbix_problems_and_crowdsec_alerts_join_alertmanagers_and_fail_alone() {
     assert_eq!(quiet["labels"]["source_ip"], "203.0.113.7");
     assert!(alerts.iter().any(|a| a["labels"]["alertname"] == "DiskFull"), "Alertmanager's still there");
 
-    // CrowdSec down: its source fails, the others' alerts stay, the exit code says so.
+    // On screen: every source's alerts, then CrowdSec down keeps its last alerts and says so.
+    let t = harness::Tmux::start(
+        &format!("--config {}", config.display()),
+        200,
+        50,
+        &format!("MCPTOP_T_ZBX={} MCPTOP_T_CS={}", zbx.token(), cs.password()),
+    );
+    t.keys(&["4", "z"]);
+    t.wait_for("[zabbix]", std::time::Duration::from_secs(20));
+    t.wait_for("[crowdsec]", std::time::Duration::from_secs(5));
+    t.wait_for("DiskFull", std::time::Duration::from_secs(5));
     cs.stop();
+    t.wait_for("⚠ crowdsec:", harness::HANG_GUARD);
+    let screen = t.screen();
+    assert!(screen.contains("showing its 5 alerts from"), "its last alerts kept, saying from when:\n{screen}");
+    assert!(screen.contains("[crowdsec]") && screen.contains("[zabbix]"), "{screen}");
+    drop(t);
+
+    // CrowdSec down: its source fails, the others' alerts stay, the exit code says so.
     let (v, code) = alerts_json(&config, zbx.token(), cs.password());
     assert_eq!(code, 1);
     assert_eq!(source(&v, "crowdsec")["ok"], false, "{}", v["sources"]);
@@ -211,4 +228,41 @@ fn a_zabbix_problem_is_acknowledged_once_audited_and_never_in_read_only_mode() {
     assert!(outcomes.iter().all(|(_, t)| *t == target), "{outcomes:?}");
     let count = |o: &str| outcomes.iter().filter(|(x, _)| x == o).count();
     assert_eq!((count("started"), count("ok"), count("failed")), (2, 2, 1), "before and after each, and the refusal");
+}
+
+#[test]
+fn crowdsec_logs_in_again_when_its_token_stops_working_and_a_bouncer_key_reads_decisions() {
+    use mcptop::clients::crowdsec::CrowdSecClient;
+    use mcptop::domain::{Origin, Secret};
+    let mut cs = CrowdSec::start();
+    cs.add_alerts(2);
+    cs.add_decision("192.0.2.44", "2h", "manual test");
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let timeout = std::time::Duration::from_secs(5);
+    let machine = Some((cs.machine_id().to_string(), Secret::new(cs.password())));
+    let client = CrowdSecClient::new(&cs.url(), machine, None, timeout).expect("client");
+    assert_eq!(rt.block_on(client.alerts()).map(|a| a.len()).ok(), Some(3));
+    // A restarted API signs with a new key: the token held is refused, the client logs in again.
+    cs.restart();
+    assert_eq!(rt.block_on(client.alerts()).map(|a| a.len()).ok(), Some(3), "after a 401, a new login");
+
+    let bouncer = CrowdSecClient::new(&cs.url(), None, Some(Secret::new(cs.bouncer_key())), timeout).expect("client");
+    let ours: BTreeSet<i64> = rt
+        .block_on(bouncer.alerts())
+        .unwrap_or_default()
+        .iter()
+        .flat_map(|a| match &a.origin {
+            Origin::CrowdSec { decisions, .. } => decisions.iter().filter_map(|d| d.id).collect(),
+            _ => vec![],
+        })
+        .collect();
+    let theirs: BTreeSet<i64> =
+        cs.decisions_api().as_array().into_iter().flatten().filter_map(|d| d["id"].as_i64()).collect();
+    assert_eq!(ours, theirs, "the active decisions, as /v1/decisions lists them");
+    assert_eq!(theirs.len(), 3);
+
+    let wrong = Some((cs.machine_id().to_string(), Secret::new("not-the-password-7f3a")));
+    let err = rt.block_on(CrowdSecClient::new(&cs.url(), wrong, None, timeout).expect("client").alerts());
+    let err = err.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(err.contains("401") && !err.contains("not-the-password-7f3a"), "{err}");
 }

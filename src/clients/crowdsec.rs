@@ -206,9 +206,10 @@ pub(crate) fn alert(a: &Value, source: &str) -> Option<Alert> {
     let src = a.get("source").cloned().unwrap_or(Value::Null);
     let decisions: Vec<Decision> =
         a.get("decisions").and_then(Value::as_array).into_iter().flatten().map(decision).collect();
-    let severity = if decisions.iter().any(|d| d.kind == "ban") {
+    let active: Vec<&Decision> = decisions.iter().filter(|d| d.active()).collect();
+    let severity = if active.iter().any(|d| d.kind == "ban") {
         "high"
-    } else if decisions.is_empty() {
+    } else if active.is_empty() {
         "low"
     } else {
         "medium"
@@ -289,6 +290,8 @@ mod tests {
         let ctx = analysis_context(&alert).unwrap_or_default();
         assert!(ctx.contains("3h59m59.5s") && ctx.contains("\"events_count\":6"), "{ctx}");
         assert!(super::alert(&json!({"scenario": "x"}), "crowdsec").is_none(), "no id");
+        let expired = json!({"id": 8, "decisions": [{"id": 4, "type": "ban", "duration": "-1h0m0.22s"}]});
+        assert_eq!(super::alert(&expired, "crowdsec").map(|a| a.severity()), Some(crate::domain::Severity::Low));
         assert_eq!(parse_go_time("2026-11-22 02:27:06.5 +0100 CET"), parse_go_time("2026-11-22 01:27:06.5 +0000 UTC"));
         assert!(parse_go_time("2026-11-22 01:27:06.5 +0000 UTC").is_some());
     }

@@ -31,6 +31,15 @@ enum Auth {
     Body,
 }
 
+/// How a server of this version (`apiinfo.version`, "6.0.14") wants the token: the header from
+/// 6.4 on, the body field before (an unreadable version is taken as old: 6.0 ignores the header,
+/// and a 7.2 server that refuses the field says so in the error).
+fn auth_for(version: &str) -> Auth {
+    let mut parts = version.trim().split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    if (major, minor) >= (6, 4) { Auth::Header } else { Auth::Body }
+}
+
 /// What acknowledging did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Acked {
@@ -68,10 +77,7 @@ impl ZabbixClient {
             .get_or_try_init(|| async {
                 let v = self.rpc("apiinfo.version", json!([]), None).await?;
                 let version = v.as_str().unwrap_or_default().to_string();
-                let mut parts = version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
-                let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
-                let auth = if (major, minor) >= (6, 4) { Auth::Header } else { Auth::Body };
-                Ok((auth, version))
+                Ok((auth_for(&version), version))
             })
             .await
     }
@@ -223,6 +229,15 @@ pub(crate) fn problem_alert(p: &Value, hosts: &BTreeMap<String, String>, server:
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_token_goes_where_the_version_wants_it() {
+        assert_eq!(auth_for("6.0.14"), Auth::Body);
+        assert_eq!(auth_for("6.2.9"), Auth::Body);
+        assert_eq!(auth_for("6.4.0"), Auth::Header);
+        assert_eq!(auth_for("7.2.1"), Auth::Header);
+        assert_eq!(auth_for("garbage"), Auth::Body);
+    }
 
     #[test]
     fn problems_become_alerts_with_their_host_and_raw_values() {

@@ -61,6 +61,13 @@ pub struct Decision {
     pub scenario: String,
 }
 
+impl Decision {
+    /// Still in force: CrowdSec keeps an expired decision in its alert with a negative duration.
+    pub fn active(&self) -> bool {
+        !self.duration.trim_start().starts_with('-')
+    }
+}
+
 impl Origin {
     /// The system's name, for lists and the analysis request's `source`.
     pub fn system(&self) -> &'static str {

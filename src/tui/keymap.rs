@@ -146,7 +146,7 @@ impl Action {
         (KeyMode::Normal, Action::Describe, &["d"], "details of the selected container (Health)"),
         (KeyMode::Normal, Action::Back, &["esc"], "back / clear filter"),
         (KeyMode::Normal, Action::Silence, &["s"], "silence the selected alert (form)"),
-        (KeyMode::Normal, Action::Ack, &["a"], "ack the selected alert (short silence)"),
+        (KeyMode::Normal, Action::Ack, &["a"], "ack the alert (a short silence; Zabbix: acknowledge)"),
         (KeyMode::Normal, Action::Expire, &["x"], "expire the silence on the selected alert"),
         (KeyMode::Normal, Action::SearchKb, &["K"], "search the knowledge base"),
         (KeyMode::Normal, Action::Analyze, &["n"], "new analysis (prefilled from the selected alert or job)"),

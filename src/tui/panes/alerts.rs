@@ -111,7 +111,9 @@ fn alert_row(buf: &mut Buffer, area: Rect, y: u16, ctx: &RenderCtx<'_>, a: &Aler
     let t = ctx.theme;
     let state = match (&a.origin, a.state) {
         (Origin::Zabbix { acknowledged: true, .. }, AlertState::Active) => "acked",
-        (Origin::CrowdSec { decisions, .. }, AlertState::Active) if decisions.iter().any(|d| d.kind == "ban") => {
+        (Origin::CrowdSec { decisions, .. }, AlertState::Active)
+            if decisions.iter().any(|d| d.kind == "ban" && d.active()) =>
+        {
             "banned"
         }
         (_, state) => match state {
