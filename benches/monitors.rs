@@ -70,7 +70,8 @@ fn main() {
     let zabbix = Arc::new(ZabbixClient::new("zabbix", &zbx.url(), Secret::new(zbx.token()), timeout).expect("client"));
     let machine = Some((cs.machine_id().to_string(), Secret::new(cs.password())));
     let crowdsec = Arc::new(CrowdSecClient::new(&cs.url(), machine, None, timeout).expect("client"));
-    let all = AlertsClient::new(vec![manager.clone()]).with_monitors(vec![zabbix.clone()], Some(crowdsec.clone()));
+    let all =
+        AlertsClient::new(vec![manager.clone()]).with_monitors(vec![zabbix.clone()], Some(crowdsec.clone()), timeout);
     let n = rt.block_on(all.snapshot()).map(|s| s.alerts.len()).unwrap_or(0);
     assert!(n >= am_n + zbx_n + cs_n, "every alert of every source: {n}");
     let (p50, p95) = time(&rt, || async { all.snapshot().await.map(|_| ()).expect("alerts") }, iterations);

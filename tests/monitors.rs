@@ -266,3 +266,47 @@ fn crowdsec_logs_in_again_when_its_token_stops_working_and_a_bouncer_key_reads_d
     let err = err.err().map(|e| e.to_string()).unwrap_or_default();
     assert!(err.contains("401") && !err.contains("not-the-password-7f3a"), "{err}");
 }
+
+#[test]
+fn a_source_that_never_answers_fails_alone_within_the_timeout() {
+    let am = Alertmanager::start();
+    am.post_alerts(&json!([{"labels": {"alertname": "DiskFull", "severity": "critical", "instance": "db-01:9100"}}]));
+    // Accepts connections and never answers, as a host behind a dead firewall rule does.
+    let hole = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let hole = format!("http://{}", hole.local_addr().expect("addr"));
+    let dir = tempfile::tempdir().expect("dir");
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[contexts.m]\ntimeout_ms = 1000\n[[contexts.m.alertmanagers]]\nname = \"am\"\nurl = \"{}\"\n\
+             [[contexts.m.zabbix]]\nurl = \"{hole}\"\ntoken = \"env:MCPTOP_T_ZBX\"\n\
+             [contexts.m.crowdsec]\nurl = \"{hole}\"\nmachine_id = \"m\"\npassword = \"env:MCPTOP_T_CS\"\n",
+            am.url()
+        ),
+    )
+    .expect("config");
+    let (v, code) = alerts_json(&config, "token-0123", "password-4567");
+    assert_eq!(code, 1);
+    assert_eq!(source(&v, "am")["ok"], true, "{}", v["sources"]);
+    for name in ["zabbix", "crowdsec"] {
+        let err = source(&v, name)["error"].as_str().unwrap_or_default().to_string();
+        assert!(err.contains("timed out") || err.contains("1s") || err.contains("1000"), "{name}: {err}");
+    }
+    assert!(all_alerts(&v).iter().any(|a| a["labels"]["alertname"] == "DiskFull"), "Alertmanager's alert stays");
+
+    // Two sources of one name would mix their alerts and acks: refused at start, naming both.
+    std::fs::write(
+        &config,
+        format!(
+            "[contexts.m]\n[[contexts.m.alertmanagers]]\nname = \"zabbix\"\nurl = \"{}\"\n\
+             [[contexts.m.zabbix]]\nurl = \"{hole}\"\ntoken = \"env:MCPTOP_T_ZBX\"\n",
+            am.url()
+        ),
+    )
+    .expect("config");
+    let out =
+        Command::new(mcptop_bin()).arg("--config").arg(&config).args(["alerts"]).env("MCPTOP_T_ZBX", "t").output();
+    let err = out.map(|o| String::from_utf8_lossy(&o.stderr).into_owned()).unwrap_or_default();
+    assert!(err.contains("contexts.m.zabbix[0].name") && err.contains("alertmanagers[0].name"), "{err}");
+}

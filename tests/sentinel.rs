@@ -59,6 +59,16 @@ fn the_dashboard_follows_a_sentinel_failover() {
     t.keys(&["Enter"]);
     let moved = format!("moved from 127.0.0.1:{old} to 127.0.0.1:{new}");
     t.wait_for(&moved, Duration::from_secs(10));
+
+    // Every sentinel gone: the known master is kept, and that is said once.
+    let mut set = set;
+    for s in &mut set.sentinels {
+        s.stop();
+    }
+    t.wait_for(&format!("Sentinel: still using the last known master 127.0.0.1:{new}"), HANG_GUARD);
+    t.keys(&["Escape"]);
+    seed_job(&mut set.conn(new), "mcp:", "j-late", now + 2, "failed", &[("hostname", b"host-late")]);
+    t.wait_for("host-late", HANG_GUARD);
 }
 
 #[test]
@@ -77,9 +87,12 @@ fn the_cli_reads_the_queue_through_sentinel_and_says_when_none_answers() {
         )
         .expect("config");
     };
-    // The first sentinel listed is down: the next one answers.
+    // The first sentinel listed is down, the second accepts connections and never answers (a
+    // blackholed host): the third answers.
     let dead = format!("127.0.0.1:{}", harness::free_port());
-    write(&[dead.clone(), set.addrs()[1].clone()]);
+    let hole = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let hole_addr = hole.local_addr().expect("addr").to_string();
+    write(&[dead.clone(), hole_addr, set.addrs()[1].clone()]);
     let out = std::process::Command::new(harness::mcptop_bin())
         .args(["--config"])
         .arg(&config)

@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use futures_util::FutureExt;
 use futures_util::future::join_all;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -133,16 +134,26 @@ pub struct AlertsClient {
     pub crowdsec: Option<Arc<CrowdSecClient>>,
     /// Each source's last good alerts and when they were read: a source that fails keeps them.
     last_good: Arc<Mutex<LastGood>>,
+    /// The most one source may take, all its calls together (Zabbix makes up to three in a row,
+    /// CrowdSec up to five): a slower one is that source's failure, not the whole list's.
+    deadline: Duration,
 }
 
 impl AlertsClient {
     pub fn new(managers: Vec<Alertmanager>) -> AlertsClient {
-        AlertsClient { managers, ..Default::default() }
+        let deadline = managers.iter().map(|m| m.timeout).max().unwrap_or(Duration::from_secs(2));
+        AlertsClient { managers, deadline, ..Default::default() }
     }
 
-    /// The same, with Zabbix servers and CrowdSec as further sources.
-    pub fn with_monitors(self, zabbix: Vec<Arc<ZabbixClient>>, crowdsec: Option<Arc<CrowdSecClient>>) -> Self {
-        AlertsClient { zabbix, crowdsec, ..self }
+    /// The same, with Zabbix servers and CrowdSec as further sources, each given at most
+    /// `deadline` for all its calls.
+    pub fn with_monitors(
+        self,
+        zabbix: Vec<Arc<ZabbixClient>>,
+        crowdsec: Option<Arc<CrowdSecClient>>,
+        deadline: Duration,
+    ) -> Self {
+        AlertsClient { zabbix, crowdsec, deadline, ..self }
     }
 
     /// Every source's name: the Alertmanagers', then the Zabbix servers', then `crowdsec`.
@@ -157,11 +168,14 @@ impl AlertsClient {
     /// fails, so one source down never hides the others' alerts. A source that fails keeps
     /// showing its last good alerts, and its failure says from when they are.
     pub async fn snapshot(&self) -> Result<AlertsSnapshot, SourceError> {
-        let am = join_all(self.managers.iter().map(|m| m.alerts()));
-        let zbx = join_all(self.zabbix.iter().map(|z| z.problems()));
+        let deadline = self.deadline;
+        let within =
+            |f| async move { tokio::time::timeout(deadline, f).await.unwrap_or(Err(SourceError::Timeout(deadline))) };
+        let am = join_all(self.managers.iter().map(|m| within(m.alerts().boxed())));
+        let zbx = join_all(self.zabbix.iter().map(|z| within(z.problems().boxed())));
         let cs = async {
             match &self.crowdsec {
-                Some(c) => Some(c.alerts().await),
+                Some(c) => Some(within(c.alerts().boxed()).await),
                 None => None,
             }
         };
@@ -185,7 +199,13 @@ impl AlertsClient {
                     let msg = match kept {
                         Some((a, at)) => {
                             lists.push(a.clone());
-                            format!("{e} · showing its {} alerts from {}", a.len(), at.format("%H:%M:%S UTC"))
+                            let ago = (now - *at).num_seconds().max(0);
+                            let ago = match ago {
+                                0..=119 => format!("{ago}s"),
+                                120..=7199 => format!("{}m", ago / 60),
+                                _ => format!("{}h", ago / 3600),
+                            };
+                            format!("{e} · showing its {} alerts from {ago} ago", a.len())
                         }
                         None => e.to_string(),
                     };

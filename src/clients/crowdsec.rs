@@ -11,6 +11,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
+use tracing::warn;
 
 use super::error::SourceError;
 use super::http;
@@ -54,10 +55,12 @@ impl CrowdSecClient {
         self.machine.iter().map(|(_, p)| p).chain(self.bouncer_key.iter()).collect()
     }
 
-    async fn send(&self, req: reqwest::RequestBuilder, extra: Option<&Secret>) -> Result<Value, SourceError> {
-        let mut result = http::send(req, self.timeout).await;
+    /// Send a request carrying `secret`: an error body is scrubbed of it before it is shortened
+    /// (no part of a JWT survives the cut), then of the other secrets too.
+    async fn send(&self, req: reqwest::RequestBuilder, secret: Option<&Secret>) -> Result<Value, SourceError> {
+        let mut result = http::send_with_secret(req, self.timeout, secret).await;
         if let Err(SourceError::Http { message, .. }) = &mut result {
-            for s in self.secrets().into_iter().chain(extra) {
+            for s in self.secrets() {
                 *message = s.scrub(message);
             }
         }
@@ -89,21 +92,29 @@ impl CrowdSecClient {
         }
         let body = json!({"machine_id": machine_id, "password": password.expose(), "scenarios": []});
         let req = self.http.post(http::join(&self.base, "/v1/watchers/login")).json(&body);
-        let v = self.send(req, None).await?;
+        let v = self.send(req, Some(password)).await?;
         let t = parse_login(&v).ok_or_else(|| SourceError::Decode("CrowdSec login: no token in the answer".into()))?;
         *held = Some(t.clone());
         Ok(t.0)
     }
 
     async fn get_alerts(&self, token: &Secret) -> Result<Value, SourceError> {
-        let req = self
-            .http
-            .get(http::join(&self.base, "/v1/alerts"))
-            // `limit` 0 is "all": on CrowdSec 1.4.6 a limit of 200 or more can hang the API for
-            // good (crowdsecurity/crowdsec#3695); the day's alerts are bounded by the body limit.
-            .query(&[("limit", "0"), ("since", "24h")])
-            .bearer_auth(token.expose());
-        self.send(req, Some(token)).await
+        let ask = |limit: &'static str| {
+            self.http
+                .get(http::join(&self.base, "/v1/alerts"))
+                // `limit` 0 is "all": on CrowdSec 1.4.6 a limit of 200 or more can hang the API
+                // for good (crowdsecurity/crowdsec#3695), below 200 it cannot.
+                .query(&[("limit", limit), ("since", "24h")])
+                .bearer_auth(token.expose())
+        };
+        match self.send(ask("0"), Some(token)).await {
+            // A day of alerts beyond the body limit (a host under attack): the newest 100.
+            Err(SourceError::TooLarge(max)) => {
+                warn!(max, "CrowdSec's alerts of the day exceed the body limit; reading the newest 100");
+                self.send(ask("100"), Some(token)).await
+            }
+            other => other,
+        }
     }
 
     /// The last day's alerts with their decisions (machine login), or, with only a bouncer key,
@@ -126,7 +137,7 @@ impl CrowdSecClient {
             return Err(SourceError::Connect("no CrowdSec credentials configured".into()));
         };
         let req = self.http.get(http::join(&self.base, "/v1/decisions")).header("X-Api-Key", key.expose());
-        let v = self.send(req, None).await?;
+        let v = self.send(req, Some(key)).await?;
         Ok(v.as_array()
             .into_iter()
             .flatten()
@@ -168,9 +179,11 @@ fn parse_login(v: &Value) -> Option<(Secret, DateTime<Utc>)> {
 /// `2026-11-22 02:27:06 +0000 UTC` (Go's default format, as the API writes it), or RFC 3339.
 pub fn parse_go_time(s: &str) -> Option<DateTime<Utc>> {
     let s = s.trim();
-    // The zone's abbreviation after the offset says nothing more.
+    // The zone's name after the offset says nothing more: `UTC`, `CET`, or Go's `+03` for a zone
+    // without one.
+    let offset = |t: &str| t.len() == 5 && t.starts_with(['+', '-']) && t[1..].bytes().all(|b| b.is_ascii_digit());
     let trimmed = match s.rsplit_once(' ') {
-        Some((head, zone)) if !zone.is_empty() && zone.chars().all(|c| c.is_ascii_alphabetic()) => head,
+        Some((head, _)) if head.rsplit_once(' ').is_some_and(|(_, o)| offset(o)) => head,
         _ => s,
     };
     DateTime::parse_from_str(trimmed, "%Y-%m-%d %H:%M:%S%.f %z")
@@ -294,5 +307,7 @@ mod tests {
         assert_eq!(super::alert(&expired, "crowdsec").map(|a| a.severity()), Some(crate::domain::Severity::Low));
         assert_eq!(parse_go_time("2026-11-22 02:27:06.5 +0100 CET"), parse_go_time("2026-11-22 01:27:06.5 +0000 UTC"));
         assert!(parse_go_time("2026-11-22 01:27:06.5 +0000 UTC").is_some());
+        assert_eq!(parse_go_time("2026-11-22 04:27:06.5 +0300 +03"), parse_go_time("2026-11-22 01:27:06.5 +0000 UTC"));
+        assert_eq!(parse_go_time("2026-11-22 01:27:06 +0000"), parse_go_time("2026-11-22T01:27:06Z"));
     }
 }

@@ -123,6 +123,20 @@ impl PipelineClient {
             reads.pop_front();
         }
         let mut numbers = metrics.numbers();
+        // A counter that went down means the gateway restarted: reads from before say nothing
+        // about the rate since.
+        let restarted = reads.back().is_some_and(|last| {
+            let fell = |now: Option<f64>, then: Option<f64>| matches!((now, then), (Some(n), Some(t)) if n < t);
+            fell(numbers.analyses_completed_total, last.analyses)
+                || metrics
+                    .duration
+                    .as_ref()
+                    .zip(last.buckets.as_ref())
+                    .is_some_and(|(n, t)| bucket_delta(n, t).is_none())
+        });
+        if restarted {
+            reads.clear();
+        }
         if let Some(oldest) = reads.front() {
             let span = (now - oldest.at).num_seconds();
             if span >= 1 {

@@ -206,19 +206,31 @@ impl RedisClient {
         self.sentinel.as_ref()
     }
 
-    /// The client for the server to talk to now: the URL's, or Sentinel's current master.
-    async fn target(&self) -> Result<(redis::Client, Option<HostPort>), SourceError> {
-        let master = match &self.sentinel {
-            Some(s) => Some(s.master().await?),
-            None => None,
-        };
-        let info = match &master {
+    /// The master's address when Sentinel finds it (`None` without Sentinel).
+    async fn master(&self) -> Result<Option<HostPort>, SourceError> {
+        match &self.sentinel {
+            Some(s) => Ok(Some(s.master().await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The client for a server: the URL's, or this Sentinel master's.
+    fn client_for(&self, master: &Option<HostPort>) -> Result<redis::Client, SourceError> {
+        let info = match master {
             Some((host, port)) => self.info.clone().set_addr(ConnectionAddr::Tcp(host.clone(), *port)),
             None => self.info.clone(),
         };
-        let client =
-            redis::Client::open(info).map_err(|e| SourceError::Connect(format!("{:?}", e.kind()).to_string()))?;
-        Ok((client, master))
+        redis::Client::open(info).map_err(|e| SourceError::Connect(format!("{:?}", e.kind()).to_string()))
+    }
+
+    /// Before a write behind Sentinel: ask the sentinels now, whatever is known, so a write
+    /// right after a failover goes to the new master (the old one takes writes for a few
+    /// seconds more, and loses them when demoted). The next call then connects there.
+    pub(super) async fn before_write(&self) -> Result<(), SourceError> {
+        if let Some(s) = &self.sentinel {
+            s.fresh_master().await?;
+        }
+        Ok(())
     }
 
     /// Requests sent so far (for benchmarks: one script call is one round trip once loaded).
@@ -268,18 +280,15 @@ impl RedisClient {
             *guard = Some((conn.clone(), None));
             return Ok(conn);
         }
-        // Sentinel is asked before the lock: a slow sentinel holds up no call already connected.
-        let master = match &self.sentinel {
-            Some(s) => Some(s.master().await?),
-            None => None,
-        };
+        // Sentinel is asked before the lock, and answers at once while an address is known.
+        let master = self.master().await?;
         let mut guard = self.conn.lock().await;
         if let Some((conn, to)) = guard.as_ref()
             && *to == master
         {
             return Ok(conn.clone());
         }
-        let (client, master) = self.target().await?;
+        let client = self.client_for(&master)?;
         let config = AsyncConnectionConfig::new()
             .set_connection_timeout(Some(self.settings.timeout))
             .set_response_timeout(Some(self.settings.timeout));
@@ -379,7 +388,9 @@ impl RedisClient {
     /// [`liveness::CHECK_EVERY`]; the stream ends when a ping fails or the connection drops.
     pub async fn events(&self) -> Result<impl futures_util::Stream<Item = JobEvent> + Send + use<>, SourceError> {
         let channel = self.key("events");
-        let (client, _) = self.target().await?;
+        // The generation is read first: a move noticed while subscribing ends the stream.
+        let born = self.sentinel.as_ref().map(|s| s.generation());
+        let client = self.client_for(&self.master().await?)?;
         let subscribe = async {
             let mut pubsub = client.get_async_pubsub().await?;
             pubsub.subscribe(&channel).await?;
@@ -395,7 +406,6 @@ impl RedisClient {
         // Behind Sentinel the subscription also ends when the master moves, so it is made again
         // on the new master (the old one may answer pings for a while yet).
         let sentinel = self.sentinel.clone();
-        let born = sentinel.as_ref().map(|s| s.generation());
         let every = if sentinel.is_some() { sentinel::CHECK_EVERY } else { liveness::CHECK_EVERY };
         let pinged = std::sync::Arc::new(std::sync::Mutex::new(std::time::Instant::now()));
         let check = move || {

@@ -13,7 +13,6 @@ use std::time::Duration;
 
 use chrono::DateTime;
 use serde_json::{Value, json};
-use tokio::sync::OnceCell;
 
 use super::error::SourceError;
 use super::http;
@@ -54,7 +53,8 @@ pub struct ZabbixClient {
     token: Secret,
     http: reqwest::Client,
     timeout: Duration,
-    auth: OnceCell<(Auth, String)>,
+    /// How the server wants the token and its version, read once (again after a refusal).
+    auth: std::sync::Mutex<Option<(Auth, String)>>,
 }
 
 impl ZabbixClient {
@@ -64,27 +64,47 @@ impl ZabbixClient {
         } else {
             http::join(url, "/api_jsonrpc.php")
         };
-        Ok(ZabbixClient { name: name.into(), api, token, http: http::client(timeout)?, timeout, auth: OnceCell::new() })
+        Ok(ZabbixClient {
+            name: name.into(),
+            api,
+            token,
+            http: http::client(timeout)?,
+            timeout,
+            auth: std::sync::Mutex::new(None),
+        })
     }
 
     /// The server's version, and how it wants the token.
     pub async fn version(&self) -> Result<String, SourceError> {
-        Ok(self.auth().await?.1.clone())
+        Ok(self.auth().await?.1)
     }
 
-    async fn auth(&self) -> Result<&(Auth, String), SourceError> {
-        self.auth
-            .get_or_try_init(|| async {
-                let v = self.rpc("apiinfo.version", json!([]), None).await?;
-                let version = v.as_str().unwrap_or_default().to_string();
-                Ok((auth_for(&version), version))
-            })
-            .await
+    fn held(&self) -> std::sync::MutexGuard<'_, Option<(Auth, String)>> {
+        self.auth.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    async fn auth(&self) -> Result<(Auth, String), SourceError> {
+        if let Some(known) = self.held().clone() {
+            return Ok(known);
+        }
+        let v = self.rpc("apiinfo.version", json!([]), None).await?;
+        let version = v.as_str().unwrap_or_default().to_string();
+        let known = (auth_for(&version), version);
+        *self.held() = Some(known.clone());
+        Ok(known)
     }
 
     async fn call(&self, method: &str, params: Value) -> Result<Value, SourceError> {
         let auth = self.auth().await?.0;
-        self.rpc(method, params, Some(auth)).await
+        let result = self.rpc(method, params, Some(auth)).await;
+        // Refused: the server may have been upgraded (7.2 refuses the body field) — the version
+        // is read again next time.
+        if let Err(SourceError::Server(m)) = &result
+            && ["Not authorized", "re-login", "unexpected parameter"].iter().any(|s| m.contains(s))
+        {
+            *self.held() = None;
+        }
+        result
     }
 
     async fn rpc(&self, method: &str, params: Value, auth: Option<Auth>) -> Result<Value, SourceError> {
@@ -200,16 +220,20 @@ pub(crate) fn problem_alert(p: &Value, hosts: &BTreeMap<String, String>, server:
     if let Some(h) = hosts.get(field(p, "objectid").as_ref()) {
         labels.push(("host".into(), h.clone()));
     }
-    let resolved = field(p, "r_eventid");
-    if !resolved.is_empty() && resolved != "0" {
-        labels.push(("zabbix_resolved".into(), "yes".into()));
-    }
+    let recovery = field(p, "r_eventid");
+    let resolved = !recovery.is_empty() && recovery != "0";
     let mut annotations = vec![("summary".to_string(), name)];
     let opdata = field(p, "opdata");
     if !opdata.is_empty() {
         annotations.push(("description".into(), opdata.into_owned()));
     }
-    let state = if field(p, "suppressed") == "1" { AlertState::Suppressed } else { AlertState::Active };
+    let state = if resolved {
+        AlertState::Resolved
+    } else if field(p, "suppressed") == "1" {
+        AlertState::Suppressed
+    } else {
+        AlertState::Active
+    };
     let starts = field(p, "clock").parse::<i64>().ok().and_then(|c| DateTime::from_timestamp(c, 0));
     let acknowledged = field(p, "acknowledged") == "1";
     let alert = Alert::new(
@@ -254,6 +278,8 @@ mod tests {
         assert_eq!(a.starts_at.map(|t| t.timestamp()), Some(1_767_225_600));
         assert!(matches!(&a.origin, Origin::Zabbix { eventid, acknowledged: false, .. } if eventid == "42"));
         assert!(problem_alert(&json!({"name": "x"}), &hosts, "zbx").is_none(), "no event id");
+        let resolved = problem_alert(&json!({"eventid": "9", "r_eventid": "12", "suppressed": "0"}), &hosts, "zbx");
+        assert_eq!(resolved.map(|a| a.state), Some(AlertState::Resolved), "recently resolved: not firing");
         let odd = problem_alert(&json!({"eventid": 5, "severity": {}}), &hosts, "zbx");
         assert_eq!(odd.map(|a| a.severity()), Some(crate::domain::Severity::Unknown), "odd types are unknown");
     }

@@ -28,6 +28,9 @@ pub(super) fn context(name: &str, context: &ContextConfig, redis_url_from_flag: 
         }
     }
     if context.redis_cluster {
+        if context.redis_url.is_none() {
+            return Err(invalid(key("redis_cluster"), "name one of the cluster's nodes in redis_url"));
+        }
         if !context.redis_sentinels.is_empty() {
             return Err(invalid(key("redis_cluster"), "a Redis Cluster has no sentinels: use one or the other"));
         }
@@ -92,6 +95,25 @@ pub(super) fn context(name: &str, context: &ContextConfig, redis_url_from_flag: 
     }
     for (i, z) in context.zabbix.iter().enumerate() {
         check_http_url(&z.url).map_err(|m| invalid(key(&format!("zabbix[{i}].url")), m))?;
+    }
+    // Alerts are told apart, kept when their source fails and acknowledged by source name.
+    let mut names: Vec<(&str, String)> = context
+        .alertmanagers
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a.name.as_str(), format!("alertmanagers[{i}].name")))
+        .chain(context.zabbix.iter().enumerate().map(|(i, z)| (z.name.as_str(), format!("zabbix[{i}].name"))))
+        .collect();
+    if context.crowdsec.is_some() {
+        names.push(("crowdsec", "crowdsec".into()));
+    }
+    for (i, (name, at)) in names.iter().enumerate() {
+        if let Some((_, first)) = names[..i].iter().find(|(n, _)| n == name) {
+            return Err(invalid(
+                key(at),
+                format!("the alert source name {name:?} is taken by {first}: give each a name of its own"),
+            ));
+        }
     }
     if let Some(cs) = &context.crowdsec {
         check_http_url(&cs.url).map_err(|m| invalid(key("crowdsec.url"), m))?;

@@ -20,6 +20,8 @@ pub enum AlertState {
     Active,
     Suppressed,
     Unprocessed,
+    /// Resolved recently (a Zabbix problem with its recovery event); shown, no longer firing.
+    Resolved,
     Unknown,
 }
 
@@ -203,7 +205,8 @@ pub fn group(alerts: Vec<Alert>, by: &[String]) -> Vec<AlertGroup> {
         let key = by.iter().map(|l| (l.clone(), a.labels.get(l).cloned().unwrap_or_default())).collect();
         groups.entry(key).or_default().push(a);
     }
-    let order = |a: &Alert| (a.state == AlertState::Suppressed, a.severity(), a.starts_at);
+    let order =
+        |a: &Alert| (matches!(a.state, AlertState::Suppressed | AlertState::Resolved), a.severity(), a.starts_at);
     let mut out: Vec<AlertGroup> = groups
         .into_iter()
         .map(|(key, mut alerts)| {

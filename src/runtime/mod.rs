@@ -286,12 +286,12 @@ fn start_jobs(
     let (detail, detail_rx) = watch::channel(None::<String>);
     let nudges: [Arc<Notify>; 4] = Default::default();
     let [nq, nj, nd, na] = nudges.clone();
-    if let Some(mut moves) = source.master_moves() {
+    if let Some(mut notices) = source.sentinel_notices() {
         let tx = tx.clone();
         tasks.push(tokio::spawn(async move {
-            while moves.changed().await.is_ok() {
-                let Some(moved) = moves.borrow_and_update().clone() else { continue };
-                let notice = SourceMsg::Notice { feed: Feed::Queues, text: moved.describe(), at: moved.at };
+            while notices.changed().await.is_ok() {
+                let Some(n) = notices.borrow_and_update().clone() else { continue };
+                let notice = SourceMsg::Notice { feed: Feed::Queues, text: n.text, at: n.at };
                 if tx.send(notice).await.is_err() {
                     break;
                 }

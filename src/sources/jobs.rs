@@ -5,7 +5,7 @@ use std::pin::Pin;
 use futures_util::{FutureExt, Stream, StreamExt};
 
 use super::BoxFuture;
-use crate::clients::redis::sentinel::MasterMove;
+use crate::clients::redis::sentinel::Notice;
 use crate::clients::{RedisClient, SourceError};
 use crate::domain::{JobDetail, JobEvent, JobsPage, JobsQuery, QueueSnapshot};
 
@@ -24,8 +24,8 @@ pub trait JobSource: Send + Sync {
     fn job_detail(&self, id: String) -> BoxFuture<'_, Result<Option<JobDetail>, SourceError>>;
     /// Subscribe to status changes.
     fn events(&self) -> BoxFuture<'_, Result<EventStream, SourceError>>;
-    /// Moves of the Redis master, when Sentinel finds it.
-    fn master_moves(&self) -> Option<tokio::sync::watch::Receiver<Option<MasterMove>>> {
+    /// Sentinel's notices (the master moved, no sentinel answers), when Sentinel finds Redis.
+    fn sentinel_notices(&self) -> Option<tokio::sync::watch::Receiver<Option<Notice>>> {
         None
     }
 }
@@ -46,7 +46,7 @@ impl JobSource for RedisClient {
     fn events(&self) -> BoxFuture<'_, Result<EventStream, SourceError>> {
         async move { RedisClient::events(self).await.map(|s| s.boxed()) }.boxed()
     }
-    fn master_moves(&self) -> Option<tokio::sync::watch::Receiver<Option<MasterMove>>> {
-        self.sentinel().map(|s| s.moves())
+    fn sentinel_notices(&self) -> Option<tokio::sync::watch::Receiver<Option<Notice>>> {
+        self.sentinel().map(|s| s.notices())
     }
 }

@@ -137,7 +137,7 @@ fn alerts_client(settings: &Settings, managers: Vec<Alertmanager>) -> anyhow::Re
     if managers.is_empty() && zabbix.is_empty() && crowdsec.is_none() {
         return Ok(None);
     }
-    Ok(Some(Arc::new(AlertsClient::new(managers).with_monitors(zabbix, crowdsec))))
+    Ok(Some(Arc::new(AlertsClient::new(managers).with_monitors(zabbix, crowdsec, timeout))))
 }
 
 fn redis_client(settings: &Settings) -> Result<Option<RedisClient>, crate::clients::SourceError> {

@@ -319,7 +319,8 @@ impl App {
     /// without a confirmation that names the target.
     fn alert_action(&mut self, action: Action) {
         let Some(alert) = self.ops.selected_alert() else { return };
-        let target = format!("{} on {}", alert.name(), alert.labels.get("instance").map(String::as_str).unwrap_or("?"));
+        let place = alert.labels.get("instance").or(alert.labels.get("host")).map(String::as_str).unwrap_or("?");
+        let target = format!("{} on {place}", alert.name());
         let ams = alert.sources.clone();
         let from_alertmanager = matches!(alert.origin, Origin::Alertmanager);
         self.popup = match action {

@@ -2,18 +2,27 @@
 //!
 //! The sentinels are asked `SENTINEL get-master-addr-by-name` at most once every
 //! [`CHECK_EVERY`], on the way to a Redis call; a new address makes the caller drop its
-//! connection and open one to the new master, and is published as a [`MasterMove`]. A failover
+//! connection and open one to the new master, and is published as a [`Notice`]. A failover
 //! forced with `SENTINEL FAILOVER` leaves the old master answering (with data nobody writes any
 //! more) for about ten seconds before it is demoted, so waiting for its connection to break
 //! would show stale numbers as fresh: the address is checked instead.
+//!
+//! No call waits on a sentinel while an address is known: one caller asks (all sentinels at
+//! once, each within the timeout, the first answer wins) and the others use the known address
+//! meanwhile. A sentinel that is down or unreachable therefore costs nothing but its own
+//! timeout in that one background question; when none answers, the last known master is kept
+//! and that is said once, as a notice, until one answers again.
 
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
 use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, Value};
-use tokio::sync::{Mutex, watch};
+use tokio::sync::watch;
 use tracing::{info, warn};
 
 use crate::clients::SourceError;
@@ -21,29 +30,23 @@ use crate::clients::SourceError;
 /// Longest the known master address is trusted without asking a sentinel.
 pub const CHECK_EVERY: Duration = Duration::from_secs(1);
 
-/// The master moved from one address to another.
+/// Something about the sentinels an operator should know: the master moved, or no sentinel
+/// answers (and the last known master is used), or they answer again.
 #[derive(Debug, Clone, PartialEq)]
-pub struct MasterMove {
-    pub master: String,
-    pub from: String,
-    pub to: String,
+pub struct Notice {
+    pub text: String,
     pub at: DateTime<Utc>,
-}
-
-impl MasterMove {
-    /// One line for the error history and a toast.
-    pub fn describe(&self) -> String {
-        format!("Sentinel: master {} moved from {} to {}", self.master, self.from, self.to)
-    }
 }
 
 #[derive(Default)]
 struct State {
-    /// The master's address as last reported, and when that was.
+    /// The master's address as last reported, and when a sentinel was last asked.
     current: Option<(String, u16)>,
     checked: Option<Instant>,
-    /// An open connection to a sentinel (its index in `addrs`).
-    conn: Option<(usize, MultiplexedConnection)>,
+    /// A caller is asking the sentinels now.
+    asking: bool,
+    /// No sentinel answered the last question (said once, until one answers).
+    unreachable: bool,
 }
 
 /// The sentinels of one monitored master.
@@ -52,20 +55,33 @@ pub struct Sentinel {
     master: String,
     timeout: Duration,
     state: Mutex<State>,
+    /// An open connection to each sentinel, made when first needed.
+    conns: Vec<tokio::sync::Mutex<Option<MultiplexedConnection>>>,
     /// Bumped on every move; a subscription started on an older generation ends itself.
     generation: AtomicU64,
-    moves: watch::Sender<Option<MasterMove>>,
+    notices: watch::Sender<Option<Notice>>,
+}
+
+/// Clears `asking` however the question ends, a cancelled caller included.
+struct Asking<'a>(&'a Mutex<State>);
+
+impl Drop for Asking<'_> {
+    fn drop(&mut self) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).asking = false;
+    }
 }
 
 impl Sentinel {
     pub fn new(addrs: Vec<String>, master: String, timeout: Duration) -> Sentinel {
+        let conns = addrs.iter().map(|_| tokio::sync::Mutex::new(None)).collect();
         Sentinel {
             addrs,
             master,
             timeout,
             state: Mutex::new(State::default()),
+            conns,
             generation: AtomicU64::new(0),
-            moves: watch::Sender::new(None),
+            notices: watch::Sender::new(None),
         }
     }
 
@@ -73,98 +89,133 @@ impl Sentinel {
         &self.master
     }
 
-    /// Moves as they are noticed; the latest one is kept for a late subscriber.
-    pub fn moves(&self) -> watch::Receiver<Option<MasterMove>> {
-        self.moves.subscribe()
+    /// Notices as they happen; the latest one is kept for a late subscriber.
+    pub fn notices(&self) -> watch::Receiver<Option<Notice>> {
+        self.notices.subscribe()
     }
 
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::Acquire)
     }
 
-    /// The master's address: the one known if it was checked within [`CHECK_EVERY`], else what
-    /// the first sentinel that answers says. When no sentinel answers, the last known address is
-    /// kept (the master may still be there) unless none is known yet.
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn notify(&self, text: String) {
+        self.notices.send_replace(Some(Notice { text, at: Utc::now() }));
+    }
+
+    /// The master's address: the one known if it was checked within [`CHECK_EVERY`] or while
+    /// another caller asks, else what the first sentinel to answer says.
     pub async fn master(&self) -> Result<(String, u16), SourceError> {
-        let mut state = self.state.lock().await;
-        if let (Some(addr), Some(at)) = (&state.current, state.checked)
-            && at.elapsed() < CHECK_EVERY
-        {
-            return Ok(addr.clone());
-        }
-        let asked = self.ask(&mut state).await;
-        state.checked = Some(Instant::now());
+        self.lookup(false).await
+    }
+
+    /// The master's address as the sentinels say now, known or not (before a write: for a few
+    /// seconds after a failover the old master still takes writes that will be lost).
+    pub async fn fresh_master(&self) -> Result<(String, u16), SourceError> {
+        self.lookup(true).await
+    }
+
+    async fn lookup(&self, fresh: bool) -> Result<(String, u16), SourceError> {
+        let _asking = {
+            let mut st = self.state();
+            if let Some(addr) = &st.current {
+                let recent = st.checked.is_some_and(|at| at.elapsed() < CHECK_EVERY);
+                if !fresh && (recent || st.asking) {
+                    return Ok(addr.clone());
+                }
+            }
+            st.asking = true;
+            Asking(&self.state)
+        };
+        let asked = self.ask().await;
+        let mut st = self.state();
+        st.checked = Some(Instant::now());
         match asked {
             Ok(addr) => {
-                if let Some(old) = state.current.as_ref().filter(|old| **old != addr) {
-                    let moved = MasterMove {
-                        master: self.master.clone(),
-                        from: format!("{}:{}", old.0, old.1),
-                        to: format!("{}:{}", addr.0, addr.1),
-                        at: Utc::now(),
-                    };
-                    info!(from = %moved.from, to = %moved.to, "Redis master moved");
-                    self.generation.fetch_add(1, Ordering::AcqRel);
-                    self.moves.send_replace(Some(moved));
+                if std::mem::take(&mut st.unreachable) {
+                    self.notify(format!("Sentinel: the sentinels answer again (master {})", self.master));
                 }
-                state.current = Some(addr.clone());
+                if let Some(old) = st.current.as_ref().filter(|old| **old != addr) {
+                    let (from, to) = (format!("{}:{}", old.0, old.1), format!("{}:{}", addr.0, addr.1));
+                    info!(%from, %to, "Redis master moved");
+                    self.generation.fetch_add(1, Ordering::AcqRel);
+                    self.notify(format!("Sentinel: master {} moved from {from} to {to}", self.master));
+                }
+                st.current = Some(addr.clone());
                 Ok(addr)
             }
-            Err(e) => match &state.current {
+            Err(e) => match st.current.clone() {
                 Some(addr) => {
-                    warn!(error = %e, "no sentinel answered; keeping the last known master");
-                    Ok(addr.clone())
+                    if !std::mem::replace(&mut st.unreachable, true) {
+                        warn!(error = %e, "no sentinel answered; keeping the last known master");
+                        self.notify(format!("Sentinel: still using the last known master {}:{}: {e}", addr.0, addr.1));
+                    }
+                    Ok(addr)
                 }
                 None => Err(e),
             },
         }
     }
 
-    /// Ask the sentinels in turn, starting with the one last connected.
-    async fn ask(&self, state: &mut State) -> Result<(String, u16), SourceError> {
+    /// Ask every sentinel at once; the first answer wins.
+    async fn ask(&self) -> Result<(String, u16), SourceError> {
+        let mut pending: FuturesUnordered<_> = (0..self.addrs.len()).map(|i| self.ask_one(i)).collect();
         let mut errors = Vec::new();
-        let first = state.conn.as_ref().map(|(i, _)| *i).unwrap_or(0);
-        for k in 0..self.addrs.len() {
-            let i = (first + k) % self.addrs.len();
-            let conn = match state.conn.take() {
-                Some((j, conn)) if j == i => conn,
-                _ => match self.connect(i).await {
-                    Ok(conn) => conn,
-                    Err(e) => {
-                        errors.push(format!("{}: {e}", self.addrs[i]));
-                        continue;
-                    }
-                },
-            };
-            let mut c = conn.clone();
-            let mut cmd = redis::cmd("SENTINEL");
-            cmd.arg("get-master-addr-by-name").arg(&self.master);
-            match tokio::time::timeout(self.timeout, cmd.query_async::<Value>(&mut c)).await {
-                Ok(Ok(v)) => {
-                    state.conn = Some((i, conn));
-                    return parse_addr(&v).ok_or_else(|| {
-                        SourceError::Server(format!(
-                            "sentinel {} does not know a master named {:?}",
-                            self.addrs[i], self.master
-                        ))
-                    });
-                }
-                Ok(Err(e)) => errors.push(format!("{}: {e}", self.addrs[i])),
-                Err(_) => errors.push(format!("{}: no answer within {:?}", self.addrs[i], self.timeout)),
+        while let Some(result) = pending.next().await {
+            match result {
+                Ok(addr) => return Ok(addr),
+                Err(e) => errors.push(e),
             }
         }
         Err(SourceError::Connect(format!("no sentinel answered ({})", errors.join("; "))))
     }
 
-    async fn connect(&self, i: usize) -> Result<MultiplexedConnection, String> {
-        let client = redis::Client::open(format!("redis://{}/", self.addrs[i])).map_err(|e| e.to_string())?;
-        let config = AsyncConnectionConfig::new()
-            .set_connection_timeout(Some(self.timeout))
-            .set_response_timeout(Some(self.timeout));
-        match tokio::time::timeout(self.timeout, client.get_multiplexed_async_connection_with_config(&config)).await {
-            Ok(Ok(c)) => Ok(c),
-            Ok(Err(e)) => Err(e.to_string()),
-            Err(_) => Err(format!("no answer within {:?}", self.timeout)),
+    /// One sentinel's answer, within the timeout (connecting included).
+    async fn ask_one(&self, i: usize) -> Result<(String, u16), String> {
+        let addr = &self.addrs[i];
+        let asked = tokio::time::timeout(self.timeout, async {
+            let mut slot = self.conns[i].lock().await;
+            let mut conn = match slot.as_ref() {
+                Some(c) => c.clone(),
+                None => {
+                    let client = redis::Client::open(format!("redis://{addr}/")).map_err(|e| e.to_string())?;
+                    let config = AsyncConnectionConfig::new()
+                        .set_connection_timeout(Some(self.timeout))
+                        .set_response_timeout(Some(self.timeout));
+                    let c = client
+                        .get_multiplexed_async_connection_with_config(&config)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    *slot = Some(c.clone());
+                    c
+                }
+            };
+            let mut cmd = redis::cmd("SENTINEL");
+            cmd.arg("get-master-addr-by-name").arg(&self.master);
+            match cmd.query_async::<Value>(&mut conn).await {
+                Ok(v) => Ok(v),
+                Err(e) => {
+                    *slot = None;
+                    Err(e.to_string())
+                }
+            }
+        })
+        .await;
+        match asked {
+            Ok(Ok(v)) => {
+                parse_addr(&v).ok_or_else(|| format!("{addr}: does not know a master named {:?}", self.master))
+            }
+            Ok(Err(e)) => Err(format!("{addr}: {e}")),
+            Err(_) => {
+                // A connection that timed out may be half-open: the next question connects anew.
+                if let Ok(mut slot) = self.conns[i].try_lock() {
+                    *slot = None;
+                }
+                Err(format!("{addr}: no answer within {:?}", self.timeout))
+            }
         }
     }
 }

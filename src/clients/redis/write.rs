@@ -26,6 +26,7 @@ impl RedisClient {
         let now = Utc::now();
         let ts = now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let id = uuid::Uuid::new_v4().to_string();
+        self.before_write().await?;
         let mut inv = self.create_script.prepare_invoke();
         inv.key(&self.settings.prefix); // routing only, as in `queues`
         inv.arg(&self.settings.prefix)
@@ -51,6 +52,7 @@ impl RedisClient {
     /// Carry out `t` if the job is in `t.from` now (one script: check, fields, sets, queue, event).
     pub async fn transition(&self, t: &Transition) -> Result<TransitionOutcome, SourceError> {
         let now = Utc::now();
+        self.before_write().await?;
         let mut inv = self.transition_script.prepare_invoke();
         let op = match t.queue {
             QueueOp::Keep => "",

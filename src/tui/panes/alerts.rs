@@ -18,11 +18,15 @@ use crate::tui::ops_state::OpsState;
 
 pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, ops: &OpsState, focused: bool) {
     let t = ctx.theme;
-    let (firing, silenced) = ops.alert_list().fold((0, 0), |(f, s), a| match a.state {
-        AlertState::Suppressed => (f, s + 1),
-        _ => (f + 1, s),
+    let (firing, silenced, resolved) = ops.alert_list().fold((0, 0, 0), |(f, s, r), a| match a.state {
+        AlertState::Suppressed => (f, s + 1, r),
+        AlertState::Resolved => (f, s, r + 1),
+        _ => (f + 1, s, r),
     });
     let mut extra = format!("{firing} firing · {silenced} silenced");
+    if resolved > 0 {
+        extra.push_str(&format!(" · {resolved} resolved"));
+    }
     if !ops.alert_filter.is_empty() {
         extra.push_str(&format!(" · filter “{}”", clean_line(&ops.alert_filter)));
     }
@@ -121,10 +125,11 @@ fn alert_row(buf: &mut Buffer, area: Rect, y: u16, ctx: &RenderCtx<'_>, a: &Aler
             AlertState::Suppressed => "silenced",
             AlertState::Active => "firing",
             AlertState::Unprocessed => "new",
+            AlertState::Resolved => "resolved",
             AlertState::Unknown => "?",
         },
     };
-    let quiet = a.state == AlertState::Suppressed || matches!(state, "acked" | "banned");
+    let quiet = matches!(a.state, AlertState::Suppressed | AlertState::Resolved) || matches!(state, "acked" | "banned");
     let state_style = if quiet { t.muted } else { t.error };
     let since = a.starts_at.map(|s| age(ctx.age_of(s))).unwrap_or_else(|| "?".into());
     let instance = a.labels.get("instance").or(a.labels.get("host")).map(String::as_str).unwrap_or("");

@@ -77,7 +77,7 @@ fn loaded_text(models: &[LoadedModel]) -> String {
         .iter()
         .map(|m| {
             let gpu = match (m.size, m.size_vram) {
-                (Some(s), Some(v)) if s > 0 && v < s => format!(" ({}% GPU)", v * 100 / s),
+                (Some(s), Some(v)) if s > 0 && v < s => format!(" ({}% GPU)", u128::from(v) * 100 / u128::from(s)),
                 _ => String::new(),
             };
             format!("{} {}{gpu}", clean_line(&m.name), bytes(m.size))
