@@ -83,7 +83,7 @@ fn main() {
             dir: dir.path().join(format!("{compression:?}")),
             compression,
             databases: vec![Database { name: "big".into(), url: pg.url_for("big"), password: None }],
-            redis: Some(RedisSource { url: redis.url(), password: None, prefix: "mcp:".into() }),
+            redis: Some(RedisSource::at(&redis.url(), None, "mcp:")),
             rdb: false,
             paths: vec![],
             pg_dump: bin.join("pg_dump"),

@@ -113,3 +113,50 @@ fn the_cli_reads_the_queue_through_sentinel_and_says_when_none_answers() {
     let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(all.contains("no sentinel answered") && all.contains(&dead), "says which sentinel failed: {all}");
 }
+
+#[test]
+fn a_backup_reads_redis_from_the_master_sentinel_names() {
+    let set = SentinelSet::start();
+    let now = chrono::Utc::now().timestamp_millis();
+    for i in 0..3 {
+        seed_job(&mut set.conn(set.master.port), "mcp:", &format!("b{i}"), now + i, "done", &[]);
+    }
+    set.failover();
+    let new = set.master_port().expect("new master");
+    // Only the new master has these for the next ten seconds or so.
+    for i in 3..5 {
+        seed_job(&mut set.conn(new), "mcp:", &format!("b{i}"), now + i, "done", &[]);
+    }
+    let keys: Vec<String> = redis::cmd("KEYS").arg("mcp:*").query(&mut set.conn(new)).expect("keys");
+    let dir = tempfile::tempdir().expect("dir");
+    let config = dir.path().join("config.toml");
+    let sentinels: Vec<String> = set.addrs().iter().map(|a| format!("\"{a}\"")).collect();
+    std::fs::write(
+        &config,
+        format!(
+            "[contexts.ha]\nredis_sentinels = [{}]\nredis_master = \"{MASTER_NAME}\"\n[contexts.ha.backup]\ndir = \"{}\"\ndatabases = []\n",
+            sentinels.join(", "),
+            dir.path().join("backups").display()
+        ),
+    )
+    .expect("config");
+    let out = std::process::Command::new(harness::mcptop_bin())
+        .arg("--config")
+        .arg(&config)
+        .args(["backup", "run", "--yes", "--output", "json"])
+        .env("XDG_DATA_HOME", dir.path())
+        .env("XDG_STATE_HOME", dir.path())
+        .output()
+        .expect("mcptop backup run");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    // The answer follows the progress lines: the one JSON document that is not a status line.
+    let answer: String = text.lines().skip_while(|l| l.contains("\"message_type\"")).collect::<Vec<_>>().join("\n");
+    let v: serde_json::Value = serde_json::from_str(&answer).unwrap_or_default();
+    let item = v["data"]["items"].as_array().and_then(|i| i.iter().find(|i| i["kind"] == "redis")).cloned();
+    let item = item.unwrap_or_else(|| panic!("a Redis item: {text}"));
+    // Five job hashes, `mcp:jobs` and `mcp:jobs:done`: what the new master holds, not the old.
+    assert_eq!(keys.len(), 7);
+    assert_eq!(item["records"], keys.len(), "{item}");
+    assert_eq!(item["source"], format!("redis://127.0.0.1:{new}/ (keys mcp:*)"), "the server it read");
+}

@@ -331,9 +331,18 @@ fn write_archive(
 
 /// A blocking Redis connection with timeouts.
 pub(super) fn connect(r: &super::RedisSource, timeout: std::time::Duration) -> Result<redis::Connection, String> {
+    connect_to(&r.current_url(timeout)?, r.password.as_ref(), timeout)
+}
+
+/// A blocking connection to the server at `url`.
+pub(super) fn connect_to(
+    url: &str,
+    password: Option<&crate::domain::Secret>,
+    timeout: std::time::Duration,
+) -> Result<redis::Connection, String> {
     use redis::IntoConnectionInfo;
-    let mut info = r.url.as_str().into_connection_info().map_err(|e| format!("Redis URL: {:?}", e.kind()))?;
-    if let Some(pw) = &r.password {
+    let mut info = url.into_connection_info().map_err(|e| format!("Redis URL: {:?}", e.kind()))?;
+    if let Some(pw) = password {
         info = info.clone().set_redis_settings(info.redis_settings().clone().set_password(pw.expose()));
     }
     let client = redis::Client::open(info).map_err(|e| format!("Redis: {e}"))?;

@@ -10,7 +10,7 @@ use std::time::Instant;
 use chrono::Utc;
 use sha2::Digest;
 
-use super::archive::{Hashing, connect};
+use super::archive::Hashing;
 use super::progress::{Meter, Progress};
 use super::{Item, Kind, Plan, redis_dump};
 
@@ -112,7 +112,10 @@ pub(super) fn dump_redis(
     let started_at = Utc::now();
     let t = Instant::now();
     let member = "redis/keys.records".to_string();
-    let mut conn = connect(r, plan.timeout)?;
+    // Resolved once (the Sentinel master, the cluster node): both connections go to one server.
+    let url = r.current_url(plan.timeout)?;
+    let connect = || super::archive::connect_to(&url, r.password.as_ref(), plan.timeout);
+    let mut conn = connect()?;
     let server_version: Option<String> = redis::cmd("INFO")
         .arg("server")
         .query::<String>(&mut conn)
@@ -120,7 +123,7 @@ pub(super) fn dump_redis(
         .and_then(|i| i.lines().find_map(|l| l.strip_prefix("redis_version:").map(|v| v.trim().to_string())));
     let path = spool.join("keys.records");
     let mut out = Hashing::spool(&path)?;
-    let mut scan = connect(r, plan.timeout)?;
+    let mut scan = connect()?;
     let records = redis_dump::dump(&mut scan, &mut conn, &r.prefix, &mut out, &mut |n| {
         meter.lock().unwrap_or_else(|e| e.into_inner()).add(n, report)
     })?;
@@ -129,7 +132,7 @@ pub(super) fn dump_redis(
     let item = Item {
         name: member,
         kind: Kind::Redis,
-        source: format!("{} (keys {}*)", redact_url(&r.url), r.prefix),
+        source: format!("{} (keys {}*)", redact_url(&url), r.prefix),
         bytes,
         sha256: sha,
         tool: Some("SCAN + DUMP/PTTL".into()),

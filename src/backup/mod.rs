@@ -132,6 +132,80 @@ pub struct RedisSource {
     pub url: String,
     pub password: Option<Secret>,
     pub prefix: String,
+    /// Sentinels (`host:port`) and the master's name, when Sentinel finds the master.
+    pub sentinel: Option<(Vec<String>, String)>,
+    /// `url` is a node of a Redis Cluster: the prefix's hash-tag slot decides the node.
+    pub cluster: bool,
+}
+
+impl RedisSource {
+    /// A plain server at `url`.
+    pub fn at(url: &str, password: Option<Secret>, prefix: &str) -> RedisSource {
+        RedisSource { url: url.into(), password, prefix: prefix.into(), sentinel: None, cluster: false }
+    }
+
+    /// The URL of the server holding the keys now: the URL's, the master Sentinel names, or the
+    /// cluster node that owns the prefix's slot (a hash-tagged prefix puts every key in one).
+    pub fn current_url(&self, timeout: std::time::Duration) -> Result<String, String> {
+        let with_addr = |host: &str, port: u16| -> Result<String, String> {
+            let mut u = reqwest::Url::parse(&self.url).map_err(|_| "Redis URL: not a URL".to_string())?;
+            u.set_host(Some(host)).map_err(|_| format!("Redis: {host} is not a host"))?;
+            u.set_port(Some(port)).map_err(|_| "Redis URL: no port allowed".to_string())?;
+            Ok(u.to_string())
+        };
+        let timeout = timeout.max(std::time::Duration::from_secs(2));
+        if let Some((sentinels, master)) = &self.sentinel {
+            let mut errors = Vec::new();
+            for s in sentinels {
+                let asked = redis::Client::open(format!("redis://{s}/"))
+                    .and_then(|c| c.get_connection_with_timeout(timeout))
+                    .and_then(|mut c| {
+                        redis::cmd("SENTINEL")
+                            .arg("get-master-addr-by-name")
+                            .arg(master)
+                            .query::<Option<(String, u16)>>(&mut c)
+                    });
+                match asked {
+                    Ok(Some((host, port))) => return with_addr(&host, port),
+                    Ok(None) => errors.push(format!("{s}: no master named {master:?}")),
+                    Err(e) => errors.push(format!("{s}: {e}")),
+                }
+            }
+            return Err(format!("Redis: no sentinel answered ({})", errors.join("; ")));
+        }
+        if self.cluster {
+            let mut conn = archive::connect_to(&self.url, self.password.as_ref(), timeout)?;
+            let slot: i64 = redis::cmd("CLUSTER")
+                .arg("KEYSLOT")
+                .arg(&self.prefix)
+                .query(&mut conn)
+                .map_err(|e| format!("Redis: {e}"))?;
+            let slots: Vec<(i64, i64, Vec<redis::Value>)> = redis::cmd("CLUSTER")
+                .arg("SLOTS")
+                .query::<Vec<redis::Value>>(&mut conn)
+                .map_err(|e| format!("Redis: {e}"))?
+                .into_iter()
+                .filter_map(|v| {
+                    let redis::Value::Array(items) = v else { return None };
+                    let int = |v: &redis::Value| if let redis::Value::Int(n) = v { Some(*n) } else { None };
+                    Some((int(items.first()?)?, int(items.get(1)?)?, items.get(2..)?.to_vec()))
+                })
+                .collect();
+            let owner = slots.iter().find(|(lo, hi, _)| (*lo..=*hi).contains(&slot)).and_then(|(_, _, nodes)| {
+                let redis::Value::Array(node) = nodes.first()? else { return None };
+                let text = |v: &redis::Value| match v {
+                    redis::Value::BulkString(b) => String::from_utf8(b.clone()).ok(),
+                    redis::Value::SimpleString(s) => Some(s.clone()),
+                    _ => None,
+                };
+                let port = if let redis::Value::Int(p) = node.get(1)? { u16::try_from(*p).ok()? } else { return None };
+                Some((text(node.first()?)?, port))
+            });
+            let (host, port) = owner.ok_or_else(|| format!("Redis Cluster: no node owns slot {slot}"))?;
+            return with_addr(&host, port);
+        }
+        Ok(self.url.clone())
+    }
 }
 
 /// Which archives retention keeps.
@@ -203,10 +277,16 @@ impl Plan {
                 n += 1;
             }
         }
-        let redis = s.context.redis_url.as_ref().filter(|_| b.redis).map(|url| RedisSource {
-            url: url.clone(),
+        let c = &s.context;
+        let sentinel =
+            c.redis_master.clone().filter(|_| !c.redis_sentinels.is_empty()).map(|m| (c.redis_sentinels.clone(), m));
+        let url = c.redis_url.clone().or_else(|| sentinel.as_ref().map(|_| "redis://127.0.0.1/".to_string()));
+        let redis = url.filter(|_| b.redis).map(|url| RedisSource {
+            url,
             password: s.redis_password.clone(),
-            prefix: s.context.key_prefix.clone(),
+            prefix: c.key_prefix.clone(),
+            sentinel,
+            cluster: c.redis_cluster,
         });
         let mut paths: Vec<(String, PathBuf)> = Vec::new();
         for p in &b.paths {

@@ -19,7 +19,7 @@ pub fn fetch(
     out: &mut dyn Write,
     count: &mut dyn FnMut(u64),
 ) -> Result<u64, String> {
-    let (host, port, user) = endpoint(&r.url)?;
+    let (host, port, user) = endpoint(&r.current_url(timeout)?)?;
     use std::net::ToSocketAddrs;
     let addr = (host.as_str(), port)
         .to_socket_addrs()
