@@ -12,9 +12,13 @@
 
 #[path = "../tests/harness/mod.rs"]
 mod harness;
+#[path = "common/timing.rs"]
+mod timing;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use timing::{stats, time};
 
 use harness::crowdsec::CrowdSec;
 use harness::sentinel::{MASTER_NAME, SentinelSet};
@@ -27,22 +31,6 @@ use mcptop::clients::zabbix::ZabbixClient;
 use mcptop::domain::Secret;
 use mcptop::runtime::{self, RuntimeOptions, SourceMsg};
 use mcptop::sources::Sources;
-
-fn stats(mut ms: Vec<f64>) -> (f64, f64) {
-    ms.sort_by(|a, b| a.total_cmp(b));
-    (ms[ms.len() / 2], ms[(ms.len() * 95 / 100).min(ms.len() - 1)])
-}
-
-fn time<F: std::future::Future>(rt: &tokio::runtime::Runtime, f: impl Fn() -> F, n: usize) -> (f64, f64) {
-    let samples = (0..n)
-        .map(|_| {
-            let t = Instant::now();
-            rt.block_on(f());
-            t.elapsed().as_secs_f64() * 1e3
-        })
-        .collect();
-    stats(samples)
-}
 
 fn main() {
     let full = std::env::args().any(|a| a == "--bench");
@@ -103,14 +91,11 @@ fn main() {
         let mut out = Vec::new();
         let mut pushed = 0u64;
         for round in 0..failovers {
-            // Settled: the sentinels see a replica again and the runtime reads the master.
-            let ready = harness::eventually(Duration::from_secs(60), || {
-                set.sentinels.iter().all(|s| {
-                    set.sentinel_master_info(s.port).get("num-slaves").map(String::as_str) == Some("1")
-                        && set.sentinel_master_info(s.port).get("flags").map(String::as_str) == Some("master")
-                })
-            });
-            assert!(ready, "Sentinel settled before failover {round}");
+            // Settled: the sentinels see a replica in sync again.
+            assert!(
+                harness::eventually(Duration::from_secs(90), || set.ready_for_failover()),
+                "ready before failover {round}"
+            );
             while let Ok(msg) = rx.try_recv() {
                 drop(msg);
             }
@@ -121,6 +106,7 @@ fn main() {
             let new = loop {
                 match set.master_port() {
                     Some(p) if Some(p) != before => break p,
+                    _ if t0.elapsed() > Duration::from_secs(60) => panic!("Sentinel never named a new master"),
                     _ => tokio::time::sleep(Duration::from_millis(5)).await,
                 }
             };

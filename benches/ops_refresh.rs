@@ -7,31 +7,19 @@
 
 #[path = "../tests/harness/mod.rs"]
 mod harness;
+#[path = "common/timing.rs"]
+mod timing;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use timing::{stats, time};
 
 use mcptop::clients::alertmanager::{Alertmanager, AlertsClient};
 use mcptop::clients::docker::DockerClient;
 use mcptop::domain::Health;
 use mcptop::runtime::{self, RuntimeOptions, SourceMsg};
 use mcptop::sources::{RealOps, Sources};
-
-fn stats(mut ms: Vec<f64>) -> (f64, f64) {
-    ms.sort_by(|a, b| a.total_cmp(b));
-    (ms[ms.len() / 2], ms[(ms.len() * 95 / 100).min(ms.len() - 1)])
-}
-
-fn time<F: std::future::Future>(rt: &tokio::runtime::Runtime, f: impl Fn() -> F, n: usize) -> (f64, f64) {
-    let samples = (0..n)
-        .map(|_| {
-            let t = Instant::now();
-            rt.block_on(f());
-            t.elapsed().as_secs_f64() * 1e3
-        })
-        .collect();
-    stats(samples)
-}
 
 fn main() {
     let full = std::env::args().any(|a| a == "--bench");

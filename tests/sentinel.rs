@@ -93,23 +93,21 @@ fn the_cli_reads_the_queue_through_sentinel_and_says_when_none_answers() {
     let hole = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let hole_addr = hole.local_addr().expect("addr").to_string();
     write(&[dead.clone(), hole_addr, set.addrs()[1].clone()]);
-    let out = std::process::Command::new(harness::mcptop_bin())
-        .args(["--config"])
-        .arg(&config)
-        .args(["status", "--output", "json"])
-        .output()
-        .expect("mcptop status");
+    let status = || {
+        std::process::Command::new(harness::mcptop_bin())
+            .args(["--config"])
+            .arg(&config)
+            .args(["status", "--output", "json"])
+            .output()
+            .expect("mcptop status")
+    };
+    let out = status();
     let text = String::from_utf8_lossy(&out.stdout);
     let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
     assert_eq!(v["queues"][0]["length"], 1, "queue read through Sentinel: {text}");
 
     write(std::slice::from_ref(&dead));
-    let out = std::process::Command::new(harness::mcptop_bin())
-        .args(["--config"])
-        .arg(&config)
-        .args(["status", "--output", "json"])
-        .output()
-        .expect("mcptop status");
+    let out = status();
     let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(all.contains("no sentinel answered") && all.contains(&dead), "says which sentinel failed: {all}");
 }

@@ -155,17 +155,16 @@ impl App {
         }
     }
 
+    /// Where everything is at the current size.
+    pub(super) fn areas(&self) -> layout::Areas {
+        let area = ratatui::layout::Rect::new(0, 0, self.size.0, self.size.1);
+        let zoomed = self.zoomed.then_some(self.focus);
+        layout::compute(area, zoomed, self.focus, self.jobs.queue_slots, self.ops.configured.pipeline)
+    }
+
     /// Visible list rows of a pane at the current size.
     pub(super) fn pane_rows(&self, pane: PaneId) -> usize {
-        let area = ratatui::layout::Rect::new(0, 0, self.size.0, self.size.1);
-        let areas = layout::compute(
-            area,
-            self.zoomed.then_some(self.focus),
-            self.focus,
-            self.jobs.queue_slots,
-            self.ops.configured.pipeline,
-        );
-        areas.pane(pane).map(|r| r.height.saturating_sub(3) as usize).unwrap_or(1).max(1)
+        self.areas().pane(pane).map(|r| r.height.saturating_sub(3) as usize).unwrap_or(1).max(1)
     }
 
     /// A list key in the focused pane; `None` when it is not one for that pane.

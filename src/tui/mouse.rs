@@ -3,12 +3,11 @@
 //! scrolls the pane under the pointer.
 
 use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
-use ratatui::layout::{Position, Rect};
+use ratatui::layout::Position;
 
 use super::app::{App, Effect, Mode, PaneId};
 use super::jobs_state::fetch;
 use super::keymap::Action;
-use super::layout;
 
 /// Rows the wheel moves at a time.
 const WHEEL_ROWS: usize = 3;
@@ -29,14 +28,7 @@ impl App {
         if self.mode != Mode::Normal {
             return vec![];
         }
-        let area = Rect::new(0, 0, self.size.0, self.size.1);
-        let areas = layout::compute(
-            area,
-            self.zoomed.then_some(self.focus),
-            self.focus,
-            self.jobs.queue_slots,
-            self.ops.configured.pipeline,
-        );
+        let areas = self.areas();
         let at = Position::new(ev.column, ev.row);
         let Some((pane, rect)) = areas.panes.iter().copied().find(|(_, r)| r.contains(at)) else { return vec![] };
         match ev.kind {

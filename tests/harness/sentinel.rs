@@ -110,8 +110,29 @@ impl SentinelSet {
         addr.get(1)?.parse().ok()
     }
 
+    /// Whether a failover can be forced now: every sentinel sees the master, the two others and
+    /// a replica whose link to the master is up (after a failover the old master comes back as
+    /// a replica only after ~10 s, and Sentinel learns its link is up at its next INFO).
+    pub fn ready_for_failover(&self) -> bool {
+        self.sentinels.iter().all(|s| {
+            let info = self.sentinel_master_info(s.port);
+            let v = query(s.port, &["SENTINEL", "REPLICAS", MASTER_NAME]).unwrap_or(redis::Value::Nil);
+            let replicas: Vec<Vec<String>> = redis::from_redis_value(v).unwrap_or_default();
+            let linked = replicas.iter().any(|r| {
+                let field =
+                    |k: &str| r.chunks(2).find(|p| p.first().map(String::as_str) == Some(k)).and_then(|p| p.get(1));
+                field("flags").map(String::as_str) == Some("slave")
+                    && field("master-link-status").map(String::as_str) == Some("ok")
+            });
+            info.get("flags").map(String::as_str) == Some("master")
+                && info.get("num-other-sentinels").map(String::as_str) == Some("2")
+                && linked
+        })
+    }
+
     /// Force a failover and wait until the first sentinel names the replica as master.
     pub fn failover(&self) {
+        assert!(eventually(HANG_GUARD, || self.ready_for_failover()), "Sentinel never ready for a failover");
         let before = self.master_port();
         query(self.sentinels[0].port, &["SENTINEL", "FAILOVER", MASTER_NAME]).expect("SENTINEL FAILOVER");
         let moved = eventually(HANG_GUARD, || {

@@ -683,19 +683,8 @@ fn since_epoch() -> Duration {
 
 /// `2026-01-01T10:00:00.000Z` (civil-from-days, H. Hinnant).
 fn rfc3339(t: Duration) -> String {
-    let secs = t.as_secs() as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    let (h, m, s, ms) = (rem / 3600, rem / 60 % 60, rem % 60, t.subsec_millis());
-    format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{ms:03}Z")
+    let at = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH + t;
+    at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
 /// URL query decoding: `%XX` bytes, `+` as a space.
