@@ -27,6 +27,9 @@ use tracing::{info, warn};
 
 use crate::clients::SourceError;
 
+/// How long the other sentinels may still answer once one has.
+const STRAGGLERS: Duration = Duration::from_millis(100);
+
 /// Longest the known master address is trusted without asking a sentinel (two small questions
 /// a second, to one sentinel's connection each, while the dashboard reads).
 pub const CHECK_EVERY: Duration = Duration::from_millis(500);
@@ -48,6 +51,9 @@ struct State {
     asking: bool,
     /// No sentinel answered the last question (said once, until one answers).
     unreachable: bool,
+    /// The configuration epoch of `current`: an answer from an older one (a sentinel that has
+    /// not heard of the failover yet) never moves the master back.
+    epoch: u64,
 }
 
 /// The sentinels of one monitored master.
@@ -135,7 +141,11 @@ impl Sentinel {
         let mut st = self.state();
         st.checked = Some(Instant::now());
         match asked {
-            Ok(addr) => {
+            Ok(Answer { epoch, .. }) if epoch < st.epoch && st.current.is_some() => {
+                Ok(st.current.clone().unwrap_or_default())
+            }
+            Ok(Answer { addr, epoch }) => {
+                st.epoch = epoch;
                 if std::mem::take(&mut st.unreachable) {
                     self.notify(format!("Sentinel: the sentinels answer again (master {})", self.master));
                 }
@@ -161,21 +171,36 @@ impl Sentinel {
         }
     }
 
-    /// Ask every sentinel at once; the first answer wins.
-    async fn ask(&self) -> Result<(String, u16), SourceError> {
+    /// Ask every sentinel at once. Sentinels learn a failover from its leader a moment apart,
+    /// so for a little while some still name the old master: once one answers, the others get
+    /// [`STRAGGLERS`] more, and the answer of the newest configuration epoch wins.
+    async fn ask(&self) -> Result<Answer, SourceError> {
         let mut pending: FuturesUnordered<_> = (0..self.addrs.len()).map(|i| self.ask_one(i)).collect();
         let mut errors = Vec::new();
-        while let Some(result) = pending.next().await {
-            match result {
-                Ok(addr) => return Ok(addr),
-                Err(e) => errors.push(e),
+        let mut best: Option<Answer> = None;
+        loop {
+            let next = match best {
+                None => pending.next().await,
+                Some(_) => match tokio::time::timeout(STRAGGLERS, pending.next()).await {
+                    Ok(next) => next,
+                    Err(_) => break,
+                },
+            };
+            match next {
+                None => break,
+                Some(Ok(a)) => {
+                    if best.as_ref().is_none_or(|b| a.epoch > b.epoch) {
+                        best = Some(a);
+                    }
+                }
+                Some(Err(e)) => errors.push(e),
             }
         }
-        Err(SourceError::Connect(format!("no sentinel answered ({})", errors.join("; "))))
+        best.ok_or_else(|| SourceError::Connect(format!("no sentinel answered ({})", errors.join("; "))))
     }
 
     /// One sentinel's answer, within the timeout (connecting included).
-    async fn ask_one(&self, i: usize) -> Result<(String, u16), String> {
+    async fn ask_one(&self, i: usize) -> Result<Answer, String> {
         let addr = &self.addrs[i];
         let asked = tokio::time::timeout(self.timeout, async {
             let mut slot = self.conns[i].lock().await;
@@ -195,7 +220,7 @@ impl Sentinel {
                 }
             };
             let mut cmd = redis::cmd("SENTINEL");
-            cmd.arg("get-master-addr-by-name").arg(&self.master);
+            cmd.arg("MASTER").arg(&self.master);
             match cmd.query_async::<Value>(&mut conn).await {
                 Ok(v) => Ok(v),
                 Err(e) => {
@@ -206,9 +231,8 @@ impl Sentinel {
         })
         .await;
         match asked {
-            Ok(Ok(v)) => {
-                parse_addr(&v).ok_or_else(|| format!("{addr}: does not know a master named {:?}", self.master))
-            }
+            Ok(Ok(v)) => parse_master(&v).ok_or_else(|| format!("{addr}: no master named {:?}", self.master)),
+            Ok(Err(e)) if e.contains("No such master") => Err(format!("{addr}: no master named {:?}", self.master)),
             Ok(Err(e)) => Err(format!("{addr}: {e}")),
             Err(_) => {
                 // A connection that timed out may be half-open: the next question connects anew.
@@ -221,18 +245,28 @@ impl Sentinel {
     }
 }
 
-/// `["127.0.0.1", "6379"]` as a sentinel answers; nil when it does not know the master.
-fn parse_addr(v: &Value) -> Option<(String, u16)> {
+/// One sentinel's view of the master: where it is, and the configuration epoch that says so.
+#[derive(Debug, Clone, PartialEq)]
+struct Answer {
+    addr: (String, u16),
+    epoch: u64,
+}
+
+/// `SENTINEL MASTER name`'s field/value list: `ip`, `port` and `config-epoch`.
+fn parse_master(v: &Value) -> Option<Answer> {
     let Value::Array(items) = v else { return None };
     let text = |v: &Value| match v {
         Value::BulkString(b) => String::from_utf8(b.clone()).ok(),
         Value::SimpleString(s) => Some(s.clone()),
+        Value::Int(n) => Some(n.to_string()),
         _ => None,
     };
-    match items.as_slice() {
-        [host, port] => Some((text(host)?, text(port)?.parse().ok()?)),
-        _ => None,
-    }
+    let fields: Vec<String> = items.iter().map(|v| text(v).unwrap_or_default()).collect();
+    let field = |k: &str| fields.chunks(2).find(|p| p[0] == k).and_then(|p| p.get(1));
+    Some(Answer {
+        addr: (field("ip")?.clone(), field("port")?.parse().ok()?),
+        epoch: field("config-epoch").and_then(|e| e.parse().ok()).unwrap_or(0),
+    })
 }
 
 #[cfg(test)]
@@ -240,11 +274,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn addresses_parse_and_anything_else_is_none() {
-        let v = Value::Array(vec![Value::BulkString(b"10.0.0.5".to_vec()), Value::BulkString(b"6380".to_vec())]);
-        assert_eq!(parse_addr(&v), Some(("10.0.0.5".into(), 6380)));
-        assert_eq!(parse_addr(&Value::Nil), None);
-        let bad = Value::Array(vec![Value::BulkString(b"h".to_vec()), Value::BulkString(b"port".to_vec())]);
-        assert_eq!(parse_addr(&bad), None);
+    fn masters_parse_with_their_epoch_and_anything_else_is_none() {
+        let b = |s: &str| Value::BulkString(s.as_bytes().to_vec());
+        let v = Value::Array(vec![
+            b("name"),
+            b("mymaster"),
+            b("ip"),
+            b("10.0.0.5"),
+            b("port"),
+            b("6380"),
+            b("config-epoch"),
+            b("3"),
+        ]);
+        assert_eq!(parse_master(&v), Some(Answer { addr: ("10.0.0.5".into(), 6380), epoch: 3 }));
+        assert_eq!(parse_master(&Value::Nil), None);
+        assert_eq!(parse_master(&Value::Array(vec![b("ip"), b("h"), b("port"), b("x")])), None);
+        assert_eq!(parse_master(&Value::Array(vec![b("ip")])), None, "an odd list");
     }
 }
