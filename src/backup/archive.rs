@@ -250,6 +250,12 @@ fn write_archive(
     // streams); each spool goes into the archive as soon as its dump is done, while the others
     // still run; directories are streamed in after.
     type Dump<'p> = Box<dyn FnOnce() -> Result<(Item, PathBuf), String> + Send + 'p>;
+    // The server holding the keys (the Sentinel master, the cluster node) is found once, so
+    // every Redis item of the archive comes from the same server.
+    let redis = match plan.redis.as_ref().filter(|_| plan.includes(Kind::Redis)) {
+        Some(r) => Some(r.resolved(plan.timeout)?),
+        None => None,
+    };
     let meter = std::sync::Mutex::new(Meter::new("backup", estimate, true));
     let mut dumps: Vec<(String, Dump)> = Vec::new();
     if plan.includes(Kind::Postgres) {
@@ -261,7 +267,7 @@ fn write_archive(
             ));
         }
     }
-    if let Some(r) = plan.redis.as_ref().filter(|_| plan.includes(Kind::Redis)) {
+    if let Some(r) = redis.as_ref() {
         let meter = &meter;
         dumps.push((format!("redis {}*", r.prefix), Box::new(move || dump_redis(plan, r, spool, meter, report))));
         if plan.rdb {

@@ -255,7 +255,10 @@ pub fn restore(archive: &Path, plan: &Plan, report: &dyn Fn(&Progress)) -> Resul
             ));
             continue;
         }
-        let r = plan.redis.as_ref().ok_or("the archive holds Redis keys, but this context has no redis_url")?;
+        let r = plan
+            .redis
+            .as_ref()
+            .ok_or("the archive holds Redis keys, but this context has no Redis (redis_url or redis_sentinels)")?;
         meter.item = "redis RESTORE".into();
         report(&meter.progress());
         let mut conn = connect(r, plan.timeout).map_err(&scrub)?;

@@ -294,7 +294,9 @@ fn start_jobs(
                 let Some(n) = notices.borrow_and_update().clone() else { continue };
                 // The master moved (or the sentinels are back): read everything again now, from
                 // where the data is, instead of at the next interval.
-                again.iter().for_each(|n| n.notify_one());
+                if n.reread {
+                    again.iter().for_each(|n| n.notify_one());
+                }
                 let notice = SourceMsg::Notice { feed: Feed::Queues, text: n.text, at: n.at };
                 if tx.send(notice).await.is_err() {
                     break;
