@@ -55,6 +55,23 @@ pub struct FleetRow {
 }
 
 impl FleetRow {
+    /// A row with nothing known yet, checked `at`.
+    pub fn unknown(context: &str, production: bool, at: DateTime<Utc>) -> FleetRow {
+        FleetRow {
+            context: context.into(),
+            production,
+            queued: None,
+            oldest_s: None,
+            stalled: None,
+            awaiting_approval: None,
+            firing: None,
+            unhealthy_containers: None,
+            last_backup_age_s: None,
+            sources: Vec::new(),
+            checked_at: at,
+        }
+    }
+
     /// Firing alerts as `c3 h1 m0 l0`: critical, high, medium, low (`?N` unknown, when any).
     pub fn firing_short(&self) -> String {
         let Some(f) = &self.firing else { return "-".into() };
@@ -82,19 +99,7 @@ fn check_of<T, E: std::fmt::Display>(name: &'static str, r: &Result<T, E>) -> So
 /// Check one context: its sources at once, each bounded by twice the context's timeout.
 pub async fn check(t: &FleetTarget) -> FleetRow {
     let now = Utc::now();
-    let mut row = FleetRow {
-        context: t.name.clone(),
-        production: t.production,
-        queued: None,
-        oldest_s: None,
-        stalled: None,
-        awaiting_approval: None,
-        firing: None,
-        unhealthy_containers: None,
-        last_backup_age_s: None,
-        sources: Vec::new(),
-        checked_at: now,
-    };
+    let mut row = FleetRow::unknown(&t.name, t.production, now);
     let sources = match (t.sources)() {
         Ok(s) => s,
         Err(e) => {

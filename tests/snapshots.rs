@@ -253,21 +253,12 @@ async fn fleet_view() {
         checked_at: t0(),
     };
     let down = FleetRow {
-        context: "lab".into(),
-        production: false,
-        queued: None,
-        oldest_s: None,
-        stalled: None,
-        awaiting_approval: None,
-        firing: None,
-        unhealthy_containers: None,
-        last_backup_age_s: None,
         sources: vec![SourceCheck {
             name: "redis",
             ok: false,
             error: Some("cannot connect: Connection refused (os error 111)".into()),
         }],
-        checked_at: t0(),
+        ..FleetRow::unknown("lab", false, t0())
     };
     let rows =
         vec![row("production", true, 12, 4, &[("critical", 2), ("high", 1)]), row("staging", false, 0, 1, &[]), down];

@@ -3,6 +3,7 @@
 //! ratatui's own grapheme- and width-aware `set_stringn`, so wide characters stay correct.
 
 use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
 use ratatui::style::Style;
 
 use crate::domain::text::{clean_line, is_clean_line};
@@ -15,6 +16,35 @@ pub fn put_row(buf: &mut Buffer, x: u16, y: u16, right: u16, cells: &[(&str, Sty
         let w = (*w).min(right.saturating_sub(x));
         put(buf, x, y, text, w, *style);
         x = (x + w + 1).min(right);
+    }
+}
+
+/// A table in `body`: the header (`cols`: names and widths, as [`put_row`] takes them), then
+/// one row per item, scrolled so the `cursor`'s row shows, that row in `selected`. `cells` gets
+/// each visible item and a sink to hand its cells to.
+#[allow(clippy::too_many_arguments)]
+pub fn put_table<T>(
+    buf: &mut Buffer,
+    body: Rect,
+    cols: &[(&str, u16)],
+    header: Style,
+    selected: Style,
+    cursor: usize,
+    items: impl Iterator<Item = T>,
+    mut cells: impl FnMut(T, &mut dyn FnMut(&[(&str, Style)])),
+) {
+    let right = body.x + body.width;
+    let widths: Vec<u16> = cols.iter().map(|(_, w)| *w).collect();
+    let names: Vec<(&str, Style)> = cols.iter().map(|(h, _)| (*h, header)).collect();
+    put_row(buf, body.x, body.y, right, &names, &widths);
+    let rows = body.height.saturating_sub(1) as usize;
+    let top = cursor.saturating_sub(rows.saturating_sub(1));
+    for (n, item) in items.enumerate().skip(top).take(rows) {
+        let y = body.y + 1 + (n - top) as u16;
+        if n == cursor {
+            buf.set_style(Rect { y, height: 1, ..body }, selected);
+        }
+        cells(item, &mut |row| put_row(buf, body.x, y, right, row, &widths));
     }
 }
 

@@ -305,12 +305,7 @@ fn parse_epoch(v: &Value) -> u64 {
 }
 
 fn text(v: &Value) -> Option<String> {
-    match v {
-        Value::BulkString(b) => String::from_utf8(b.clone()).ok(),
-        Value::SimpleString(s) => Some(s.clone()),
-        Value::Int(n) => Some(n.to_string()),
-        _ => None,
-    }
+    redis::from_redis_value_ref(v).ok()
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use super::{RenderCtx, error_line, freshness};
 use crate::audit::Outcome;
 use crate::domain::text::clean_line;
 use crate::tui::audit_view::AuditView;
-use crate::tui::cells::put_row;
+use crate::tui::cells::put_table;
 
 pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, v: &AuditView, location: &str) {
     let t = ctx.theme;
@@ -44,16 +44,8 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, v: &AuditView, loc
     let buf = f.buffer_mut();
     let cols: [(&str, u16); 6] =
         [("AT (UTC)", 19), ("ACTOR", 22), ("ACTION", 8), ("OUTCOME", 8), ("TARGET", 22), ("DETAIL", u16::MAX)];
-    let right = body.x + body.width;
-    let widths = cols.map(|(_, w)| w);
-    put_row(buf, body.x, body.y, right, &cols.map(|(h, _)| (h, t.muted)), &widths);
-    let rows = body.height.saturating_sub(1) as usize;
-    let top = v.cursor.saturating_sub(rows.saturating_sub(1));
-    for (n, r) in records.iter().enumerate().skip(top).take(rows) {
-        let y = body.y + 1 + (n - top) as u16;
-        if n == v.cursor {
-            buf.set_style(Rect { y, height: 1, ..body }, t.selected.remove_modifier(Modifier::BOLD));
-        }
+    let selected = t.selected.remove_modifier(Modifier::BOLD);
+    put_table(buf, body, &cols, t.muted, selected, v.cursor, records.iter(), |r, put| {
         let outcome_style = match r.outcome {
             Outcome::Ok => t.ok,
             Outcome::Failed => t.error,
@@ -68,6 +60,6 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, v: &AuditView, loc
             (r.target.as_str(), t.text),
             (r.detail.as_str(), t.text),
         ];
-        put_row(buf, body.x, y, right, &cells, &widths);
-    }
+        put(&cells);
+    });
 }

@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph};
 
 use super::RenderCtx;
-use crate::tui::cells::put_row;
+use crate::tui::cells::put_table;
 use crate::tui::errors_log::{ErrorLog, KEEP};
 
 pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, log: &ErrorLog) {
@@ -29,16 +29,8 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, log: &ErrorLog) {
     }
     let buf = f.buffer_mut();
     let cols: [(&str, u16); 5] = [("LAST", 8), ("FIRST", 8), ("TIMES", 5), ("SOURCE", 26), ("MESSAGE", u16::MAX)];
-    let right = body.x + body.width;
-    let widths = cols.map(|(_, w)| w);
-    put_row(buf, body.x, body.y, right, &cols.map(|(h, _)| (h, t.muted)), &widths);
-    let rows = body.height.saturating_sub(1) as usize;
-    let top = log.cursor.saturating_sub(rows.saturating_sub(1));
-    for (n, e) in log.newest_first().enumerate().skip(top).take(rows) {
-        let y = body.y + 1 + (n - top) as u16;
-        if n == log.cursor {
-            buf.set_style(Rect { y, height: 1, ..body }, t.selected.remove_modifier(Modifier::BOLD));
-        }
+    let selected = t.selected.remove_modifier(Modifier::BOLD);
+    put_table(buf, body, &cols, t.muted, selected, log.cursor, log.newest_first(), |e, put| {
         let (last, first) = (e.last.format("%H:%M:%S").to_string(), e.first.format("%H:%M:%S").to_string());
         let count = format!("×{}", e.count);
         let cells = [
@@ -48,6 +40,6 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, log: &ErrorLog) {
             (e.source.as_str(), t.warn),
             (e.message.as_str(), t.error),
         ];
-        put_row(buf, body.x, y, right, &cells, &widths);
-    }
+        put(&cells);
+    });
 }
