@@ -89,7 +89,7 @@ fn bench_render_ops(c: &mut Criterion) {
             a
         })
         .collect();
-    app.update(Msg::Source(SourceMsg::AlertsLoaded(AlertsSnapshot { alerts, failures: vec![], fetched_at: t0 })));
+    app.update(Msg::Source(SourceMsg::AlertsLoaded(AlertsSnapshot { alerts, sources: vec![], fetched_at: t0 })));
     let containers: Vec<Container> = (0..300)
         .map(|i| Container {
             id: format!("{i:012x}"),

@@ -2,7 +2,8 @@
 //! approvals waiting, alerts firing by severity, unhealthy containers, the last backup's age,
 //! and which sources answered. Each context is checked on its own (its own clients, one
 //! connection per source, the context's timeouts), so one that fails only fails its row. The
-//! TUI (`:fleet`) and `mcptop fleet` share it.
+//! numbers are the same [`ContextFacts`] the dashboard derives. The TUI (`:fleet`) and
+//! `mcptop fleet` share it.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -11,7 +12,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::domain::{AlertState, JobStatus};
+use crate::domain::QueueHistory;
+use crate::domain::facts::{ContextFacts, Inputs};
 use crate::sources::Sources;
 
 /// What a fleet check needs of one context.
@@ -22,6 +24,7 @@ pub struct FleetTarget {
     pub stall_after: Duration,
     pub timeout: Duration,
     pub backup_dir: Option<PathBuf>,
+    pub max_age_h: Option<u64>,
     /// Makes the context's clients for one check (so no connection outlives it), or says why
     /// the context cannot be set up (its config).
     pub sources: std::sync::Arc<dyn Fn() -> Result<Sources, String> + Send + Sync>,
@@ -30,26 +33,20 @@ pub struct FleetTarget {
 /// One source of a context, and whether it answered.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SourceCheck {
-    pub name: &'static str,
+    pub name: String,
     pub ok: bool,
     /// Raw, as the source said it; escaped when drawn.
     pub error: Option<String>,
 }
 
-/// One context's row. `None`: not configured there, or its source did not answer (`sources`
-/// says which).
+/// One context's row: its facts (`None` where not configured there, or its source did not
+/// answer — `sources` says which).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FleetRow {
     pub context: String,
     pub production: bool,
-    pub queued: Option<u64>,
-    pub oldest_s: Option<f64>,
-    pub stalled: Option<bool>,
-    pub awaiting_approval: Option<u64>,
-    /// Active (not silenced or inhibited) alerts by severity.
-    pub firing: Option<BTreeMap<String, u64>>,
-    pub unhealthy_containers: Option<u64>,
-    pub last_backup_age_s: Option<i64>,
+    #[serde(flatten)]
+    pub facts: ContextFacts,
     pub sources: Vec<SourceCheck>,
     pub checked_at: DateTime<Utc>,
 }
@@ -60,13 +57,7 @@ impl FleetRow {
         FleetRow {
             context: context.into(),
             production,
-            queued: None,
-            oldest_s: None,
-            stalled: None,
-            awaiting_approval: None,
-            firing: None,
-            unhealthy_containers: None,
-            last_backup_age_s: None,
+            facts: ContextFacts::default(),
             sources: Vec::new(),
             checked_at: at,
         }
@@ -74,13 +65,7 @@ impl FleetRow {
 
     /// Firing alerts as `c3 h1 m0 l0`: critical, high, medium, low (`?N` unknown, when any).
     pub fn firing_short(&self) -> String {
-        let Some(f) = &self.firing else { return "-".into() };
-        let n = |k: &str| f.get(k).copied().unwrap_or(0);
-        let mut s = format!("c{} h{} m{} l{}", n("critical"), n("high"), n("medium"), n("low"));
-        if n("unknown") > 0 {
-            s.push_str(&format!(" ?{}", n("unknown")));
-        }
-        s
+        self.facts.firing.as_ref().map(|f| f.short()).unwrap_or_else(|| "-".into())
     }
 
     /// The first source that failed, for a one-line "why".
@@ -89,21 +74,25 @@ impl FleetRow {
     }
 }
 
-fn check_of<T, E: std::fmt::Display>(name: &'static str, r: &Result<T, E>) -> SourceCheck {
+fn check_of<T, E: std::fmt::Display>(name: &str, r: &Result<T, E>) -> SourceCheck {
     match r {
-        Ok(_) => SourceCheck { name, ok: true, error: None },
-        Err(e) => SourceCheck { name, ok: false, error: Some(e.to_string()) },
+        Ok(_) => SourceCheck { name: name.into(), ok: true, error: None },
+        Err(e) => SourceCheck { name: name.into(), ok: false, error: Some(e.to_string()) },
     }
 }
 
+/// Each queue's history across checks, by context: what tells a stalled queue from a slow one.
+pub type Histories = BTreeMap<String, BTreeMap<String, QueueHistory>>;
+
 /// Check one context: its sources at once, each bounded by twice the context's timeout.
-pub async fn check(t: &FleetTarget) -> FleetRow {
+/// `history` is the context's queue history from earlier checks (none for a single check).
+pub async fn check(t: &FleetTarget, history: Option<&mut BTreeMap<String, QueueHistory>>) -> FleetRow {
     let now = Utc::now();
     let mut row = FleetRow::unknown(&t.name, t.production, now);
     let sources = match (t.sources)() {
         Ok(s) => s,
         Err(e) => {
-            row.sources.push(SourceCheck { name: "config", ok: false, error: Some(e) });
+            row.sources.push(SourceCheck { name: "config".into(), ok: false, error: Some(e) });
             return row;
         }
     };
@@ -125,7 +114,7 @@ pub async fn check(t: &FleetTarget) -> FleetRow {
             return None;
         }
         let r = tokio::time::timeout(budget, sources.ops.alerts()).await;
-        Some(r.map_err(|_| bounded("alertmanager")()).and_then(|r| r.map_err(|e| e.to_string())))
+        Some(r.map_err(|_| bounded("alerts")()).and_then(|r| r.map_err(|e| e.to_string())))
     };
     let containers = async {
         if !configured.containers {
@@ -144,47 +133,65 @@ pub async fn check(t: &FleetTarget) -> FleetRow {
         })
     };
     let (queues, alerts, containers, backups) = tokio::join!(queues, alerts, containers, backups);
-    if let Some(q) = queues {
-        row.sources.push(check_of("redis", &q));
-        if let Ok(q) = q {
-            row.queued = Some(q.queues.iter().map(|s| s.length).sum());
-            row.oldest_s = q.queues.iter().filter_map(|s| s.oldest_age_s).reduce(f64::max);
-            row.stalled = Some(row.oldest_s.is_some_and(|s| s > t.stall_after.as_secs_f64()));
-            row.awaiting_approval = Some(q.count(&JobStatus::AwaitingApproval));
-        }
-    }
-    if let Some(a) = alerts {
-        row.sources.push(check_of("alertmanager", &a));
-        if let Ok(a) = a {
-            let mut firing = BTreeMap::new();
-            for alert in a.alerts.iter().filter(|a| a.state == AlertState::Active) {
-                *firing.entry(alert.severity().as_str().to_string()).or_insert(0) += 1;
+    let stall_after = chrono::Duration::from_std(t.stall_after).unwrap_or(chrono::Duration::seconds(120));
+    let mut inputs = Inputs::none(now, stall_after);
+    inputs.max_age_h = t.max_age_h;
+    let queue_snap = queues.as_ref().and_then(|q| q.as_ref().ok());
+    if let Some(q) = &queues {
+        row.sources.push(match q {
+            // A key of the wrong type is the source failing, as the dashboard says it.
+            Ok(snap) if !snap.problems.is_empty() => {
+                SourceCheck { name: "redis".into(), ok: false, error: Some(snap.problems.join("; ")) }
             }
-            // Some Alertmanagers answered, others did not: the row says so.
-            if let Some((name, e)) = a.failures.first() {
-                row.sources.push(SourceCheck { name: "alertmanager", ok: false, error: Some(format!("{name}: {e}")) });
+            other => check_of("redis", other),
+        });
+    }
+    let history = match (history, queue_snap) {
+        (Some(h), Some(snap)) => {
+            for q in &snap.queues {
+                h.entry(q.name.clone()).or_default().record(snap.server_time, q.length, q.oldest_id.as_ref());
             }
-            row.firing = Some(firing);
+            Some(&*h)
         }
-    }
-    if let Some(c) = containers {
-        row.sources.push(check_of("docker", &c));
-        if let Ok(c) = c {
-            row.unhealthy_containers =
-                Some(c.iter().filter(|c| c.health == crate::domain::Health::Unhealthy || c.state != "running").count()
-                    as u64);
+        (h, _) => h.map(|h| &*h),
+    };
+    inputs.queues = queue_snap;
+    inputs.history = history;
+    if let Some(a) = &alerts {
+        match a {
+            // One check per alert source, each with its own error.
+            Ok(snap) => row.sources.extend(snap.sources.iter().map(|s| SourceCheck {
+                name: s.name.clone(),
+                ok: s.error.is_none(),
+                error: s.error.as_ref().map(|_| s.notes(now).join(" · ")),
+            })),
+            Err(e) => row.sources.push(SourceCheck { name: "alerts".into(), ok: false, error: Some(e.clone()) }),
         }
+        inputs.alerts = a.as_ref().ok();
     }
-    if let Some(b) = backups {
-        row.sources.push(check_of("backups", &b));
-        if let Ok(list) = b {
-            row.last_backup_age_s = list.first().map(|a| (now - a.created_at).num_seconds().max(0));
-        }
+    if let Some(c) = &containers {
+        row.sources.push(check_of("docker", c));
+        inputs.containers = c.as_ref().ok().map(Vec::as_slice);
     }
+    if let Some(b) = &backups {
+        row.sources.push(check_of("backups", b));
+        inputs.newest_backup = b.as_ref().ok().map(|list| list.first().map(|a| a.created_at));
+    }
+    row.facts = ContextFacts::derive(inputs);
     row
 }
 
-/// Check every context at once; rows in the targets' order.
-pub async fn check_all(targets: &[FleetTarget]) -> Vec<FleetRow> {
-    futures_util::future::join_all(targets.iter().map(check)).await
+/// Check every context at once; rows in the targets' order. `histories` keeps each context's
+/// queue history from one check to the next (the fleet view's poller holds it).
+pub async fn check_all(targets: &[FleetTarget], histories: Option<&mut Histories>) -> Vec<FleetRow> {
+    match histories {
+        Some(all) => {
+            let mut mine: Vec<(&FleetTarget, BTreeMap<String, QueueHistory>)> =
+                targets.iter().map(|t| (t, all.remove(&t.name).unwrap_or_default())).collect();
+            let rows = futures_util::future::join_all(mine.iter_mut().map(|(t, h)| check(t, Some(h)))).await;
+            all.extend(mine.into_iter().map(|(t, h)| (t.name.clone(), h)));
+            rows
+        }
+        None => futures_util::future::join_all(targets.iter().map(|t| check(t, None))).await,
+    }
 }

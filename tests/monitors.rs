@@ -241,14 +241,15 @@ fn crowdsec_logs_in_again_when_its_token_stops_working_and_a_bouncer_key_reads_d
     let timeout = std::time::Duration::from_secs(5);
     let machine = Some((cs.machine_id().to_string(), Secret::new(cs.password())));
     let client = CrowdSecClient::new(&cs.url(), machine, None, timeout).expect("client");
-    assert_eq!(rt.block_on(client.alerts()).map(|a| a.len()).ok(), Some(3));
+    assert_eq!(rt.block_on(client.alerts()).map(|a| a.items.len()).ok(), Some(3));
     // A restarted API signs with a new key: the token held is refused, the client logs in again.
     cs.restart();
-    assert_eq!(rt.block_on(client.alerts()).map(|a| a.len()).ok(), Some(3), "after a 401, a new login");
+    assert_eq!(rt.block_on(client.alerts()).map(|a| a.items.len()).ok(), Some(3), "after a 401, a new login");
 
     let bouncer = CrowdSecClient::new(&cs.url(), None, Some(Secret::new(cs.bouncer_key())), timeout).expect("client");
     let ours: BTreeSet<i64> = rt
         .block_on(bouncer.alerts())
+        .map(|a| a.items)
         .unwrap_or_default()
         .iter()
         .flat_map(|a| match &a.origin {

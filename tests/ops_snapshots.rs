@@ -76,7 +76,7 @@ fn health_and_alerts_in_every_state() {
         empty.update(Msg::Source(SourceMsg::TargetsLoaded(vec![], t0())));
         empty.update(Msg::Source(SourceMsg::AlertsLoaded(AlertsSnapshot {
             alerts: vec![],
-            failures: vec![],
+            sources: vec![],
             fetched_at: t0(),
         })));
         insta::assert_snapshot!(format!("ops_empty_{w}x{h}"), screen(&empty, w, h));

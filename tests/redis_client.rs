@@ -48,17 +48,41 @@ async fn queue_stats_count_lengths_ages_and_statuses() {
 
     let snap = client(&redis).queues().await.expect("queues");
     let analysis = &snap.queues[0];
-    assert_eq!((analysis.name.as_str(), analysis.length), ("analysis", 2));
+    assert_eq!((analysis.name.as_str(), analysis.length), ("analysis", Some(2)));
     assert_eq!(analysis.oldest_id.as_deref(), Some("old"));
     let age = analysis.oldest_age_s.expect("age of the oldest job");
     assert!((89.0..120.0).contains(&age), "oldest age {age}");
     assert_eq!(analysis.enqueued_last_min, 1 + 2, "new, f1 and d1 were created in the last minute");
     assert_eq!(snap.queues[1].oldest_id.as_deref(), Some("bare-id"));
     assert_eq!(snap.queues[1].oldest_age_s, None, "no such job in the index");
-    assert_eq!(snap.total_jobs, 4);
-    assert_eq!(snap.count(&JobStatus::Queued), 2);
-    assert_eq!(snap.count(&JobStatus::Failed), 1);
-    assert_eq!(snap.count(&JobStatus::Running), 0);
+    assert_eq!(snap.total_jobs, Some(4));
+    assert_eq!(snap.count(&JobStatus::Queued), Some(2));
+    assert_eq!(snap.count(&JobStatus::Failed), Some(1));
+    assert_eq!(snap.count(&JobStatus::Running), Some(0));
+    assert!(snap.problems.is_empty());
+
+    // Retried: queued again 3 s ago (its score in the queued set), created long before. It has
+    // waited 3 s, not since it was created.
+    redis::cmd("ZADD").arg("mcp:jobs:queued").arg(t - 3_000).arg("old").query::<()>(&mut c).unwrap();
+    let snap = client(&redis).queues().await.expect("queues");
+    let age = snap.queues[0].oldest_age_s.expect("age");
+    assert!((2.0..30.0).contains(&age), "waited since it was queued again: {age}");
+
+    // Keys of the wrong type: the snapshot says which, the counts are unknown (never 0).
+    redis::cmd("DEL").arg("mcp:jobs").query::<()>(&mut c).unwrap();
+    redis::cmd("SET").arg("mcp:jobs").arg("oops").query::<()>(&mut c).unwrap();
+    redis::cmd("SET").arg("mcp:jobs:failed").arg("oops").query::<()>(&mut c).unwrap();
+    redis::cmd("SET").arg("mcp:queue:other").arg("oops").query::<()>(&mut c).unwrap();
+    let snap = client(&redis).queues().await.expect("a partial snapshot");
+    assert_eq!(snap.total_jobs, None);
+    assert_eq!(snap.count(&JobStatus::Failed), None);
+    assert_eq!(snap.count(&JobStatus::Queued), Some(2));
+    assert_eq!(snap.queues[1].length, None);
+    assert_eq!(snap.waiting(), None);
+    assert_eq!(
+        snap.problems,
+        ["mcp:jobs is not a sorted set", "mcp:jobs:failed is not a sorted set", "mcp:queue:other is not a list"]
+    );
 }
 
 // The client's connection lives on the runtime while the test writes to Redis (blocking): worker

@@ -144,7 +144,7 @@ async fn pushed_events_refresh_without_waiting_for_a_poll() {
             .data
             .as_ref()
             .is_some_and(|p| p.jobs.first().is_some_and(|j| j.status == mcptop::domain::JobStatus::Running))
-            && a.jobs.queues.data.as_ref().is_some_and(|s| s.count(&mcptop::domain::JobStatus::Running) == 1)
+            && a.jobs.queues.data.as_ref().is_some_and(|s| s.count(&mcptop::domain::JobStatus::Running) == Some(1))
     };
     assert!(pump(&mut app, &mut rx, harness::HANG_GUARD, running).await, "the event never brought the change");
 }

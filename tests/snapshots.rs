@@ -90,7 +90,8 @@ async fn dashboard_states() {
         let snap = QueueSnapshot {
             queues: vec![],
             by_status: JobStatus::ALL.iter().map(|s| (s.clone(), 0)).collect(),
-            total_jobs: 0,
+            total_jobs: Some(0),
+            problems: vec![],
             server_time: t0(),
             fetched_at: t0(),
         };
@@ -177,7 +178,7 @@ async fn counts_on_screen_match_the_state_at_every_size() {
             if let Some(snap) = a.jobs.queues.data.clone() {
                 let mut snap = QueueSnapshot { ..snap };
                 snap.by_status = JobStatus::ALL.iter().cloned().zip(counts).collect();
-                snap.total_jobs = counts.iter().sum();
+                snap.total_jobs = Some(counts.iter().sum());
                 a.update(Msg::Source(SourceMsg::QueuesLoaded(snap)));
             }
             a.focus = focus;
@@ -237,31 +238,43 @@ async fn command_line_and_error_history() {
 /// The fleet view with three contexts, one production and one whose Redis is down.
 #[tokio::test]
 async fn fleet_view() {
+    use mcptop::domain::facts::{ContextFacts, Firing};
+    use mcptop::domain::{HealthSummary, Severity};
     use mcptop::fleet::{FleetRow, SourceCheck};
-    let ok = |name| SourceCheck { name, ok: true, error: None };
-    let row = |context: &str, production, queued, approvals, firing: &[(&str, u64)]| FleetRow {
+    let ok = |name: &str| SourceCheck { name: name.into(), ok: true, error: None };
+    let row = |context: &str, production, queued, approvals, firing: &[(Severity, u64)]| FleetRow {
         context: context.into(),
         production,
-        queued: Some(queued),
-        oldest_s: Some(95.0),
-        stalled: Some(false),
-        awaiting_approval: Some(approvals),
-        firing: Some(firing.iter().map(|(k, v)| (k.to_string(), *v)).collect()),
-        unhealthy_containers: Some(1),
-        last_backup_age_s: Some(7_200),
-        sources: vec![ok("redis"), ok("alertmanager"), ok("docker"), ok("backups")],
+        facts: ContextFacts {
+            queued: Some(queued),
+            oldest_s: Some(95.0),
+            stalled: Some(false),
+            awaiting_approval: Some(approvals),
+            running: Some(1),
+            firing: Some(Firing {
+                total: firing.iter().map(|(_, n)| n).sum(),
+                by_severity: firing.iter().cloned().collect(),
+            }),
+            health: Some(HealthSummary { containers_healthy: 5, containers_unhealthy: 1, ..Default::default() }),
+            last_backup_age_s: Some(7_200),
+            backup_overdue: false,
+        },
+        sources: vec![ok("redis"), ok("am-a"), ok("docker"), ok("backups")],
         checked_at: t0(),
     };
     let down = FleetRow {
         sources: vec![SourceCheck {
-            name: "redis",
+            name: "redis".into(),
             ok: false,
             error: Some("cannot connect: Connection refused (os error 111)".into()),
         }],
         ..FleetRow::unknown("lab", false, t0())
     };
-    let rows =
-        vec![row("production", true, 12, 4, &[("critical", 2), ("high", 1)]), row("staging", false, 0, 1, &[]), down];
+    let rows = vec![
+        row("production", true, 12, 4, &[(Severity::Critical, 2), (Severity::High, 1)]),
+        row("staging", false, 0, 1, &[]),
+        down,
+    ];
     for (w, h) in [(80, 24), (120, 40), (200, 60)] {
         let mut a = app(w, h);
         ready(&mut a).await;

@@ -10,7 +10,7 @@ use crate::fleet::{FleetRow, FleetTarget, check_all};
 use crate::tui::loadable::age;
 
 pub async fn run(targets: &[FleetTarget], output: Output) -> anyhow::Result<ExitCode> {
-    let rows = check_all(targets).await;
+    let rows = check_all(targets, None).await;
     match output {
         Output::Json => println!("{}", super::output::json(&rows)?),
         Output::Table => print!("{}", super::output::table(&table(&rows))),
@@ -27,25 +27,32 @@ pub fn table(rows: &[FleetRow]) -> String {
     );
     let opt = |v: Option<u64>| v.map(|n| n.to_string()).unwrap_or_else(|| "-".into());
     for r in rows {
+        let f = &r.facts;
         let name = if r.production { format!("{} (prod)", r.context) } else { r.context.clone() };
         let name = clean_line(&name);
         let sources = match r.failure() {
             // One line whatever the error says (a config error spans several).
             Some(f) => format!("{} FAILED: {}", f.name, clean_line(f.error.as_deref().unwrap_or(""))),
             None if r.sources.is_empty() => "nothing configured".into(),
-            None => r.sources.iter().map(|s| s.name).collect::<Vec<_>>().join(", ") + " ok",
+            None => r.sources.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ") + " ok",
         };
         let _ = writeln!(
             s,
             "{:<16} {:>7} {:>7} {:<7} {:>9} {:<17} {:>9} {:>7}  {}",
             name,
-            opt(r.queued),
-            r.oldest_s.map(|s| age(s as i64)).unwrap_or_else(|| "-".into()),
-            r.stalled.map(|s| if s { "STALLED" } else { "no" }).unwrap_or("-"),
-            opt(r.awaiting_approval),
+            opt(f.queued),
+            f.oldest_s.map(|s| age(s as i64)).unwrap_or_else(|| "-".into()),
+            // Unknown from one read when jobs are old: watching tells (`:fleet` does).
+            match f.stalled {
+                Some(true) => "STALLED",
+                Some(false) => "no",
+                None if f.queued.is_some_and(|n| n > 0) => "?",
+                None => "-",
+            },
+            opt(f.awaiting_approval),
             r.firing_short(),
-            opt(r.unhealthy_containers),
-            r.last_backup_age_s.map(age).unwrap_or_else(|| "-".into()),
+            opt(f.health.map(|h| h.containers_unhealthy as u64)),
+            f.last_backup_age_s.map(age).unwrap_or_else(|| "-".into()),
             sources
         );
     }

@@ -10,7 +10,7 @@ mod ops;
 pub mod output;
 mod pipeline;
 mod rag;
-mod session;
+pub mod session;
 mod silence;
 mod status;
 
@@ -23,6 +23,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::actions::Actions;
 use crate::config::{self, Overrides, Settings};
 use crate::demo::DemoPlatform;
+use crate::demo::worlds::{CONTEXTS as DEMO_CONTEXTS, DemoWorlds};
 use crate::sources::Sources;
 use crate::tui::keymap::KeyMap;
 use crate::tui::snapshot::{FrameSpec, SnapshotFormat};
@@ -235,18 +236,20 @@ pub enum Output {
 
 /// Parse settings and run what was asked for.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let demo_context = if cli.demo { Some(demo_context(&cli)?) } else { None };
     let ov = Overrides {
         config: cli.config.clone(),
-        context: cli.context.clone(),
+        // The demo's contexts are its own: the config file's play no part in choosing one.
+        context: if cli.demo { None } else { cli.context.clone() },
         redis_url: cli.redis_url.clone(),
         theme: cli.theme.clone(),
         log_level: cli.log_level.clone(),
         read_only: cli.read_only,
     };
     let mut settings = config::load(&ov)?;
-    if cli.demo {
-        settings.context_name = "demo".into();
-        settings.context_names = session::DEMO_CONTEXTS.iter().map(|c| c.to_string()).collect();
+    if let Some(name) = &demo_context {
+        settings.context_name = name.clone();
+        settings.context_names = DEMO_CONTEXTS.iter().map(|c| c.to_string()).collect();
         settings.context.queues = crate::demo::QUEUES.iter().map(|s| s.to_string()).collect();
     }
     // Check keys and theme before anything connects, so a broken config fails fast and named.
@@ -254,8 +257,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     Theme::load(theme::choose(&settings.theme, cli.theme.is_some()))?;
     let _log = crate::logging::init(&settings.log_level);
     tracing::info!(context = %settings.context_name, demo = cli.demo, "starting");
-    let sources =
-        if cli.demo { DemoPlatform::sources(cli.seed, Utc::now()) } else { Sources::from_context(&settings)? };
+    let sources = if cli.demo {
+        DemoPlatform::fresh_sources(DemoWorlds::seed_of(cli.seed, &settings.context_name), Utc::now())
+    } else {
+        Sources::from_context(&settings)?
+    };
     let audit = if cli.demo {
         crate::audit::AuditLog::sqlite_memory()
     } else {
@@ -264,8 +270,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let audit = std::sync::Arc::new(audit);
     let mut actions = Actions::new(&settings, &sources, audit.clone());
     // The demo backs up a simulated volume into a temporary folder, removed at the end (the
-    // dashboard's sessions have their own).
-    let _demo_backups = if cli.demo && cli.command.is_some() {
+    // dashboard's contexts have their own); only the backup commands need it.
+    let _demo_backups = if cli.demo && matches!(cli.command, Some(Command::Backup { .. })) {
         crate::demo::backups::plan(&settings.context_name).map(|(plan, dir)| {
             actions.backup = Some(std::sync::Arc::new(plan));
             dir
@@ -290,7 +296,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             logs::run(sources.ops.as_ref(), args).await
         }
-        Some(Command::Fleet { output }) => fleet::run(&session::fleet_targets(&cli, &settings), *output).await,
+        Some(Command::Fleet { output }) => {
+            let demo = cli.demo.then(|| DemoWorlds::new(cli.seed, false));
+            // Reading each context's config and secret files blocks: off the event loop.
+            let targets = tokio::task::block_in_place(|| session::fleet_targets(&cli, &settings, demo.as_ref()));
+            fleet::run(&targets, *output).await
+        }
         Some(Command::Pipeline { output }) => pipeline::run(sources.ops.as_ref(), *output).await,
         Some(Command::Alerts { output }) => ops::alerts(sources.ops.as_ref(), &settings, *output).await,
         Some(Command::Rag { command, output }) => {
@@ -324,6 +335,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// The demo context `--context` names (the first when none): only the demo's own exist in the
+/// demo. `MCPTOP_CONTEXT` names the user's own contexts, so the demo ignores it.
+fn demo_context(cli: &Cli) -> anyhow::Result<String> {
+    let from_env = std::env::var("MCPTOP_CONTEXT").ok();
+    match cli.context.as_deref() {
+        None => Ok(DEMO_CONTEXTS[0].to_string()),
+        Some(name) if DemoWorlds::knows(name) => Ok(name.to_string()),
+        Some(name) if from_env.as_deref() == Some(name) => Ok(DEMO_CONTEXTS[0].to_string()),
+        Some(name) => anyhow::bail!(
+            "--context: the demo has no context {}; its contexts are {}",
+            crate::domain::text::escape_line(&format!("{name:?}")),
+            DEMO_CONTEXTS.join(", ")
+        ),
+    }
+}
+
 fn no_source(settings: &Settings) -> ExitCode {
     eprintln!(
         "mcptop: nothing configured for context {:?}.\n  Try `mcptop --demo`, `mcptop --redis-url redis://127.0.0.1:6379/0`,\n  or a config file (see config/mcptop.example.toml) at {}",
@@ -338,8 +365,21 @@ async fn dashboard(
     settings: &Settings,
     audit: std::sync::Arc<crate::audit::AuditLog>,
 ) -> anyhow::Result<ExitCode> {
-    let fleet = cli.snapshot.is_none().then(|| std::sync::Arc::new(session::fleet_targets(cli, settings)));
-    let opener = session::Opener { cli, base: settings.clone(), audit, fleet };
+    // The demo's contexts live as long as the process, their clocks running (not for a still
+    // demo or a snapshot); made at once, off the event loop (their backups are real archives).
+    let demo = if cli.demo {
+        let worlds = DemoWorlds::new(cli.seed, !cli.demo_still && cli.snapshot.is_none());
+        let w = worlds.clone();
+        tokio::task::spawn_blocking(move || DEMO_CONTEXTS.iter().for_each(|c| drop(w.get(c)))).await?;
+        Some(worlds)
+    } else {
+        None
+    };
+    let fleet = cli.snapshot.is_none().then(|| {
+        let targets = tokio::task::block_in_place(|| session::fleet_targets(cli, settings, demo.as_ref()));
+        std::sync::Arc::new(targets)
+    });
+    let opener = session::Opener { cli, base: settings.clone(), audit, fleet, demo };
     let mut first = opener.open(settings.context_name.clone()).await?;
     if let Some(format) = cli.snapshot {
         let size = cli

@@ -165,8 +165,19 @@ struct GroupReport<'a> {
 #[derive(Serialize)]
 struct AlertsReport<'a> {
     fetched_at: DateTime<Utc>,
-    sources: Vec<SourceReport>,
+    /// Firing alerts by level, as the dashboard counts them.
+    firing: crate::domain::facts::Firing,
+    sources: Vec<AlertSourceReport>,
     groups: Vec<GroupReport<'a>>,
+}
+
+#[derive(Serialize)]
+struct AlertSourceReport {
+    #[serde(flatten)]
+    source: crate::domain::alert::AlertSource,
+    ok: bool,
+    /// What is partial about its part, in words (as the Alerts pane says it).
+    notes: Vec<String>,
 }
 
 pub async fn alerts(ops: &dyn OpsSource, settings: &Settings, output: Output) -> anyhow::Result<ExitCode> {
@@ -177,22 +188,19 @@ pub async fn alerts(ops: &dyn OpsSource, settings: &Settings, output: Output) ->
         );
         return Ok(ExitCode::from(2));
     }
-    let result = ops.alerts().await;
-    let names = ops.alert_sources();
-    let (alerts, failures, error) = match result {
-        Ok(s) => (s.alerts, s.failures, None),
-        Err(e) => (vec![], vec![], Some(e.to_string())),
-    };
-    let sources = names
+    let snap = ops.alerts().await?;
+    let now = Utc::now();
+    let sources = snap
+        .sources
         .iter()
-        .map(|n| {
-            let failed = failures.iter().find(|(f, _)| f == n).map(|(_, e)| e.clone()).or(error.clone());
-            SourceReport { name: n.clone(), ok: failed.is_none(), error: failed }
-        })
+        .map(|s| AlertSourceReport { source: s.clone(), ok: s.error.is_none(), notes: s.notes(now) })
         .collect::<Vec<_>>();
-    let groups = group(alerts, &settings.context.alert_group_by);
+    let partial = snap.partial().next().is_some();
+    let firing = snap.firing();
+    let groups = group(snap.alerts, &settings.context.alert_group_by);
     let r = AlertsReport {
-        fetched_at: Utc::now(),
+        fetched_at: now,
+        firing,
         groups: groups
             .iter()
             .map(|g| GroupReport {
@@ -206,8 +214,9 @@ pub async fn alerts(ops: &dyn OpsSource, settings: &Settings, output: Output) ->
         Output::Json => println!("{}", super::output::json(&r)?),
         Output::Table => {
             let mut s = String::new();
-            for src in r.sources.iter().filter(|s| !s.ok) {
-                let _ = writeln!(s, "{} FAILED: {}", src.name, src.error.as_deref().unwrap_or(""));
+            for src in r.sources.iter().filter(|s| !s.notes.is_empty()) {
+                let what = if src.ok { "PARTIAL" } else { "FAILED" };
+                let _ = writeln!(s, "{} {what}: {}", src.source.name, src.notes.join(" · "));
             }
             for g in &r.groups {
                 let key: Vec<String> = g.key.iter().map(|(k, v)| format!("{k}={v}")).collect();
@@ -216,7 +225,7 @@ pub async fn alerts(ops: &dyn OpsSource, settings: &Settings, output: Output) ->
                     let _ = writeln!(
                         s,
                         "  {:<9} {:<11} {:<24} {}  [{}]",
-                        a.labels.get("severity").map(String::as_str).unwrap_or("?"),
+                        a.severity().as_str(),
                         format!("{:?}", a.state).to_lowercase(),
                         a.labels.get("instance").or(a.labels.get("host")).map(String::as_str).unwrap_or(""),
                         a.summary(),
@@ -227,5 +236,6 @@ pub async fn alerts(ops: &dyn OpsSource, settings: &Settings, output: Output) ->
             print!("{}", super::output::table(&s));
         }
     }
-    Ok(if r.sources.iter().all(|s| s.ok) { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    // Partial (a source failed, an alert could not be read): 1, as `status` does.
+    Ok(if partial { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }

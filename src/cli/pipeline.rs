@@ -36,21 +36,20 @@ pub fn table(s: &PipelineSnapshot) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "gateway /metrics: {}", status(&s.gateway));
     if let Some(n) = &s.gateway.data {
-        let rate = n.analyses_per_min.map(|r| format!("{r:.1}/min")).unwrap_or_else(|| "? (needs two reads)".into());
         let rows = [
             ("analyses completed", count(n.analyses_completed_total)),
-            ("analyses rate", rate),
+            ("analyses rate", n.rate_text()),
             ("duration p50", seconds(n.duration_p50_s)),
             ("duration p95", seconds(n.duration_p95_s)),
-            ("active jobs", count(n.active_jobs)),
-            ("queue length", count(n.queue_length)),
+            ("active jobs (gateway)", count(n.active_jobs)),
+            ("queue length (gateway)", count(n.queue_length)),
             ("tickets created", count(n.tickets_created_total)),
             ("RAG searches", count(n.rag_searches_total)),
             ("embeddings stored", count(n.embeddings_stored_total)),
             ("requests", count(n.requests_total)),
         ];
         for (k, v) in rows {
-            let _ = writeln!(out, "  {k:<20} {v}");
+            let _ = writeln!(out, "  {k:<24} {v}");
         }
     }
     let _ = writeln!(out, "LiteLLM /v1/models: {}", status(&s.litellm_models));

@@ -9,7 +9,7 @@ use super::Cli;
 use crate::actions::Actions;
 use crate::audit::AuditLog;
 use crate::config::{self, Overrides, Settings};
-use crate::demo::DemoPlatform;
+use crate::demo::worlds::DemoWorlds;
 use crate::runtime::RuntimeOptions;
 use crate::sources::Sources;
 use crate::tui::Session;
@@ -21,18 +21,6 @@ use crate::tui::ops_state::OpsState;
 use crate::tui::rag_state::RagState;
 use crate::tui::theme::{self, Theme};
 
-/// The demo's second context, so switching can be tried without a platform.
-pub const DEMO_CONTEXTS: [&str; 2] = ["demo", "demo-lab"];
-
-/// Aborts a task when dropped (the demo's clock, with its session).
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
 /// Opens sessions: the same flags, config and audit log for every context.
 pub struct Opener<'a> {
     pub cli: &'a Cli,
@@ -41,6 +29,8 @@ pub struct Opener<'a> {
     pub audit: Arc<AuditLog>,
     /// Every context, for the fleet view.
     pub fleet: Option<Arc<Vec<crate::fleet::FleetTarget>>>,
+    /// `--demo`: the demo's contexts, each kept as it runs for the whole process.
+    pub demo: Option<Arc<DemoWorlds>>,
 }
 
 /// The settings of context `name`: from the config file, without the start's `--redis-url`
@@ -77,22 +67,19 @@ fn settings_job(cli: &Cli, base: &Settings, name: &str) -> impl FnOnce() -> anyh
 impl Opener<'_> {
     pub async fn open(&self, name: String) -> anyhow::Result<Session> {
         let settings = tokio::task::spawn_blocking(settings_job(self.cli, &self.base, &name)).await??;
-        let demo_seed = DEMO_CONTEXTS.iter().position(|c| *c == name).unwrap_or(0) as u64;
-        let sources = if self.cli.demo {
-            DemoPlatform::sources(self.cli.seed + demo_seed, Utc::now())
-        } else {
-            Sources::from_context(&settings)?
+        let (sources, backup) = match &self.demo {
+            Some(worlds) => {
+                let (worlds, name) = (worlds.clone(), name.clone());
+                let world = tokio::task::spawn_blocking(move || worlds.get(&name)).await?;
+                (world.platform.sources(), world.backup)
+            }
+            None => (Sources::from_context(&settings)?, None),
         };
         let mut actions = Actions::new(&settings, &sources, self.audit.clone());
         let mut guards: Vec<Box<dyn std::any::Any + Send>> = Vec::new();
-        if self.cli.demo
-            && let Some((plan, dir)) = crate::demo::backups::plan(&name)
-        {
-            actions.backup = Some(Arc::new(plan));
+        if let Some((plan, dir)) = backup {
+            actions.backup = Some(plan);
             guards.push(Box::new(dir));
-        }
-        if let Some(start) = sources.clock.as_ref().filter(|_| !self.cli.demo_still && self.cli.snapshot.is_none()) {
-            guards.push(Box::new(AbortOnDrop(start())));
         }
         let (app, theme) = app_for(self.cli, &settings, &sources, &actions)?;
         Ok(Session {
@@ -109,27 +96,38 @@ impl Opener<'_> {
 
 /// Every configured context as the fleet checks it: its own clients (one connection per
 /// source), or why it cannot be set up.
-pub fn fleet_targets(cli: &Cli, base: &Settings) -> Vec<crate::fleet::FleetTarget> {
+/// In the demo, each context's row reads the same platform and backup folder the dashboard
+/// shows for it (`demo`), so the fleet and the dashboard can never disagree.
+pub fn fleet_targets(cli: &Cli, base: &Settings, demo: Option<&Arc<DemoWorlds>>) -> Vec<crate::fleet::FleetTarget> {
     base.context_names
         .iter()
-        .enumerate()
-        .map(|(i, name)| {
+        .map(|name| {
             let settings = context_settings(cli, base, name).map_err(|e| e.to_string());
-            let (demo, seed) = (cli.demo, cli.seed + i as u64);
+            let world = demo.map(|w| w.get(name));
             let made = Arc::new(settings.clone());
+            let platform = world.as_ref().map(|w| w.platform.clone());
             let sources: Arc<dyn Fn() -> Result<Sources, String> + Send + Sync> =
-                Arc::new(move || match made.as_ref() {
-                    Ok(_) if demo => Ok(DemoPlatform::sources(seed, Utc::now())),
-                    Ok(s) => Sources::from_context(s).map_err(|e| e.to_string()),
-                    Err(e) => Err(e.clone()),
+                Arc::new(move || match (made.as_ref(), &platform) {
+                    (Ok(_), Some(p)) => Ok(p.sources()),
+                    (Ok(s), None) => Sources::from_context(s).map_err(|e| e.to_string()),
+                    (Err(e), _) => Err(e.clone()),
                 });
             let s = settings.as_ref().ok();
+            let (backup_dir, max_age_h) = match world.as_ref().and_then(|w| w.backup.as_ref()) {
+                Some((plan, _)) => (Some(plan.dir.clone()), plan.max_age_h),
+                None if demo.is_some() => (None, None),
+                None => (
+                    s.and_then(|s| s.context.backup.as_ref().map(|b| b.dir.clone())),
+                    s.and_then(|s| s.context.backup.as_ref().and_then(|b| b.max_age_h)),
+                ),
+            };
             crate::fleet::FleetTarget {
                 name: name.clone(),
                 production: s.is_some_and(|s| s.context.production),
                 stall_after: s.map(|s| s.context.stall_after()).unwrap_or(std::time::Duration::from_secs(120)),
                 timeout: s.map(|s| s.context.timeout()).unwrap_or(std::time::Duration::from_secs(2)),
-                backup_dir: s.and_then(|s| s.context.backup.as_ref().map(|b| b.dir.clone())),
+                backup_dir,
+                max_age_h,
                 sources,
             }
         })

@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::Output;
 use crate::config::Settings;
 use crate::domain::QueueSnapshot;
+use crate::domain::facts::{ContextFacts, Inputs};
 use crate::sources::JobSource;
 
 #[derive(Serialize)]
@@ -16,6 +17,8 @@ struct StatusReport {
     context: String,
     fetched_at: DateTime<Utc>,
     sources: Vec<SourceStatus>,
+    /// The dashboard's facts from this one read (`stalled` is `null` when one read cannot tell).
+    summary: ContextFacts,
     queues: Vec<QueueReport>,
     jobs: JobsReport,
 }
@@ -31,8 +34,8 @@ struct SourceStatus {
 #[derive(Serialize)]
 struct QueueReport {
     name: String,
-    length: u64,
-    processing: u64,
+    length: Option<u64>,
+    processing: Option<u64>,
     oldest_age_s: Option<f64>,
     enqueued_last_min: u64,
 }
@@ -48,14 +51,26 @@ pub async fn status(source: &dyn JobSource, settings: &Settings, output: Output)
     let result = tokio::time::timeout(settings.context.timeout() * 2, source.queues()).await;
     let latency_ms = started.elapsed().as_millis() as u64;
     let (snap, error): (Option<QueueSnapshot>, Option<String>) = match result {
+        // Keys of the wrong type: the snapshot is partial, and the source is said to fail, in
+        // the words the dashboard uses.
+        Ok(Ok(s)) if !s.problems.is_empty() => {
+            let why = s.problems.join("; ");
+            (Some(s), Some(why))
+        }
         Ok(Ok(s)) => (Some(s), None),
         Ok(Err(e)) => (None, Some(e.to_string())),
         Err(_) => (None, Some("timed out".into())),
     };
+    let now = Utc::now();
+    let stall_after =
+        chrono::Duration::from_std(settings.context.stall_after()).unwrap_or(chrono::Duration::seconds(120));
+    let mut inputs = Inputs::none(now, stall_after);
+    inputs.queues = snap.as_ref();
     let report = StatusReport {
         context: settings.context_name.clone(),
-        fetched_at: Utc::now(),
-        sources: vec![SourceStatus { name: source.name().into(), ok: snap.is_some(), error, latency_ms }],
+        fetched_at: now,
+        summary: ContextFacts::derive(inputs),
+        sources: vec![SourceStatus { name: source.name().into(), ok: error.is_none(), error, latency_ms }],
         queues: snap
             .iter()
             .flat_map(|s| &s.queues)
@@ -68,7 +83,7 @@ pub async fn status(source: &dyn JobSource, settings: &Settings, output: Output)
             })
             .collect(),
         jobs: JobsReport {
-            total: snap.as_ref().map(|s| s.total_jobs),
+            total: snap.as_ref().and_then(|s| s.total_jobs),
             by_status: snap.iter().flat_map(|s| &s.by_status).map(|(k, v)| (k.as_str().to_string(), *v)).collect(),
         },
     };
@@ -91,13 +106,18 @@ fn status_table(r: &StatusReport) -> String {
             writeln!(s, "{:<10} {:<4} {:>6}ms  {}", src.name, ok, src.latency_ms, src.error.as_deref().unwrap_or(""));
     }
     if !r.queues.is_empty() {
-        let _ = writeln!(s, "\n{:<16} {:>10} {:>10} {:>10} {:>8}", "QUEUE", "LENGTH", "TAKEN", "OLDEST_S", "IN/MIN");
+        let _ = writeln!(s, "\n{:<16} {:>10} {:>10} {:>10} {:>8}", "QUEUE", "LENGTH", "TAKEN", "OLDEST", "IN/MIN");
+        let n = |v: Option<u64>| v.map(|n| n.to_string()).unwrap_or_else(|| "?".into());
         for q in &r.queues {
-            let oldest = q.oldest_age_s.map(|a| format!("{a:.0}")).unwrap_or_else(|| "-".into());
+            let oldest = q.oldest_age_s.map(|a| crate::domain::text::age(a as i64)).unwrap_or_else(|| "-".into());
             let _ = writeln!(
                 s,
                 "{:<16} {:>10} {:>10} {:>10} {:>8}",
-                q.name, q.length, q.processing, oldest, q.enqueued_last_min
+                q.name,
+                n(q.length),
+                n(q.processing),
+                oldest,
+                q.enqueued_last_min
             );
         }
     }

@@ -13,10 +13,15 @@ use tracing::instrument;
 
 use super::crowdsec::CrowdSecClient;
 use super::error::SourceError;
-use super::http;
+use super::http::{self, Items};
 use super::zabbix::ZabbixClient;
-use crate::domain::alert::{self, Alert, AlertState, AlertsSnapshot};
+use crate::domain::alert::{self, Alert, AlertSource, AlertState, AlertsSnapshot};
 use crate::domain::job::parse_time;
+
+/// The most alerts kept of one source: enough for any incident, few enough that a source at
+/// its body limit (60,000 alerts in 8 MB) cannot take the dashboard's memory. The rest are
+/// counted and said.
+pub const MAX_ALERTS_PER_SOURCE: usize = 5_000;
 
 /// One Alertmanager.
 #[derive(Debug, Clone)]
@@ -65,12 +70,15 @@ impl Alertmanager {
         Ok(Alertmanager { name: name.into(), url: url.into(), http: http::client(timeout)?, timeout })
     }
 
-    /// Every alert this Alertmanager has (active, silenced, inhibited, unprocessed).
+    /// Every alert this Alertmanager has (active, silenced, inhibited, unprocessed), read one by
+    /// one: an alert that cannot be read is skipped and counted.
     #[instrument(skip(self), fields(am = %self.name), level = "debug")]
-    pub async fn alerts(&self) -> Result<Vec<Alert>, SourceError> {
+    pub async fn alerts(&self) -> Result<Items<Alert>, SourceError> {
         let req = self.http.get(http::join(&self.url, "/api/v2/alerts"));
-        let items: Vec<Value> = http::json(req, self.timeout).await?;
-        Ok(items.iter().filter_map(|v| parse_alert(v, &self.name)).collect())
+        let body = http::send(req, self.timeout).await?;
+        http::items(&body, "alerts", MAX_ALERTS_PER_SOURCE, |v| {
+            parse_alert(v, &self.name).ok_or_else(|| "no fingerprint".to_string())
+        })
     }
 
     /// Create a silence; returns its id.
@@ -122,8 +130,8 @@ fn parse_alert(v: &Value, source: &str) -> Option<Alert> {
     ))
 }
 
-/// Each source's last good alerts and when they were read, by source name.
-type LastGood = BTreeMap<String, (Vec<Alert>, DateTime<Utc>)>;
+/// Each source's last good answer and when it was read, by source name.
+type LastGood = BTreeMap<String, (Items<Alert>, DateTime<Utc>)>;
 
 /// Every alert source of a context — the Alertmanagers, Zabbix servers and CrowdSec — queried
 /// together.
@@ -156,18 +164,24 @@ impl AlertsClient {
         AlertsClient { zabbix, crowdsec, deadline, ..self }
     }
 
-    /// Every source's name: the Alertmanagers', then the Zabbix servers', then `crowdsec`.
-    pub fn source_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.managers.iter().map(|m| m.name.clone()).collect();
-        names.extend(self.zabbix.iter().map(|z| z.name.clone()));
-        names.extend(self.crowdsec.iter().map(|c| c.name.clone()));
+    /// Every source's name and kind: the Alertmanagers', then the Zabbix servers', then CrowdSec.
+    pub fn sources(&self) -> Vec<(String, &'static str)> {
+        let mut names: Vec<(String, &'static str)> =
+            self.managers.iter().map(|m| (m.name.clone(), "alertmanager")).collect();
+        names.extend(self.zabbix.iter().map(|z| (z.name.clone(), "zabbix")));
+        names.extend(self.crowdsec.iter().map(|c| (c.name.clone(), "crowdsec")));
         names
     }
 
-    /// Alerts from every source at once, Alertmanagers' merged; fails only when every source
-    /// fails, so one source down never hides the others' alerts. A source that fails keeps
-    /// showing its last good alerts, and its failure says from when they are.
-    pub async fn snapshot(&self) -> Result<AlertsSnapshot, SourceError> {
+    /// Every source's name.
+    pub fn source_names(&self) -> Vec<String> {
+        self.sources().into_iter().map(|(n, _)| n).collect()
+    }
+
+    /// Alerts from every source at once, Alertmanagers' merged, with each source's outcome. A
+    /// source that fails keeps showing its last good alerts, and says from when they are; one
+    /// source down never hides the others' alerts, and each keeps its own error.
+    pub async fn snapshot(&self) -> AlertsSnapshot {
         let deadline = self.deadline;
         let within =
             |f| async move { tokio::time::timeout(deadline, f).await.unwrap_or(Err(SourceError::Timeout(deadline))) };
@@ -180,50 +194,35 @@ impl AlertsClient {
             }
         };
         let (am, zbx, cs) = tokio::join!(am, zbx, cs);
-        let results = self.source_names().into_iter().zip(am.into_iter().chain(zbx).chain(cs));
+        let results = self.sources().into_iter().zip(am.into_iter().chain(zbx).chain(cs));
         let now = Utc::now();
         let mut lists = Vec::new();
-        let mut failures = Vec::new();
-        let mut last_error = None;
-        let mut answered = 0;
+        let mut sources = Vec::new();
         let mut last_good = self.last_good.lock().unwrap_or_else(|e| e.into_inner());
-        for (name, r) in results {
-            match r {
-                Ok(a) => {
-                    answered += 1;
-                    last_good.insert(name, (a.clone(), now));
-                    lists.push(a);
+        for ((name, kind), r) in results {
+            let mut outcome = AlertSource::answered(&name, kind, now);
+            let shown = match r {
+                Ok(items) => {
+                    last_good.insert(name, (items.clone(), now));
+                    Some(items)
                 }
                 Err(e) => {
-                    let kept = last_good.get(&name).filter(|(a, _)| !a.is_empty());
-                    let msg = match kept {
-                        Some((a, at)) => {
-                            lists.push(a.clone());
-                            let ago = (now - *at).num_seconds().max(0);
-                            let ago = match ago {
-                                0..=119 => format!("{ago}s"),
-                                120..=7199 => format!("{}m", ago / 60),
-                                _ => format!("{}h", ago / 3600),
-                            };
-                            format!("{e} · showing its {} alerts from {ago} ago", a.len())
-                        }
-                        None => e.to_string(),
-                    };
-                    failures.push((name, msg));
-                    last_error = Some(e);
+                    outcome.error = Some(e.to_string());
+                    let kept = last_good.get(&name).cloned();
+                    outcome.read_at = kept.as_ref().map(|(_, at)| *at);
+                    kept.map(|(items, _)| items)
                 }
+            };
+            if let Some(items) = shown {
+                outcome.alerts = items.items.len();
+                outcome.skipped = items.skipped;
+                outcome.skipped_why = items.why;
+                outcome.beyond_cap = items.beyond_cap;
+                lists.push(items.items);
             }
+            sources.push(outcome);
         }
-        if answered == 0
-            && let Some(e) = last_error
-        {
-            return Err(if failures.len() > 1 {
-                SourceError::Server(failures.iter().map(|(n, e)| format!("{n}: {e}")).collect::<Vec<_>>().join("; "))
-            } else {
-                e
-            });
-        }
-        Ok(AlertsSnapshot { alerts: alert::merge(lists), failures, fetched_at: now })
+        AlertsSnapshot { alerts: alert::merge(lists), sources, fetched_at: now }
     }
 }
 

@@ -14,7 +14,7 @@ use tokio::sync::Mutex;
 use tracing::warn;
 
 use super::error::SourceError;
-use super::http;
+use super::http::{self, Items};
 use crate::domain::Secret;
 use crate::domain::alert::{Alert, AlertState, Decision, Origin};
 
@@ -58,17 +58,22 @@ impl CrowdSecClient {
     /// Send a request carrying `secret`: an error body is scrubbed of it before it is shortened
     /// (no part of a JWT survives the cut), then of the other secrets too.
     async fn send(&self, req: reqwest::RequestBuilder, secret: Option<&Secret>) -> Result<Value, SourceError> {
+        let body = self.send_body(req, secret).await?;
+        if body.trim_ascii() == b"null" {
+            return Ok(Value::Array(vec![])); // "nothing matches" is the literal null
+        }
+        serde_json::from_slice(&body).map_err(|e| SourceError::Decode(format!("CrowdSec: {e}")))
+    }
+
+    /// [`CrowdSecClient::send`], the body as it came.
+    async fn send_body(&self, req: reqwest::RequestBuilder, secret: Option<&Secret>) -> Result<Vec<u8>, SourceError> {
         let mut result = http::send_with_secret(req, self.timeout, secret).await;
         if let Err(SourceError::Http { message, .. }) = &mut result {
             for s in self.secrets() {
                 *message = s.scrub(message);
             }
         }
-        let body = result?;
-        if body.trim_ascii() == b"null" {
-            return Ok(Value::Array(vec![])); // "nothing matches" is the literal null
-        }
-        serde_json::from_slice(&body).map_err(|e| SourceError::Decode(format!("CrowdSec: {e}")))
+        result
     }
 
     /// A valid JWT: the one held, refreshed when it is about to expire, or a new login.
@@ -98,7 +103,7 @@ impl CrowdSecClient {
         Ok(t.0)
     }
 
-    async fn get_alerts(&self, token: &Secret) -> Result<Value, SourceError> {
+    async fn get_alerts(&self, token: &Secret) -> Result<Vec<u8>, SourceError> {
         let ask = |limit: &'static str| {
             self.http
                 .get(http::join(&self.base, "/v1/alerts"))
@@ -107,11 +112,11 @@ impl CrowdSecClient {
                 .query(&[("limit", limit), ("since", "24h")])
                 .bearer_auth(token.expose())
         };
-        match self.send(ask("0"), Some(token)).await {
+        match self.send_body(ask("0"), Some(token)).await {
             // A day of alerts beyond the body limit (a host under attack): the newest 100.
             Err(SourceError::TooLarge(max)) => {
                 warn!(max, "CrowdSec's alerts of the day exceed the body limit; reading the newest 100");
-                self.send(ask("100"), Some(token)).await
+                self.send_body(ask("100"), Some(token)).await
             }
             other => other,
         }
@@ -119,53 +124,48 @@ impl CrowdSecClient {
 
     /// The last day's alerts with their decisions (machine login), or, with only a bouncer key,
     /// each active decision as an alert.
-    pub async fn alerts(&self) -> Result<Vec<Alert>, SourceError> {
+    pub async fn alerts(&self) -> Result<Items<Alert>, SourceError> {
         if self.machine.is_none() {
             return self.decisions_as_alerts().await;
         }
         let token = self.jwt(false).await?;
-        let v = match self.get_alerts(&token).await {
+        let body = match self.get_alerts(&token).await {
             // Expired or revoked since it was read: log in once more.
             Err(SourceError::Http { status: 401, .. }) => self.get_alerts(&self.jwt(true).await?).await?,
             other => other?,
         };
-        Ok(v.as_array().into_iter().flatten().take(MAX_ALERTS).filter_map(|a| alert(a, &self.name)).collect())
+        http::items(&body, "CrowdSec alerts", MAX_ALERTS, |a| alert(a, &self.name).ok_or_else(|| "no id".into()))
     }
 
-    async fn decisions_as_alerts(&self) -> Result<Vec<Alert>, SourceError> {
+    async fn decisions_as_alerts(&self) -> Result<Items<Alert>, SourceError> {
         let Some(key) = &self.bouncer_key else {
             return Err(SourceError::Connect("no CrowdSec credentials configured".into()));
         };
         let req = self.http.get(http::join(&self.base, "/v1/decisions")).header("X-Api-Key", key.expose());
-        let v = self.send(req, Some(key)).await?;
-        Ok(v.as_array()
-            .into_iter()
-            .flatten()
-            .take(MAX_ALERTS)
-            .filter_map(|d| {
-                let d = decision(d);
-                let id = d.id?;
-                let labels = vec![
-                    ("alertname".to_string(), d.scenario.clone()),
-                    ("severity".to_string(), if d.kind == "ban" { "high" } else { "medium" }.to_string()),
-                    ("source_ip".to_string(), d.value.clone()),
-                    ("instance".to_string(), d.value.clone()),
-                ];
-                let summary = format!("{} {} {} for {}", d.kind, d.scope, d.value, d.duration);
-                let alert = Alert::new(
-                    &format!("crowdsec:decision:{id}"),
-                    labels,
-                    [("summary".to_string(), summary)],
-                    AlertState::Active,
-                    vec![],
-                    vec![],
-                    None,
-                    None,
-                    &self.name,
-                );
-                Some(alert.with_origin(Origin::CrowdSec { id, events_count: None, decisions: vec![d] }))
-            })
-            .collect())
+        let body = self.send_body(req, Some(key)).await?;
+        http::items(&body, "CrowdSec decisions", MAX_ALERTS, |d| {
+            let d = decision(d);
+            let id = d.id.ok_or_else(|| "a decision without an id".to_string())?;
+            let labels = vec![
+                ("alertname".to_string(), d.scenario.clone()),
+                ("severity".to_string(), if d.kind == "ban" { "high" } else { "medium" }.to_string()),
+                ("source_ip".to_string(), d.value.clone()),
+                ("instance".to_string(), d.value.clone()),
+            ];
+            let summary = format!("{} {} {} for {}", d.kind, d.scope, d.value, d.duration);
+            let alert = Alert::new(
+                &format!("crowdsec:decision:{id}"),
+                labels,
+                [("summary".to_string(), summary)],
+                AlertState::Active,
+                vec![],
+                vec![],
+                None,
+                None,
+                &self.name,
+            );
+            Ok(alert.with_origin(Origin::CrowdSec { id, events_count: None, decisions: vec![d] }))
+        })
     }
 }
 

@@ -118,6 +118,69 @@ pub async fn send_with_secret(
     Err(SourceError::Http { status: status.as_u16(), message: error_message(&body) })
 }
 
+/// A list read item by item: one item that cannot be read (a number out of range, a field of
+/// the wrong type, no id) is skipped and counted, and never costs the rest of the list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Items<T> {
+    pub items: Vec<T>,
+    /// Items that could not be read, and why the first one could not.
+    pub skipped: usize,
+    pub why: Option<String>,
+    /// Items beyond the most one source may keep (`items` holds the first ones).
+    pub beyond_cap: usize,
+}
+
+impl<T> Items<T> {
+    fn new() -> Self {
+        Items { items: Vec::new(), skipped: 0, why: None, beyond_cap: 0 }
+    }
+
+    fn skip(&mut self, why: String) {
+        self.skipped += 1;
+        self.why.get_or_insert(why);
+    }
+}
+
+/// A JSON array's items, each turned into `T` by `read` (`Err` says why it is skipped), at most
+/// `cap` of them. The array itself is only split, not parsed: a body whose top is not an array
+/// is an error; `null` is an empty list (CrowdSec's "nothing matches").
+pub fn items<T>(
+    body: &[u8],
+    what: &str,
+    cap: usize,
+    read: impl Fn(&serde_json::Value) -> Result<T, String>,
+) -> Result<Items<T>, SourceError> {
+    if body.trim_ascii() == b"null" {
+        return Ok(Items::new());
+    }
+    let raw: Vec<&serde_json::value::RawValue> = serde_json::from_slice(body)
+        .map_err(|e| SourceError::Decode(clean_line(&format!("{what}: not a list: {e}"))))?;
+    Ok(items_of(raw, cap, read))
+}
+
+/// [`items`] over items already split out of an answer.
+pub fn items_of<T>(
+    raw: Vec<&serde_json::value::RawValue>,
+    cap: usize,
+    read: impl Fn(&serde_json::Value) -> Result<T, String>,
+) -> Items<T> {
+    let mut out = Items::new();
+    for item in raw {
+        if out.items.len() >= cap {
+            out.beyond_cap += 1;
+            continue;
+        }
+        match serde_json::from_str::<serde_json::Value>(item.get()) {
+            Ok(v) => match read(&v) {
+                Ok(t) => out.items.push(t),
+                Err(why) => out.skip(why),
+            },
+            Err(e) => out.skip(clean_line(&e.to_string())),
+        }
+    }
+    out
+}
+
 /// Join a base URL and a path, whatever slashes either has.
 pub fn join(base: &str, path: &str) -> String {
     format!("{}/{}", base.trim_end_matches('/'), path.trim_start_matches('/'))
@@ -149,6 +212,20 @@ mod tests {
         );
         assert_eq!(error_message(b""), "(no body)");
         assert_eq!(error_message(b"\x1b[2Jgateway down"), "^[[2Jgateway down");
+    }
+
+    #[test]
+    fn one_unreadable_item_is_skipped_and_counted() {
+        let body = br#"[{"id":1},{"id":1e400},{"id":"x"},{"id":3}]"#;
+        let read = |v: &serde_json::Value| v["id"].as_i64().ok_or_else(|| "no id".to_string());
+        let got = items(body, "alerts", 10, read).expect("a list");
+        assert_eq!(got.items, [1, 3]);
+        assert_eq!(got.skipped, 2);
+        assert!(got.why.is_some_and(|w| w.contains("number out of range")), "the first reason is kept");
+        let capped = items(body, "alerts", 1, read).expect("a list");
+        assert_eq!((capped.items.len(), capped.beyond_cap), (1, 3));
+        assert!(items(b"{}", "alerts", 10, read).is_err(), "not a list at all");
+        assert!(items(b"null", "alerts", 10, read).is_ok_and(|i| i.items.is_empty()));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! the `prometheus-parse` crate), LiteLLM's `GET /v1/models` and Ollama's `GET /api/ps`
 //! (APIS.md §6). The three are asked at once and each fails alone, keeping its last good value.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -13,10 +13,8 @@ use super::error::SourceError;
 use super::http;
 use crate::domain::Secret;
 use crate::domain::job::parse_time;
-use crate::domain::pipeline::{Buckets, GatewayNumbers, LoadedModel, Part, PipelineSnapshot, bucket_delta, quantile};
+use crate::domain::pipeline::{Buckets, GatewayNumbers, LoadedModel, Part, PipelineSnapshot, Window, quantile};
 
-/// Reads older than this are dropped; rates and recent quantiles cover at most this span.
-pub const WINDOW: Duration = Duration::from_secs(300);
 /// Longest `/metrics` body read (a gateway exports a few dozen series).
 const MAX_METRICS_BYTES: usize = 2 * 1024 * 1024;
 /// Most model names kept from one answer.
@@ -38,18 +36,11 @@ impl PipelineEndpoints {
     }
 }
 
-/// One read of the counters the rate and the recent quantiles are computed from.
-struct Read {
-    at: DateTime<Utc>,
-    analyses: Option<f64>,
-    buckets: Option<Buckets>,
-}
-
 pub struct PipelineClient {
     http: reqwest::Client,
     endpoints: PipelineEndpoints,
     timeout: Duration,
-    reads: Mutex<VecDeque<Read>>,
+    window: Mutex<Window>,
     last: Mutex<Option<PipelineSnapshot>>,
 }
 
@@ -59,7 +50,7 @@ impl PipelineClient {
             http: http::client(timeout)?,
             endpoints,
             timeout,
-            reads: Mutex::new(VecDeque::new()),
+            window: Mutex::new(Window::default()),
             last: Mutex::new(None),
         })
     }
@@ -117,45 +108,8 @@ impl PipelineClient {
         }
         let text = String::from_utf8_lossy(&body);
         let metrics = parse_metrics(&text)?;
-        let now = Utc::now();
-        let mut reads = self.reads.lock().await;
-        while reads.front().is_some_and(|r| (now - r.at).to_std().unwrap_or_default() > WINDOW) {
-            reads.pop_front();
-        }
         let mut numbers = metrics.numbers();
-        // A counter that went down means the gateway restarted: reads from before say nothing
-        // about the rate since.
-        let restarted = reads.back().is_some_and(|last| {
-            let fell = |now: Option<f64>, then: Option<f64>| matches!((now, then), (Some(n), Some(t)) if n < t);
-            fell(numbers.analyses_completed_total, last.analyses)
-                || metrics
-                    .duration
-                    .as_ref()
-                    .zip(last.buckets.as_ref())
-                    .is_some_and(|(n, t)| bucket_delta(n, t).is_none())
-        });
-        if restarted {
-            reads.clear();
-        }
-        if let Some(oldest) = reads.front() {
-            let span = (now - oldest.at).num_seconds();
-            if span >= 1 {
-                if let (Some(n), Some(o)) = (numbers.analyses_completed_total, oldest.analyses)
-                    && n >= o
-                {
-                    numbers.analyses_per_min = Some((n - o) * 60.0 / span as f64);
-                    numbers.rate_window_s = Some(span as u64);
-                }
-                let recent =
-                    metrics.duration.as_ref().zip(oldest.buckets.as_ref()).and_then(|(n, o)| bucket_delta(n, o));
-                if let Some(delta) = recent.filter(|d| d.last().is_some_and(|(_, c)| *c > 0.0)) {
-                    numbers.duration_p50_s = quantile(0.5, &delta);
-                    numbers.duration_p95_s = quantile(0.95, &delta);
-                    numbers.duration_window_s = Some(span as u64);
-                }
-            }
-        }
-        reads.push_back(Read { at: now, analyses: numbers.analyses_completed_total, buckets: metrics.duration });
+        self.window.lock().await.apply(Utc::now(), &mut numbers, metrics.duration);
         Ok(numbers)
     }
 

@@ -183,7 +183,7 @@ impl RedisClient {
             inv.arg(q);
         }
         let value = self.invoke(inv).await?;
-        parse_queues(value)
+        parse_queues(value, &self.settings.prefix)
     }
 
     /// One window of jobs, newest first. A text filter folds ASCII case only (Lua's
@@ -318,34 +318,64 @@ fn decode_error(what: &str, v: &Value) -> SourceError {
     SourceError::Decode(format!("{what}: got {shape}"))
 }
 
-fn count(v: &Value) -> u64 {
-    int(v).filter(|n| *n >= 0).unwrap_or(0) as u64
+pub(super) fn count(v: &Value) -> u64 {
+    known_count(v).unwrap_or(0)
 }
 
-fn parse_queues(value: Value) -> Result<QueueSnapshot, SourceError> {
+/// A count the script read, `None` for its `-1`: a key of the wrong type.
+fn known_count(v: &Value) -> Option<u64> {
+    int(v).filter(|n| *n >= 0).map(|n| n as u64)
+}
+
+/// What the Jobs pane says of a key it cannot read, said the same way here.
+fn wrong_type(key: &str, want: &str) -> String {
+    format!("{key} is not a {want}")
+}
+
+fn parse_queues(value: Value, prefix: &str) -> Result<QueueSnapshot, SourceError> {
     let Value::Array(top) = value else { return Err(decode_error("queue stats", &value)) };
     let [now, total, Value::Array(counts), Value::Array(queues)] = top.as_slice() else {
         return Err(SourceError::Decode("queue stats: wrong shape".into()));
     };
     let now_ms = int(now).unwrap_or(0);
     let server_time = Utc.timestamp_millis_opt(now_ms).single().unwrap_or_else(Utc::now);
-    let by_status = JobStatus::ALL.iter().cloned().zip(counts.iter().map(count)).collect();
-    let queues = queues
-        .iter()
-        .filter_map(|q| match q {
-            Value::Array(f) if f.len() == 6 => Some(QueueStats {
-                name: String::from_utf8_lossy(&bytes(&f[0])).into_owned(),
-                length: count(&f[1]),
-                processing: count(&f[2]),
-                oldest_id: matches!(f[3], Value::BulkString(_))
-                    .then(|| String::from_utf8_lossy(&bytes(&f[3])).into_owned()),
-                oldest_age_s: float(&f[4]).map(|ms| ((now_ms as f64 - ms) / 1000.0).max(0.0)),
-                enqueued_last_min: count(&f[5]),
-            }),
-            _ => None,
-        })
-        .collect();
-    Ok(QueueSnapshot { queues, by_status, total_jobs: count(total), server_time, fetched_at: Utc::now() })
+    let mut problems = Vec::new();
+    let total_jobs = known_count(total);
+    if total_jobs.is_none() {
+        problems.push(wrong_type(&format!("{prefix}jobs"), "sorted set"));
+    }
+    let mut by_status = Vec::new();
+    for (status, n) in JobStatus::ALL.iter().zip(counts) {
+        match known_count(n) {
+            Some(n) => by_status.push((status.clone(), n)),
+            None => problems.push(wrong_type(&format!("{prefix}jobs:{}", status.as_str()), "sorted set")),
+        }
+    }
+    let mut stats = Vec::new();
+    for q in queues {
+        let Value::Array(f) = q else { continue };
+        if f.len() != 6 {
+            continue;
+        }
+        let name = String::from_utf8_lossy(&bytes(&f[0])).into_owned();
+        let (length, processing) = (known_count(&f[1]), known_count(&f[2]));
+        if length.is_none() {
+            problems.push(wrong_type(&format!("{prefix}queue:{name}"), "list"));
+        }
+        if processing.is_none() {
+            problems.push(wrong_type(&format!("{prefix}processing:{name}"), "list"));
+        }
+        stats.push(QueueStats {
+            name,
+            length,
+            processing,
+            oldest_id: matches!(f[3], Value::BulkString(_))
+                .then(|| String::from_utf8_lossy(&bytes(&f[3])).into_owned()),
+            oldest_age_s: float(&f[4]).map(|ms| ((now_ms as f64 - ms) / 1000.0).max(0.0)),
+            enqueued_last_min: known_count(&f[5]).unwrap_or(0),
+        });
+    }
+    Ok(QueueSnapshot { queues: stats, by_status, total_jobs, problems, server_time, fetched_at: Utc::now() })
 }
 
 fn parse_window(value: Value, query: JobsQuery) -> Result<JobsPage, SourceError> {
@@ -412,7 +442,7 @@ mod tests {
 
     #[test]
     fn malformed_script_replies_are_decode_errors() {
-        assert!(matches!(parse_queues(Value::Nil), Err(SourceError::Decode(_))));
+        assert!(matches!(parse_queues(Value::Nil, "mcp:"), Err(SourceError::Decode(_))));
         assert!(matches!(
             parse_window(Value::Array(vec![Value::Int(1)]), JobsQuery::default()),
             Err(SourceError::Decode(_))

@@ -1,6 +1,7 @@
 //! Lua scripts that let one Redis round trip answer a whole pane refresh, however big the data.
 
-/// Queue lengths, oldest waiting job and its age by the server clock, jobs per queue created in
+/// Queue lengths, oldest waiting job and how long it has waited (since it was queued) by the
+/// server clock, jobs per queue created in
 /// the last minute (from at most ARGV[2] of the newest ids), and ZCARD of every status set.
 /// ARGV: prefix, recent cap, max id length, queue names…
 pub const QUEUES: &str = r#"
@@ -48,8 +49,14 @@ for i = 4, #ARGV do
         oldest_id = entry
       end
       oldest_id = string.sub(oldest_id, 1, maxlen)
-      local okz, score = pcall(redis.call, 'ZSCORE', p .. 'jobs', oldest_id)
-      if okz and score then oldest_ms = score end
+      -- Waiting since it was queued (its score in the queued set, updated on a retry), else
+      -- since it was created.
+      local okq, score = pcall(redis.call, 'ZSCORE', p .. 'jobs:queued', oldest_id)
+      if not (okq and score) then
+        local okz, created = pcall(redis.call, 'ZSCORE', p .. 'jobs', oldest_id)
+        if okz then score = created else score = false end
+      end
+      if score then oldest_ms = score end
     end
   end
   local recent = recent_by_queue[name] or 0

@@ -15,7 +15,7 @@ use chrono::DateTime;
 use serde_json::{Value, json};
 
 use super::error::SourceError;
-use super::http;
+use super::http::{self, Items};
 use crate::domain::alert::{Alert, AlertState, Origin};
 use crate::domain::{Secret, text::clean_line};
 
@@ -87,14 +87,40 @@ impl ZabbixClient {
         if let Some(known) = self.held().clone() {
             return Ok(known);
         }
-        let v = self.rpc("apiinfo.version", json!([]), None).await?;
-        let version = v.as_str().unwrap_or_default().to_string();
+        let body = self.rpc("apiinfo.version", json!([]), None).await?;
+        let v: Rpc<Value> =
+            serde_json::from_slice(&body).map_err(|e| SourceError::Decode(clean_line(&e.to_string())))?;
+        let version = v.result.as_ref().and_then(Value::as_str).unwrap_or_default().to_string();
         let known = (auth_for(&version), version);
         *self.held() = Some(known.clone());
         Ok(known)
     }
 
     async fn call(&self, method: &str, params: Value) -> Result<Value, SourceError> {
+        let body = self.call_raw(method, params).await?;
+        let answer: Rpc<Value> = serde_json::from_slice(&body)
+            .map_err(|e| SourceError::Decode(clean_line(&format!("Zabbix {method}: {e}"))))?;
+        answer.result.ok_or_else(|| SourceError::Decode(format!("Zabbix {method}: no result")))
+    }
+
+    /// A call whose result is a list, read item by item (one unreadable problem is skipped and
+    /// counted, never the whole list lost).
+    async fn call_items<T>(
+        &self,
+        method: &str,
+        params: Value,
+        cap: usize,
+        read: impl Fn(&Value) -> Result<T, String>,
+    ) -> Result<Items<T>, SourceError> {
+        let body = self.call_raw(method, params).await?;
+        let answer: Rpc<Vec<&serde_json::value::RawValue>> = serde_json::from_slice(&body)
+            .map_err(|e| SourceError::Decode(clean_line(&format!("Zabbix {method}: the result is not a list: {e}"))))?;
+        let raw = answer.result.ok_or_else(|| SourceError::Decode(format!("Zabbix {method}: no result")))?;
+        Ok(http::items_of(raw, cap, read))
+    }
+
+    /// The answer's body, once Zabbix said it is not an error.
+    async fn call_raw(&self, method: &str, params: Value) -> Result<Vec<u8>, SourceError> {
         let auth = self.auth().await?.0;
         let result = self.rpc(method, params, Some(auth)).await;
         // Refused: the server may have been upgraded (7.2 refuses the body field) — the version
@@ -107,7 +133,7 @@ impl ZabbixClient {
         result
     }
 
-    async fn rpc(&self, method: &str, params: Value, auth: Option<Auth>) -> Result<Value, SourceError> {
+    async fn rpc(&self, method: &str, params: Value, auth: Option<Auth>) -> Result<Vec<u8>, SourceError> {
         let mut body = json!({"jsonrpc": "2.0", "method": method, "params": params, "id": 1});
         let mut req = self.http.post(&self.api).header("Content-Type", "application/json-rpc");
         match auth {
@@ -115,23 +141,27 @@ impl ZabbixClient {
             Some(Auth::Body) => body["auth"] = Value::String(self.token.expose().to_string()),
             None => {}
         }
-        let answer: Value = http::json_with_secret(req.json(&body), self.timeout, Some(&self.token)).await?;
-        if let Some(e) = answer.get("error") {
+        let body = http::send_with_secret(req.json(&body), self.timeout, Some(&self.token)).await?;
+        // Only the error is parsed here; the result is left for the caller to read its way.
+        let answer: Rpc<&serde_json::value::RawValue> = serde_json::from_slice(&body)
+            .map_err(|e| SourceError::Decode(clean_line(&format!("Zabbix {method}: {e}"))))?;
+        if let Some(e) = answer.error {
             let text = |k: &str| e.get(k).and_then(Value::as_str).unwrap_or("").to_string();
             let msg = format!("Zabbix {method}: {} {}", text("message"), text("data"));
             return Err(SourceError::Server(clean_line(&self.token.scrub(msg.trim()))));
         }
-        answer.get("result").cloned().ok_or_else(|| SourceError::Decode(format!("Zabbix {method}: no result")))
+        Ok(body)
     }
 
-    /// Open problems and recently resolved ones, newest first, with their hosts.
-    pub async fn problems(&self) -> Result<Vec<Alert>, SourceError> {
+    /// Open problems and recently resolved ones, newest first, with their hosts. A problem that
+    /// cannot be read (no event id, a number out of range) is skipped and counted.
+    pub async fn problems(&self) -> Result<Items<Alert>, SourceError> {
         let params = json!({"output": "extend", "recent": true, "selectTags": "extend",
                             "sortfield": ["eventid"], "sortorder": "DESC", "limit": MAX_PROBLEMS});
-        let problems = self.call("problem.get", params).await?;
-        let problems = problems.as_array().cloned().unwrap_or_default();
+        let mut problems = self.call_items("problem.get", params, MAX_PROBLEMS, |p| Ok(p.clone())).await?;
+        let problems_list = std::mem::take(&mut problems.items);
         let mut triggers: Vec<&str> =
-            problems.iter().filter_map(|p| p.get("objectid").and_then(Value::as_str)).collect();
+            problems_list.iter().filter_map(|p| p.get("objectid").and_then(Value::as_str)).collect();
         triggers.sort_unstable();
         triggers.dedup();
         let hosts = if triggers.is_empty() {
@@ -140,7 +170,18 @@ impl ZabbixClient {
             let params = json!({"triggerids": triggers, "output": ["triggerid"], "selectHosts": ["host", "name"]});
             hosts_by_trigger(&self.call("trigger.get", params).await?)
         };
-        Ok(problems.iter().filter_map(|p| problem_alert(p, &hosts, &self.name)).collect())
+        let mut out =
+            Items { items: Vec::new(), skipped: problems.skipped, why: problems.why, beyond_cap: problems.beyond_cap };
+        for p in &problems_list {
+            match problem_alert(p, &hosts, &self.name) {
+                Some(a) => out.items.push(a),
+                None => {
+                    out.skipped += 1;
+                    out.why.get_or_insert_with(|| "a problem without an event id".into());
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// Acknowledge one problem's event with a message; nothing is sent when it already is.
@@ -158,6 +199,14 @@ impl ZabbixClient {
         self.call("event.acknowledge", json!({"eventids": [eventid], "action": 6, "message": message})).await?;
         Ok(Acked::Done)
     }
+}
+
+/// A JSON-RPC answer: its result, in whatever shape the call reads it, or its error.
+#[derive(serde::Deserialize)]
+struct Rpc<T> {
+    result: Option<T>,
+    #[serde(default)]
+    error: Option<Value>,
 }
 
 /// A field as Zabbix sends it: a string (numbers too), or a number from a newer server.

@@ -183,6 +183,7 @@ impl Ticketing for DemoPlatform {
                 url: format!("{ZAMMAD_URL}/#ticket/zoom/{}", 5000 + n),
             };
             st.tickets.push(ticket.clone());
+            st.counters.tickets += 1;
             ticket
         };
         async move { Ok(ticket) }.boxed()

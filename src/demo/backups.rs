@@ -9,9 +9,14 @@ use chrono::{Duration, Utc};
 
 use crate::backup::{Compression, Plan, Retention, run, sidecar};
 
+/// The prefix of the demo's folders: `mcptop-demo-<pid>-…`, so a later run can tell one left by
+/// a process that is gone (killed before it could remove it) and remove it.
+const PREFIX: &str = "mcptop-demo-";
+
 /// The demo's plan, and the folder that holds it (removed when dropped).
 pub fn plan(context: &str) -> Option<(Plan, tempfile::TempDir)> {
-    let root = tempfile::Builder::new().prefix("mcptop-demo-").tempdir().ok()?;
+    remove_leftovers(&std::env::temp_dir());
+    let root = tempfile::Builder::new().prefix(&format!("{PREFIX}{}-", std::process::id())).tempdir().ok()?;
     let data = root.path().join("volumes").join("mcp-data");
     std::fs::create_dir_all(&data).ok()?;
     for (name, text) in
@@ -52,13 +57,37 @@ pub fn plan(context: &str) -> Option<(Plan, tempfile::TempDir)> {
     Some((plan, root))
 }
 
-/// 48 MB of plausible-looking data (a log that compresses somewhat).
+/// Remove the demo folders in `tmp` of processes that are gone (SIGKILL, a crash): a demo never
+/// leaves 50 MB behind for long.
+pub fn remove_leftovers(tmp: &Path) {
+    let Ok(entries) = std::fs::read_dir(tmp) else { return };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name.strip_prefix(PREFIX).and_then(|r| r.split('-').next()).and_then(|p| p.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let alive = pid > 0 && {
+            // SAFETY: signal 0 only asks whether the process exists.
+            let r = unsafe { libc::kill(pid, 0) };
+            r == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+        };
+        // SAFETY: geteuid has no preconditions.
+        let me = unsafe { libc::geteuid() };
+        let mine = e.metadata().map(|m| std::os::unix::fs::MetadataExt::uid(&m) == me).unwrap_or(false);
+        if !alive && mine {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
+/// 16 MB of plausible-looking data (a log that compresses somewhat).
 fn fill(dir: &Path) {
     let Ok(mut f) = std::fs::File::create(dir.join("worker.log")) else { return };
     let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
     let mut line = Vec::with_capacity(128);
     let mut written = 0usize;
-    while written < 48 << 20 {
+    while written < 16 << 20 {
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;

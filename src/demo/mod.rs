@@ -11,6 +11,7 @@ mod ops;
 mod pipeline;
 mod rng;
 mod sources;
+pub mod worlds;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -54,6 +55,10 @@ struct SimState {
     locks: std::collections::HashMap<String, (String, DateTime<Utc>)>,
     tickets: Vec<crate::domain::action::Ticket>,
     notifications: Vec<crate::domain::action::Notification>,
+    /// The gateway's counters as the simulated platform would export them: analyses completed,
+    /// tickets created (approvals of its history and in this run), and the analysis duration
+    /// histogram; read through the same window as a real gateway's.
+    counters: pipeline::Counters,
 }
 
 /// The simulated platform. Cheap to share.
@@ -90,6 +95,7 @@ impl DemoPlatform {
             locks: Default::default(),
             tickets: Vec::new(),
             notifications: Vec::new(),
+            counters: pipeline::Counters::default(),
         };
         let span = 7200.max(history as i64 * 2);
         for i in 0..history {
@@ -107,6 +113,21 @@ impl DemoPlatform {
             let took = Duration::seconds(20 + st.rng.below(40) as i64);
             st.finish(&id, status, created + took);
         }
+        // What the simulated gateway had completed four minutes ago, so its rate is known at once.
+        let then = now - Duration::seconds(crate::domain::pipeline::WINDOW_S - 60);
+        let analysed = |j: &SimJob| {
+            matches!(
+                j.status,
+                JobStatus::Done | JobStatus::AwaitingApproval | JobStatus::Approved | JobStatus::Rejected
+            ) && j
+                .fields
+                .get("finished_at")
+                .and_then(|v| std::str::from_utf8(v).ok())
+                .and_then(|v| DateTime::parse_from_rfc3339(v).ok())
+                .is_some_and(|f| f <= then)
+        };
+        let before = st.jobs.values().filter(|j| analysed(j)).count() as u64;
+        st.counters.seed(then, before);
         // A backlog so the queue pane has something to show at once.
         for k in 0..6 {
             let id = st.create(now - Duration::seconds(100 - k * 10));
@@ -219,6 +240,8 @@ impl SimState {
             None => return,
         };
         self.set(id, status.clone(), at);
+        let took = self.jobs.get(id).map(|j| (at - j.created).num_milliseconds() as f64 / 1000.0).unwrap_or(0.0);
+        self.counters.finished(&status, took);
         let (_, _, desc, cause, action) =
             data::ALERTS.iter().find(|a| a.0 == alert).copied().unwrap_or(data::ALERTS[0]);
         let confidence = 0.55 + self.rng.below(40) as f64 / 100.0;
@@ -318,11 +341,20 @@ impl SimState {
             .queues
             .iter()
             .map(|(name, q)| {
-                let oldest = q.back().and_then(|id| self.jobs.get(id).map(|j| (id.clone(), j.created)));
+                // Waiting since it was queued (`updated_at` of a queued job), as Redis says it.
+                let queued_at = |j: &SimJob| {
+                    j.fields
+                        .get("updated_at")
+                        .and_then(|v| std::str::from_utf8(v).ok())
+                        .and_then(|v| DateTime::parse_from_rfc3339(v).ok())
+                        .map(|t| t.with_timezone(&Utc))
+                        .unwrap_or(j.created)
+                };
+                let oldest = q.back().and_then(|id| self.jobs.get(id).map(|j| (id.clone(), queued_at(j))));
                 QueueStats {
                     name: name.clone(),
-                    length: q.len() as u64,
-                    processing: 0,
+                    length: Some(q.len() as u64),
+                    processing: Some(0),
                     oldest_age_s: oldest.as_ref().map(|(_, c)| (now - *c).num_milliseconds() as f64 / 1000.0),
                     oldest_id: oldest.map(|(id, _)| id),
                     enqueued_last_min: self
@@ -342,7 +374,14 @@ impl SimState {
             .iter()
             .map(|s| (s.clone(), self.jobs.values().filter(|j| &j.status == s).count() as u64))
             .collect();
-        QueueSnapshot { queues, by_status, total_jobs: self.jobs.len() as u64, server_time: now, fetched_at: now }
+        QueueSnapshot {
+            queues,
+            by_status,
+            total_jobs: Some(self.jobs.len() as u64),
+            problems: Vec::new(),
+            server_time: now,
+            fetched_at: now,
+        }
     }
 
     fn page(&self, query: JobsQuery) -> JobsPage {
@@ -402,10 +441,10 @@ mod tests {
     #[tokio::test]
     async fn jobs_move_through_their_states() {
         let demo = DemoPlatform::new(1, t0());
-        let before = demo.queues().await.map(|s| s.total_jobs).unwrap_or(0);
+        let before = demo.queues().await.ok().and_then(|s| s.total_jobs).unwrap_or(0);
         demo.advance(t0() + Duration::seconds(600));
         let snap = demo.queues().await.ok();
-        assert!(snap.as_ref().map(|s| s.total_jobs).unwrap_or(0) > before);
+        assert!(snap.as_ref().and_then(|s| s.total_jobs).unwrap_or(0) > before);
         let failed = demo.jobs(JobsQuery { failures_only: true, limit: 10, ..Default::default() }).await.ok();
         assert!(failed.is_some_and(|p| !p.jobs.is_empty() && p.jobs.iter().all(|j| j.status == JobStatus::Failed)));
     }

@@ -7,6 +7,7 @@ use tokio::sync::broadcast;
 use super::{DemoPlatform, kb};
 use crate::clients::alertmanager::{Matcher, NewSilence};
 use crate::clients::{RagError, SourceError};
+use crate::domain::alert::AlertSource;
 use crate::domain::pipeline::PipelineSnapshot;
 use crate::domain::{
     AlertState, AlertsSnapshot, Container, JobDetail, JobsPage, JobsQuery, KbStats, Origin, QueueSnapshot,
@@ -199,10 +200,15 @@ impl OpsSource for DemoPlatform {
 }
 
 impl DemoPlatform {
-    /// The simulated platform behind every interface, seeded, starting at `now`.
-    pub fn sources(seed: u64, now: chrono::DateTime<chrono::Utc>) -> Sources {
-        let demo = DemoPlatform::new(seed, now);
-        let clock = demo.clone();
+    /// A new simulated platform behind every interface, seeded, starting at `now` (the headless
+    /// commands' one-off platform; the dashboard's live in `DemoWorlds`).
+    pub fn fresh_sources(seed: u64, now: chrono::DateTime<chrono::Utc>) -> Sources {
+        DemoPlatform::new(seed, now).sources()
+    }
+
+    /// This platform behind every interface (clones sharing its state).
+    pub fn sources(&self) -> Sources {
+        let demo = self.clone();
         Sources {
             jobs: Some(Arc::new(demo.clone())),
             control: Some(Arc::new(demo.clone())),
@@ -211,7 +217,6 @@ impl DemoPlatform {
             notify: Some(Arc::new(demo.clone())),
             ops: Arc::new(demo.clone()),
             knowledge: Some(Arc::new(demo)),
-            clock: Some(Arc::new(move || clock.spawn_clock())),
         }
     }
 
@@ -227,7 +232,21 @@ impl DemoPlatform {
                 a.silenced_by.push(s.id.clone());
             }
         }
-        AlertsSnapshot { alerts, failures: vec![], fetched_at: now }
+        // Each simulated source answered, with the alerts it reported.
+        let mut sources: Vec<AlertSource> = Vec::new();
+        for a in &alerts {
+            for name in &a.sources {
+                match sources.iter_mut().find(|s| &s.name == name) {
+                    Some(s) => s.alerts += 1,
+                    None => {
+                        let mut s = AlertSource::answered(name, a.origin.system(), now);
+                        s.alerts = 1;
+                        sources.push(s);
+                    }
+                }
+            }
+        }
+        AlertsSnapshot { alerts, sources, fetched_at: now }
     }
 }
 

@@ -136,13 +136,7 @@ impl Alert {
 
     /// The `severity` label mapped onto the platform's levels (unknown for anything else).
     pub fn severity(&self) -> super::Severity {
-        let s = self.labels.get("severity").map(String::as_str).unwrap_or("");
-        match s {
-            "warning" => super::Severity::Medium,
-            "info" | "none" => super::Severity::Low,
-            "page" | "error" => super::Severity::High,
-            other => super::Severity::parse(other),
-        }
+        super::Severity::from_label(self.labels.get("severity").map(String::as_str).unwrap_or(""))
     }
 
     /// One line for lists: the summary annotation, else the description's first line.
@@ -218,13 +212,88 @@ pub fn group(alerts: Vec<Alert>, by: &[String]) -> Vec<AlertGroup> {
     out
 }
 
-/// Every alert as fetched, with each Alertmanager's outcome.
+/// One alert source's part in a snapshot: whether it answered, and what of its answer is shown.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AlertSource {
+    pub name: String,
+    /// `alertmanager`, `zabbix` or `crowdsec`.
+    pub kind: &'static str,
+    /// Why it did not answer this time (raw; escaped when drawn). Its last alerts are kept.
+    pub error: Option<String>,
+    /// When the alerts shown for it were read: now, or its last answer when it failed.
+    pub read_at: Option<DateTime<Utc>>,
+    /// How many alerts it contributed.
+    pub alerts: usize,
+    /// Items of its answer that could not be read (skipped, not fatal), and why the first was.
+    pub skipped: usize,
+    pub skipped_why: Option<String>,
+    /// Alerts beyond the most one source keeps (its first ones are shown).
+    pub beyond_cap: usize,
+}
+
+impl AlertSource {
+    pub fn answered(name: &str, kind: &'static str, at: DateTime<Utc>) -> AlertSource {
+        AlertSource {
+            name: name.into(),
+            kind,
+            error: None,
+            read_at: Some(at),
+            alerts: 0,
+            skipped: 0,
+            skipped_why: None,
+            beyond_cap: 0,
+        }
+    }
+
+    /// What is partial about this source's part, one phrase each, `None` when nothing is:
+    /// its error and the age of the alerts kept, items that could not be read, the cap.
+    pub fn notes(&self, now: DateTime<Utc>) -> Vec<String> {
+        let mut notes = Vec::new();
+        if let Some(e) = &self.error {
+            match self.read_at {
+                Some(at) if self.alerts > 0 => notes.push(format!(
+                    "{e} · showing its {} from {} ago",
+                    super::text::count(self.alerts as u64, "alert", "alerts"),
+                    super::text::age((now - at).num_seconds())
+                )),
+                _ => notes.push(e.clone()),
+            }
+        }
+        if self.skipped > 0 {
+            let why = self.skipped_why.as_deref().map(|w| format!(" ({w})")).unwrap_or_default();
+            let n = super::text::count(self.skipped as u64, "alert", "alerts");
+            notes.push(format!("{n} could not be read{why}"));
+        }
+        if self.beyond_cap > 0 {
+            notes.push(format!(
+                "showing the first {}; {} more not kept",
+                super::text::thousands(self.alerts as u64),
+                super::text::thousands(self.beyond_cap as u64)
+            ));
+        }
+        notes
+    }
+}
+
+/// Every alert as fetched, with each source's outcome.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlertsSnapshot {
     pub alerts: Vec<Alert>,
-    /// (Alertmanager name, error) for each one that failed; the others' alerts are still here.
-    pub failures: Vec<(String, String)>,
+    /// Each source's outcome; a failed one's alerts are its last answer's.
+    pub sources: Vec<AlertSource>,
     pub fetched_at: DateTime<Utc>,
+}
+
+impl AlertsSnapshot {
+    /// No source answered this time (what is shown is all kept from before).
+    pub fn all_failed(&self) -> bool {
+        !self.sources.is_empty() && self.sources.iter().all(|s| s.error.is_some())
+    }
+
+    /// The sources whose part is not whole: failed, items skipped, or capped.
+    pub fn partial(&self) -> impl Iterator<Item = &AlertSource> {
+        self.sources.iter().filter(|s| s.error.is_some() || s.skipped > 0 || s.beyond_cap > 0)
+    }
 }
 
 #[cfg(test)]

@@ -105,10 +105,20 @@ pub struct Target {
 pub struct HealthSummary {
     pub containers_healthy: usize,
     pub containers_unhealthy: usize,
+    pub containers_starting: usize,
+    pub containers_stopped: usize,
     pub services_up: usize,
     pub services_down: usize,
     pub targets_up: usize,
     pub targets_down: usize,
+    pub targets_unknown: usize,
+}
+
+impl HealthSummary {
+    /// What needs a look: unhealthy containers, services down and targets down.
+    pub fn problems(&self) -> usize {
+        self.containers_unhealthy + self.services_down + self.targets_down
+    }
 }
 
 #[cfg(test)]

@@ -124,6 +124,18 @@ impl Severity {
         }
     }
 
+    /// A monitoring system's severity label on the platform's levels: the four levels and their
+    /// German names, plus Alertmanager's usual words (`warning` → medium, `info`/`none` → low,
+    /// `page`/`error` → high), in any case; anything else is unknown.
+    pub fn from_label(s: &str) -> Self {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "warning" | "warn" => Self::Medium,
+            "info" | "none" => Self::Low,
+            "page" | "error" => Self::High,
+            other => Self::parse(other),
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Critical => "critical",

@@ -2,6 +2,7 @@
 
 pub mod action;
 pub mod alert;
+pub mod facts;
 pub mod health;
 pub mod job;
 pub mod pipeline;
@@ -13,6 +14,6 @@ pub mod text;
 pub use alert::{Alert, AlertGroup, AlertState, AlertsSnapshot, Origin};
 pub use health::{ComponentStatus, Container, Health, HealthSummary, ServiceStatus, Target};
 pub use job::{Job, JobDetail, JobEvent, JobStatus, JobsPage, JobsQuery, Severity};
-pub use queue::{QueueSnapshot, QueueStats};
+pub use queue::{QueueHistory, QueueSnapshot, QueueStats};
 pub use rag::{KbStats, RagHit, RagSearch};
 pub use secret::Secret;

@@ -91,6 +91,74 @@ impl PipelineSnapshot {
     }
 }
 
+impl GatewayNumbers {
+    /// The analysis rate as every view says it: `7.0/min (5m)`, or why it is not known yet.
+    pub fn rate_text(&self) -> String {
+        match (self.analyses_per_min, self.rate_window_s) {
+            (Some(r), Some(w)) => format!("{r:.1}/min ({})", super::text::age(w as i64)),
+            (Some(r), None) => format!("{r:.1}/min"),
+            _ => "?/min (needs two reads)".into(),
+        }
+    }
+}
+
+/// Reads older than this are dropped; rates and recent quantiles cover at most this span.
+pub const WINDOW_S: i64 = 300;
+
+/// One read of the counters the rate and the recent quantiles are computed from.
+#[derive(Debug, Clone)]
+struct Read {
+    at: DateTime<Utc>,
+    analyses: Option<f64>,
+    buckets: Option<Buckets>,
+}
+
+/// The last reads of a gateway's counters (five minutes of them): what turns counters into the
+/// analysis rate and the recent duration quantiles. The real gateway's client and the demo
+/// keep one each, so both rates are the one derivation: analyses *completed* in the window.
+#[derive(Debug, Clone, Default)]
+pub struct Window {
+    reads: std::collections::VecDeque<Read>,
+}
+
+impl Window {
+    /// Fold this read (`numbers` as read at `now`, with the duration histogram's buckets) into
+    /// the window, and fill in the rate and the window's quantiles.
+    pub fn apply(&mut self, now: DateTime<Utc>, numbers: &mut GatewayNumbers, buckets: Option<Buckets>) {
+        while self.reads.front().is_some_and(|r| (now - r.at).num_seconds() > WINDOW_S) {
+            self.reads.pop_front();
+        }
+        // A counter that went down means the gateway restarted: reads from before say nothing
+        // about the rate since.
+        let restarted = self.reads.back().is_some_and(|last| {
+            let fell = |now: Option<f64>, then: Option<f64>| matches!((now, then), (Some(n), Some(t)) if n < t);
+            fell(numbers.analyses_completed_total, last.analyses)
+                || buckets.as_ref().zip(last.buckets.as_ref()).is_some_and(|(n, t)| bucket_delta(n, t).is_none())
+        });
+        if restarted {
+            self.reads.clear();
+        }
+        if let Some(oldest) = self.reads.front() {
+            let span = (now - oldest.at).num_seconds();
+            if span >= 1 {
+                if let (Some(n), Some(o)) = (numbers.analyses_completed_total, oldest.analyses)
+                    && n >= o
+                {
+                    numbers.analyses_per_min = Some((n - o) * 60.0 / span as f64);
+                    numbers.rate_window_s = Some(span as u64);
+                }
+                let recent = buckets.as_ref().zip(oldest.buckets.as_ref()).and_then(|(n, o)| bucket_delta(n, o));
+                if let Some(delta) = recent.filter(|d| d.last().is_some_and(|(_, c)| *c > 0.0)) {
+                    numbers.duration_p50_s = quantile(0.5, &delta);
+                    numbers.duration_p95_s = quantile(0.95, &delta);
+                    numbers.duration_window_s = Some(span as u64);
+                }
+            }
+        }
+        self.reads.push_back(Read { at: now, analyses: numbers.analyses_completed_total, buckets });
+    }
+}
+
 /// Cumulative histogram buckets `(upper bound, count)`, sorted by bound, the last `+Inf`.
 pub type Buckets = Vec<(f64, f64)>;
 

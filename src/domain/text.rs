@@ -93,6 +93,42 @@ pub fn is_clean_line(s: &str) -> bool {
     !s.chars().any(is_unsafe)
 }
 
+/// A short age that never drops a whole unit: `4s`, `12m`, `1h59m`, `14h`, `1d23h`, `12d`. Under
+/// ten hours (or days) the next unit down is shown too, so an archive made 1 h 59 min ago does
+/// not read `1h`. At most five characters.
+pub fn age(secs: i64) -> String {
+    let s = secs.max(0);
+    let with = |big: i64, unit: &str, small: i64, small_unit: &str| {
+        if small == 0 { format!("{big}{unit}") } else { format!("{big}{unit}{small}{small_unit}") }
+    };
+    match s {
+        0..=59 => format!("{s}s"),
+        60..=3599 => format!("{}m", s / 60),
+        3600..=35_999 => with(s / 3600, "h", s % 3600 / 60, "m"),
+        36_000..=86_399 => format!("{}h", s / 3600),
+        86_400..=863_999 => with(s / 86_400, "d", s % 86_400 / 3600, "h"),
+        _ => format!("{}d", s / 86_400),
+    }
+}
+
+/// `1234567` → `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A count and its noun, singular for exactly one: `1 job`, `2 jobs`, `12,345 jobs`.
+pub fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{} {}", thousands(n), if n == 1 { one } else { many })
+}
+
 /// Cut a string that is already clean to `max` characters, adding `…` when it was longer.
 pub fn ellipsize(s: &str, max: usize) -> Cow<'_, str> {
     if s.chars().count() <= max {
@@ -133,6 +169,26 @@ mod tests {
         let long = "x".repeat(10_000);
         assert_eq!(clean_line(&long).chars().count(), MAX_LINE_CHARS + 1);
         assert!(clean_text(&long, 50).ends_with("(truncated)"));
+    }
+
+    #[test]
+    fn ages_keep_the_next_unit_below_ten() {
+        assert_eq!(age(-3), "0s");
+        assert_eq!(age(59), "59s");
+        assert_eq!(age(61), "1m");
+        assert_eq!(age(7197), "1h59m", "an archive made two hours ago is not `1h` old");
+        assert_eq!(age(7200), "2h");
+        assert_eq!(age(40_000), "11h");
+        assert_eq!(age(171_000), "1d23h");
+        assert_eq!(age(2_000_000), "23d");
+        assert!((0..3_000_000).step_by(997).all(|s| age(s).chars().count() <= 5));
+    }
+
+    #[test]
+    fn counts_are_singular_for_one() {
+        assert_eq!(count(1, "job", "jobs"), "1 job");
+        assert_eq!(count(0, "job", "jobs"), "0 jobs");
+        assert_eq!(count(12_345, "match", "matches"), "12,345 matches");
     }
 
     #[test]

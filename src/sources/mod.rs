@@ -43,8 +43,6 @@ pub struct Sources {
     pub gateway: Option<Arc<dyn Analyzer>>,
     pub tickets: Option<Arc<dyn Ticketing>>,
     pub notify: Option<Arc<dyn Notifier>>,
-    /// The simulated platform's clock, in `--demo` (see `demo::DemoPlatform::sources`).
-    pub clock: Option<Arc<dyn Fn() -> tokio::task::JoinHandle<()> + Send + Sync>>,
 }
 
 impl Sources {
@@ -88,7 +86,6 @@ impl Sources {
             notify,
             ops: Arc::new(real_ops(settings)?),
             knowledge,
-            clock: None,
         })
     }
 
@@ -102,7 +99,6 @@ impl Sources {
             notify: None,
             ops: Arc::new(RealOps::default()),
             knowledge: None,
-            clock: None,
         }
     }
 

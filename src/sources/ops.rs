@@ -172,7 +172,7 @@ impl OpsSource for RealOps {
     fn alerts(&self) -> BoxFuture<'_, Result<AlertsSnapshot, SourceError>> {
         async move {
             match &self.alerts {
-                Some(a) => a.snapshot().await,
+                Some(a) => Ok(a.snapshot().await),
                 None => Err(not_configured("Alertmanager")),
             }
         }

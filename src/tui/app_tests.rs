@@ -1,10 +1,10 @@
 //! Update-function tests: a message in, the state and the effects out.
 use super::*;
 use crate::clients::SourceError;
+use crate::domain::QueueHistory;
 use crate::domain::job::RawFields;
 use crate::domain::{Job, JobDetail, JobsPage, QueueSnapshot, QueueStats};
 use crate::runtime::Feed;
-use crate::tui::jobs_state::QueueHistory;
 use chrono::{Duration, TimeZone};
 use crossterm::event::{KeyCode, KeyModifiers};
 
@@ -26,18 +26,21 @@ fn app_with_jobs(n: usize) -> App {
     app
 }
 
+/// A queue whose oldest job `a` was queued at t(0) (a later one was queued a second ago).
 fn snapshot(at: DateTime<Utc>, length: u64, oldest: Option<&str>) -> QueueSnapshot {
+    let age = if oldest == Some("a") { (at - t(0)).num_seconds() as f64 } else { 1.0 };
     QueueSnapshot {
         queues: vec![QueueStats {
             name: "analysis".into(),
-            length,
-            processing: 0,
+            length: Some(length),
+            processing: Some(0),
             oldest_id: oldest.map(String::from),
-            oldest_age_s: Some(1.0),
+            oldest_age_s: Some(age),
             enqueued_last_min: 0,
         }],
         by_status: vec![],
-        total_jobs: 0,
+        total_jobs: Some(0),
+        problems: vec![],
         server_time: at,
         fetched_at: at,
     }
@@ -118,17 +121,17 @@ fn ctrl_c_quits_from_any_mode() {
 #[test]
 fn a_queue_is_stalled_only_when_nothing_leaves_it() {
     let mut h = QueueHistory::default();
-    h.record(t(0), 3, Some(&"a".to_string()));
-    h.record(t(100), 4, Some(&"a".to_string()));
-    assert_eq!(h.last_progress, Some(t(0)), "same oldest job: nothing was taken");
-    h.record(t(130), 4, Some(&"b".to_string()));
+    h.record(t(0), Some(3), Some(&"a".to_string()));
+    h.record(t(100), Some(4), Some(&"a".to_string()));
+    assert_eq!((h.first_seen, h.last_progress), (Some(t(0)), None), "same oldest job: nothing was taken");
+    h.record(t(130), Some(4), Some(&"b".to_string()));
     assert_eq!(h.last_progress, Some(t(130)), "the oldest job changed: one was taken");
-    h.record(t(200), 0, None);
+    h.record(t(200), Some(0), None);
     assert_eq!(h.last_progress, Some(t(200)), "an empty queue is never stalled");
     // the minute-ago length for the out rate
     let mut h = QueueHistory::default();
     for s in (0..=120).step_by(5) {
-        h.record(t(s), s as u64, None);
+        h.record(t(s), Some(s as u64), None);
     }
     assert_eq!(h.length_a_minute_before(t(120)), Some(60));
     assert_eq!(h.length_a_minute_before(t(30)), None, "not enough history yet");
@@ -165,7 +168,7 @@ mod alert_actions {
         let alert = Alert::new("fp1", labels, [], state, by, vec![], None, None, "am-a");
         app.update(Msg::Source(SourceMsg::AlertsLoaded(AlertsSnapshot {
             alerts: vec![alert],
-            failures: vec![],
+            sources: vec![],
             fetched_at: app.now,
         })));
         app
@@ -201,7 +204,7 @@ mod alert_actions {
             .collect();
         app.update(Msg::Source(SourceMsg::AlertsLoaded(AlertsSnapshot {
             alerts,
-            failures: vec![],
+            sources: vec![],
             fetched_at: app.now,
         })));
         for _ in 0..75 {
@@ -225,7 +228,7 @@ mod alert_actions {
         let alerts = crate::demo::DemoPlatform::new(1, app.now).monitor_alerts();
         app.update(Msg::Source(SourceMsg::AlertsLoaded(AlertsSnapshot {
             alerts,
-            failures: vec![],
+            sources: vec![],
             fetched_at: app.now,
         })));
         app
@@ -329,7 +332,7 @@ mod rag_pane {
         let alert = Alert::new("fp1", labels, summary, AlertState::Active, vec![], vec![], None, None, "am-a");
         app.update(Msg::Source(SourceMsg::AlertsLoaded(AlertsSnapshot {
             alerts: vec![alert],
-            failures: vec![],
+            sources: vec![],
             fetched_at: t(0),
         })));
         (app, effects)

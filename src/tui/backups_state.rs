@@ -43,11 +43,4 @@ impl BackupsState {
             self.cursor = (self.cursor as isize).saturating_add(delta).clamp(0, n as isize - 1) as usize;
         }
     }
-
-    /// The newest archive's age in hours when it is past `max_age_h`.
-    pub fn overdue(&self, now: DateTime<Utc>) -> Option<i64> {
-        let newest = self.archives.data.as_ref()?.first()?;
-        let age = (now - newest.created_at).num_hours();
-        self.max_age_h.filter(|m| age >= *m as i64).map(|_| age)
-    }
 }

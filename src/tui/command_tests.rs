@@ -124,7 +124,7 @@ fn errors_are_kept_after_the_source_recovers() {
         }));
     }
     // The source recovers: the history keeps what happened.
-    let recovered = crate::domain::AlertsSnapshot { alerts: vec![], failures: vec![], fetched_at: t(9) };
+    let recovered = crate::domain::AlertsSnapshot { alerts: vec![], sources: vec![], fetched_at: t(9) };
     app.update(Msg::Source(SourceMsg::AlertsLoaded(recovered)));
     assert!(app.ops.alerts.error.is_none(), "the pane shows it recovered");
     app.run_command("errors");

@@ -122,8 +122,10 @@ impl Executor {
         };
         let done = self.done.clone();
         let task = tokio::spawn(async move {
+            // Each context's queue history, from check to check: what tells a stalled queue.
+            let mut histories = crate::fleet::Histories::new();
             loop {
-                let rows = crate::fleet::check_all(&targets).await;
+                let rows = crate::fleet::check_all(&targets, Some(&mut histories)).await;
                 if done.send(Msg::FleetLoaded(rows, chrono::Utc::now())).await.is_err() {
                     return;
                 }

@@ -234,19 +234,16 @@ impl Form {
 /// description or summary; a CrowdSec alert also fills `crowdsec_alerts` with itself and its
 /// decisions.
 pub fn from_alert(a: &crate::domain::Alert) -> AnalysisRequest {
-    let label = |k: &str| a.labels.get(k).cloned().unwrap_or_default();
     let host =
         a.labels.get("instance").or(a.labels.get("host")).or(a.labels.get("hostname")).cloned().unwrap_or_default();
     let host = match host.rsplit_once(':') {
         Some((h, port)) if port.chars().all(|c| c.is_ascii_digit()) && !h.is_empty() => h.to_string(),
         _ => host,
     };
-    let severity = match label("severity").to_ascii_lowercase().as_str() {
-        "critical" | "page" => "critical",
-        "high" | "error" => "high",
-        "warning" | "medium" => "medium",
-        "info" | "low" | "none" => "low",
-        _ => "",
+    // The same mapping the Alerts pane shows (`Alert::severity`); unknown leaves it to the user.
+    let severity = match a.severity() {
+        crate::domain::Severity::Unknown => "",
+        s => s.as_str(),
     };
     let ann = |k: &str| a.annotations.get(k).cloned();
     AnalysisRequest {

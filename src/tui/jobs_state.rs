@@ -3,57 +3,16 @@
 //! pushes are flowing. Its messages are those of the `Queues`, `Jobs`, `Detail` and `Events`
 //! feeds.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 
 use super::app::Effect;
 use super::jobs_view::JobsView;
 use super::keymap::Action;
 use super::loadable::Loadable;
-use crate::domain::{JobDetail, JobsPage, JobsQuery, QueueSnapshot};
+use crate::domain::{JobDetail, JobsPage, JobsQuery, QueueHistory, QueueSnapshot};
 use crate::runtime::{Feed, SourceMsg};
-
-/// One queue's recent past, for the sparkline, the rates and the stalled badge.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct QueueHistory {
-    /// (server time, length), one sample every few seconds, the last ten minutes.
-    pub samples: VecDeque<(DateTime<Utc>, u64)>,
-    oldest_id: Option<String>,
-    /// The last time a job was seen leaving the queue (or the queue was empty).
-    pub last_progress: Option<DateTime<Utc>>,
-}
-
-/// Sample spacing and span of the queue history.
-const SAMPLE_EVERY: i64 = 5;
-const HISTORY_SPAN: i64 = 600;
-
-impl QueueHistory {
-    pub fn record(&mut self, at: DateTime<Utc>, length: u64, oldest_id: Option<&String>) {
-        if self.samples.back().is_none_or(|(t, _)| (at - *t).num_seconds() >= SAMPLE_EVERY) {
-            self.samples.push_back((at, length));
-        } else if let Some(last) = self.samples.back_mut() {
-            last.1 = last.1.max(length);
-        }
-        while self.samples.front().is_some_and(|(t, _)| (at - *t).num_seconds() > HISTORY_SPAN) {
-            self.samples.pop_front();
-        }
-        if length == 0 || self.last_progress.is_none() || self.oldest_id.as_ref() != oldest_id {
-            self.last_progress = Some(at);
-        }
-        self.oldest_id = oldest_id.cloned();
-    }
-
-    /// Length about a minute before `at`, if the history reaches that far.
-    pub fn length_a_minute_before(&self, at: DateTime<Utc>) -> Option<u64> {
-        self.samples
-            .iter()
-            .map(|(t, l)| ((at - *t).num_seconds(), *l))
-            .filter(|(age, _)| (50..=75).contains(age))
-            .min_by_key(|(age, _)| (age - 60).abs())
-            .map(|(_, l)| l)
-    }
-}
 
 /// The detail view of one job.
 #[derive(Debug, Clone, Default)]

@@ -42,16 +42,8 @@ impl<T> Loadable<T> {
     }
 }
 
-/// A short age: `4s`, `12m`, `3h`, `2d`.
-pub fn age(secs: i64) -> String {
-    let s = secs.max(0);
-    match s {
-        0..=59 => format!("{s}s"),
-        60..=3599 => format!("{}m", s / 60),
-        3600..=86_399 => format!("{}h", s / 3600),
-        _ => format!("{}d", s / 86_400),
-    }
-}
+/// Ages are drawn by the one function the CLI uses too.
+pub use crate::domain::text::age;
 
 #[cfg(test)]
 mod tests {
@@ -69,14 +61,5 @@ mod tests {
         assert_eq!(l.error.as_ref().map(|e| e.since), Some(t(20)));
         l.loaded(6, t(23));
         assert_eq!(l.error, None);
-    }
-
-    #[test]
-    fn ages_are_short() {
-        assert_eq!(age(-3), "0s");
-        assert_eq!(age(59), "59s");
-        assert_eq!(age(61), "1m");
-        assert_eq!(age(7200), "2h");
-        assert_eq!(age(200_000), "2d");
     }
 }

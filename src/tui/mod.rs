@@ -10,6 +10,7 @@ pub mod clipboard;
 pub mod commands;
 pub mod effects;
 pub mod errors_log;
+mod facts;
 mod feeds;
 pub mod forms;
 pub mod input;

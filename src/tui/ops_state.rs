@@ -2,7 +2,7 @@
 //! on the same alert or container while data refreshes, and which item the detail view shows.
 
 use crate::domain::alert::{self, AlertGroup};
-use crate::domain::{Alert, AlertsSnapshot, Container, Health, HealthSummary, ServiceStatus, Target};
+use crate::domain::{Alert, AlertsSnapshot, Container, ServiceStatus, Target};
 use crate::runtime::{Feed, SourceMsg};
 use crate::sources::OpsConfigured;
 
@@ -79,17 +79,10 @@ impl OpsState {
     pub fn on_source(&mut self, msg: &SourceMsg) -> bool {
         match msg {
             SourceMsg::ContainersLoaded(c, at) => {
-                // What needs attention first: unhealthy, starting, not running, then the rest.
+                // What needs attention first: unhealthy, starting, stopped, then the rest (the
+                // classes the counts use).
                 let mut sorted = c.clone();
-                sorted.sort_by_key(|c| {
-                    let rank = match (c.health, c.state.as_str()) {
-                        (Health::Unhealthy, _) => 0,
-                        (Health::Starting, _) => 1,
-                        (_, "running") => 3,
-                        _ => 2,
-                    };
-                    (rank, c.name.clone())
-                });
+                sorted.sort_by_key(|c| (crate::domain::facts::container_class(c), c.name.clone()));
                 let ids: Vec<&str> = sorted.iter().map(|c| c.id.as_str()).collect();
                 self.container_cursor.follow(&ids);
                 self.containers.loaded(sorted, *at);
@@ -98,7 +91,21 @@ impl OpsState {
             SourceMsg::TargetsLoaded(t, at) => self.targets.loaded(t.clone(), *at),
             SourceMsg::PipelineLoaded(p) => self.pipeline.loaded(p.clone(), p.fetched_at),
             SourceMsg::AlertsLoaded(a) => {
-                self.alerts.loaded(a.clone(), a.fetched_at);
+                if a.all_failed() {
+                    // Nothing answered: what shows is each source's last alerts, and the pane
+                    // is stale from its last real answer (each source says its own error).
+                    let at = a.fetched_at;
+                    let n = a.sources.len();
+                    self.alerts.data = Some(a.clone());
+                    let why = if n == 1 {
+                        "the alert source did not answer".to_string()
+                    } else {
+                        format!("none of the {n} alert sources answered")
+                    };
+                    self.alerts.failed(why, at, at + chrono::Duration::seconds(1));
+                } else {
+                    self.alerts.loaded(a.clone(), a.fetched_at);
+                }
                 self.regroup();
             }
             SourceMsg::PushState { connected, .. } => self.docker_events = *connected,
@@ -167,24 +174,6 @@ impl OpsState {
         let len = self.containers.data.as_ref().map(Vec::len).unwrap_or(0);
         self.container_cursor.move_by(delta, len, rows);
         self.container_cursor.key = self.selected_container().map(|c| c.id.clone());
-    }
-
-    pub fn summary(&self) -> HealthSummary {
-        let mut s = HealthSummary::default();
-        for c in self.containers.data.iter().flatten() {
-            match c.health {
-                Health::Unhealthy => s.containers_unhealthy += 1,
-                _ if c.state != "running" => {}
-                _ => s.containers_healthy += 1,
-            }
-        }
-        for svc in self.services.data.iter().flatten() {
-            if svc.ok { s.services_up += 1 } else { s.services_down += 1 }
-        }
-        for t in self.targets.data.iter().flatten() {
-            if t.health == "up" { s.targets_up += 1 } else { s.targets_down += 1 }
-        }
-        s
     }
 }
 

@@ -7,12 +7,14 @@ use super::layout;
 use super::panes::{self, RenderCtx};
 
 pub fn draw(f: &mut Frame, app: &App, ctx: &RenderCtx<'_>) {
+    // Every count shown twice or more in this frame comes from here.
+    let facts = app.facts(ctx.ages_at);
     let zoomed = app.zoomed.then_some(app.focus);
     let areas = layout::compute(f.area(), zoomed, app.focus, app.jobs.queue_slots, app.ops.configured.pipeline);
-    panes::header::render(f, areas.header, ctx, app);
+    panes::header::render(f, areas.header, ctx, app, &facts);
     panes::footer::render(f, areas.footer, ctx, app);
     if let Some(line) = areas.ai {
-        panes::pipeline::render(f, line, ctx, &app.ops.pipeline);
+        panes::pipeline::render(f, line, ctx, &app.ops.pipeline, &facts);
     }
     let in_detail = matches!(app.mode, Mode::Detail | Mode::Help);
     if let (Some((detail, scroll)), true) = (&app.ops.detail, in_detail) {
@@ -25,16 +27,18 @@ pub fn draw(f: &mut Frame, app: &App, ctx: &RenderCtx<'_>) {
             match pane {
                 PaneId::Queue if app.jobs.configured => panes::queue::render(f, *area, ctx, &app.jobs, focused),
                 PaneId::Jobs if app.jobs.configured => panes::jobs::render(f, *area, ctx, &app.jobs, focused),
-                PaneId::Health if health_configured(app) => panes::health::render(f, *area, ctx, &app.ops, focused),
+                PaneId::Health if health_configured(app) => {
+                    panes::health::render(f, *area, ctx, &app.ops, &facts, focused)
+                }
                 PaneId::Alerts if app.ops.configured.alerts => panes::alerts::render(f, *area, ctx, &app.ops, focused),
                 PaneId::Rag if app.rag.searchable || app.jobs.configured => {
                     panes::rag::render(f, *area, ctx, &app.rag, focused)
                 }
                 PaneId::Backups if app.backups.configured => {
-                    panes::backups::render(f, *area, ctx, &app.backups, focused)
+                    panes::backups::render(f, *area, ctx, &app.backups, &facts, focused)
                 }
                 PaneId::Approvals if app.jobs.configured => {
-                    panes::approvals::render(f, *area, ctx, &app.approvals, focused, app.refusal)
+                    panes::approvals::render(f, *area, ctx, &app.approvals, &facts, focused, app.refusal)
                 }
                 other => panes::placeholder::render(f, *area, ctx, *other, focused),
             }
@@ -42,7 +46,7 @@ pub fn draw(f: &mut Frame, app: &App, ctx: &RenderCtx<'_>) {
     }
     let detail_shown = in_detail && (app.ops.detail.is_some() || app.jobs.detail.is_some());
     if let (Some(strip), false) = (areas.strip, detail_shown) {
-        panes::summary::render(f, strip, ctx, app);
+        panes::summary::render(f, strip, ctx, app, &facts);
     }
     let audit_open = app.mode == Mode::Audit || (app.mode == Mode::Filter && app.inputs.filter_target.is_none());
     if audit_open {
@@ -52,7 +56,7 @@ pub fn draw(f: &mut Frame, app: &App, ctx: &RenderCtx<'_>) {
         panes::logs::render(f, areas.body, ctx, v);
     }
     if app.mode == Mode::Fleet {
-        panes::fleet::render(f, areas.body, ctx, app);
+        panes::fleet::render(f, areas.body, ctx, app, &facts);
     }
     if app.mode == Mode::Errors {
         panes::errors::render(f, areas.body, ctx, &app.errors);

@@ -18,17 +18,20 @@ use crate::tui::ops_state::OpsState;
 
 pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, ops: &OpsState, focused: bool) {
     let t = ctx.theme;
-    let (firing, silenced, resolved) = ops.alert_list().fold((0, 0, 0), |(f, s, r), a| match a.state {
-        AlertState::Suppressed => (f, s + 1, r),
-        AlertState::Resolved => (f, s, r + 1),
-        _ => (f + 1, s, r),
+    // Counts over every source's alerts (the frame's facts), whatever the filter shows.
+    let all = ops.alerts.data.as_ref().map(|s| s.alerts.as_slice()).unwrap_or_default();
+    let firing = crate::domain::facts::firing_alerts(all).total;
+    let (silenced, resolved) = all.iter().fold((0, 0), |(s, r), a| match a.state {
+        AlertState::Suppressed => (s + 1, r),
+        AlertState::Resolved => (s, r + 1),
+        _ => (s, r),
     });
     let mut extra = format!("{firing} firing · {silenced} silenced");
     if resolved > 0 {
         extra.push_str(&format!(" · {resolved} resolved"));
     }
     if !ops.alert_filter.is_empty() {
-        extra.push_str(&format!(" · filter “{}”", clean_line(&ops.alert_filter)));
+        extra.push_str(&format!(" · {} shown, filter “{}”", ops.alert_count(), clean_line(&ops.alert_filter)));
     }
     let block = pane_block(ctx, PaneId::Alerts, focused, Some(&ops.alerts), &extra);
     let inner = block.inner(area);
@@ -47,8 +50,10 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, ops: &OpsState, fo
         }
         return;
     };
-    for (name, err) in snap.failures.iter().take(bottom.saturating_sub(y) as usize) {
-        put(buf, inner.x, y, &format!("⚠ {name}: {err}"), inner.width, t.warn);
+    // Each source whose part is not whole says why, on its own line: its own error only.
+    let notes = snap.partial().map(|s| format!("⚠ {}: {}", s.name, s.notes(ctx.now).join(" · ")));
+    for note in notes.take(bottom.saturating_sub(y) as usize) {
+        put(buf, inner.x, y, &note, inner.width, t.warn);
         y += 1;
     }
     if ops.groups.is_empty() && y < bottom {
@@ -135,12 +140,12 @@ fn alert_row(buf: &mut Buffer, area: Rect, y: u16, ctx: &RenderCtx<'_>, a: &Aler
     let instance = a.labels.get("instance").or(a.labels.get("host")).map(String::as_str).unwrap_or("");
     let right = area.right();
     let mut x = area.x + 2;
-    // The label as Alertmanager users write it ("warning"); the mapped level only sorts and
-    // colours.
-    let sev_label = a.labels.get("severity").map(String::as_str).unwrap_or("?");
+    // The platform's level (critical, high, medium, low, unknown), as the counts use it; the
+    // label as the system wrote it ("warning") is in the alert's detail.
+    let sev = a.severity();
     for (text, w, style) in [
-        (sev_label, 8u16, t.severity(a.severity())),
-        (since.as_str(), 4, t.muted),
+        (sev.as_str(), 8u16, t.severity(sev)),
+        (since.as_str(), 5, t.muted),
         (state, 8, state_style),
         (instance, 18, t.text),
     ] {

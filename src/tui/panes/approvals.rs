@@ -10,6 +10,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::detail::{analysis, hits, ticket};
 use super::{RenderCtx, error_line, pane_block};
+use crate::domain::facts::ContextFacts;
 use crate::tui::app::PaneId;
 use crate::tui::approvals_state::ApprovalsState;
 use crate::tui::cells::put;
@@ -20,11 +21,12 @@ pub fn render(
     area: Rect,
     ctx: &RenderCtx<'_>,
     s: &ApprovalsState,
+    facts: &ContextFacts,
     focused: bool,
     refusal: Option<&str>,
 ) {
     let t = ctx.theme;
-    let extra = match s.total() {
+    let extra = match facts.awaiting_approval {
         Some(n) => format!("{n} awaiting"),
         None => String::new(),
     };

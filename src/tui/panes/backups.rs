@@ -8,14 +8,16 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Gauge, Paragraph};
 
 use super::{RenderCtx, error_line, pane_block};
+use crate::domain::facts::ContextFacts;
+use crate::domain::text::count;
 use crate::tui::app::PaneId;
 use crate::tui::backups_state::BackupsState;
 use crate::tui::cells::put;
 use crate::tui::loadable::age;
 
-pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, s: &BackupsState, focused: bool) {
+pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, s: &BackupsState, facts: &ContextFacts, focused: bool) {
     let t = ctx.theme;
-    let extra = s.archives.data.as_ref().map(|a| format!("{} archives", a.len())).unwrap_or_default();
+    let extra = s.archives.data.as_ref().map(|a| count(a.len() as u64, "archive", "archives")).unwrap_or_default();
     let block = pane_block(ctx, PaneId::Backups, focused, Some(&s.archives), &extra);
     let mut body = block.inner(area);
     f.render_widget(block, area);
@@ -50,19 +52,19 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, s: &BackupsState, 
         }
         return;
     };
-    match (archives.first(), s.overdue(ctx.now)) {
-        (None, _) => {
+    match (archives.first(), facts.last_backup_age_s) {
+        (None, _) | (_, None) => {
             f.render_widget(Paragraph::new(Line::styled("no backups yet: b takes one", t.warn)), body);
             return;
         }
-        (Some(_), Some(h)) => {
+        (Some(_), Some(secs)) if facts.backup_overdue => {
             let r = take_line(&mut body);
-            let text = format!("⚠ newest backup is {h} h old (max_age_h = {})", s.max_age_h.unwrap_or(0));
+            let text = format!("⚠ newest backup is {} old (max_age_h = {})", age(secs), s.max_age_h.unwrap_or(0));
             f.render_widget(Paragraph::new(Span::styled(text, t.warn)), r);
         }
-        (Some(n), None) => {
+        (Some(_), Some(secs)) => {
             let r = take_line(&mut body);
-            let text = format!("newest {} ago", age(ctx.age_of(n.created_at)));
+            let text = format!("newest {} ago", age(secs));
             f.render_widget(Paragraph::new(Span::styled(text, t.muted)), r);
         }
     }

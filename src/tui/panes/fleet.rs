@@ -8,11 +8,16 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph};
 
 use super::{RenderCtx, freshness};
+use crate::domain::Severity;
+use crate::domain::facts::ContextFacts;
+use crate::fleet::FleetRow;
 use crate::tui::app::App;
 use crate::tui::cells::{put, put_row};
 use crate::tui::loadable::age;
 
-pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App) {
+/// The rows as checked, except the current context's, which is this frame's own facts (the
+/// numbers the header and panes show beside it, not a separate read).
+pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App, facts: &ContextFacts) {
     let t = ctx.theme;
     f.render_widget(Clear, area);
     let every = crate::tui::effects::FLEET_INTERVAL.as_secs();
@@ -26,10 +31,12 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App) {
         Block::default().borders(Borders::ALL).border_type(BorderType::Thick).border_style(t.border(true)).title(title);
     let body = block.inner(area);
     f.render_widget(block, area);
-    let Some(rows) = &app.fleet.data else {
+    let Some(checked) = &app.fleet.data else {
         f.render_widget(Paragraph::new(Line::styled("checking every context…", t.muted)), body);
         return;
     };
+    let rows: Vec<FleetRow> =
+        checked.iter().map(|r| if r.context == app.context { app.fleet_row(r, facts) } else { r.clone() }).collect();
     if rows.is_empty() {
         f.render_widget(Paragraph::new(Line::styled("no contexts configured", t.muted)), body);
         return;
@@ -68,27 +75,30 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App) {
         let current = r.context == app.context;
         let name = format!("{}{}", if current { "▶ " } else { "  " }, r.context);
         let name_style = if r.production { t.alarm } else { t.context };
-        let oldest = r.oldest_s.map(|s| age(s as i64)).unwrap_or_else(|| "-".into());
-        let oldest_style = if r.stalled == Some(true) { t.error } else { t.text };
+        let fx = &r.facts;
+        let oldest = fx.oldest_s.map(|s| age(s as i64)).unwrap_or_else(|| "-".into());
+        let oldest_style = if fx.stalled == Some(true) { t.error } else { t.text };
         let firing = r.firing_short();
-        let critical = r.firing.as_ref().and_then(|f| f.get("critical")).copied().unwrap_or(0);
+        let critical = fx.firing.as_ref().map(|f| f.of(Severity::Critical)).unwrap_or(0);
         let firing_style = if critical > 0 { t.severity_critical } else { t.text };
-        let unhealthy = n(r.unhealthy_containers);
-        let unhealthy_style = if r.unhealthy_containers.unwrap_or(0) > 0 { t.warn } else { t.text };
-        let backup = r.last_backup_age_s.map(age).unwrap_or_else(|| "-".into());
+        let unhealthy_n = fx.health.map(|h| h.containers_unhealthy as u64);
+        let unhealthy = n(unhealthy_n);
+        let unhealthy_style = if unhealthy_n.unwrap_or(0) > 0 { t.warn } else { t.text };
+        let backup = fx.last_backup_age_s.map(age).unwrap_or_else(|| "-".into());
+        let backup_style = if fx.backup_overdue { t.warn } else { t.text };
         let (sources, sources_style) = match r.failure() {
             Some(f) => (format!("✗ {}: {}", f.name, f.error.as_deref().unwrap_or("")), t.error),
             None if r.sources.is_empty() => ("nothing configured".to_string(), t.muted),
-            None => (format!("✓ {}", r.sources.iter().map(|s| s.name).collect::<Vec<_>>().join(" ")), t.ok),
+            None => (format!("✓ {}", r.sources.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(" ")), t.ok),
         };
         let cells = [
             (name.as_str(), name_style),
-            (&n(r.queued) as &str, t.text),
+            (&n(fx.queued) as &str, t.text),
             (oldest.as_str(), oldest_style),
-            (&n(r.awaiting_approval) as &str, t.status_awaiting_approval),
+            (&n(fx.awaiting_approval) as &str, t.status_awaiting_approval),
             (firing.as_str(), firing_style),
             (unhealthy.as_str(), unhealthy_style),
-            (backup.as_str(), t.text),
+            (backup.as_str(), backup_style),
             ("", t.text),
             (sources.as_str(), sources_style),
         ];

@@ -6,10 +6,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::RenderCtx;
+use crate::domain::facts::ContextFacts;
 use crate::domain::text::clean_line;
 use crate::tui::app::App;
 
-pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App) {
+pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App, facts: &ContextFacts) {
     let t = ctx.theme;
     let mut left = vec![
         Span::styled(" mcptop ", t.title.patch(t.header)),
@@ -28,7 +29,7 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App) {
         left.push(Span::styled(" READ-ONLY ", t.badge));
         left.push(Span::styled(" ", t.header));
     }
-    if let Some(n) = app.approvals.total().filter(|n| *n > 0) {
+    if let Some(n) = facts.awaiting_approval.filter(|n| *n > 0) {
         left.push(Span::styled(format!(" ⚑ {n} awaiting approval "), t.badge));
         left.push(Span::styled(" ", t.header));
     }

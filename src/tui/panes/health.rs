@@ -10,13 +10,15 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::{RenderCtx, error_line, pane_block};
-use crate::domain::Health;
+use crate::domain::facts::ContextFacts;
+use crate::domain::text::count;
+use crate::domain::{Health, HealthSummary};
 use crate::tui::app::PaneId;
 use crate::tui::cells::put;
 use crate::tui::loadable::{Loadable, age};
 use crate::tui::ops_state::OpsState;
 
-pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, ops: &OpsState, focused: bool) {
+pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, ops: &OpsState, facts: &ContextFacts, focused: bool) {
     let c = ops.configured;
     // The title's freshness is that of the stalest configured feed, STALE if any is failing.
     let feeds = [
@@ -34,7 +36,7 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, ops: &OpsState, fo
     let block = pane_block(ctx, PaneId::Health, focused, Some(&stalest), push);
     let inner = block.inner(area);
     f.render_widget(block, area);
-    let lines = head(ctx, ops, inner.width);
+    let lines = head(ctx, ops, facts.health.unwrap_or_default(), inner.width);
     let head = lines.len() as u16;
     f.render_widget(Paragraph::new(lines), Rect { height: head.min(inner.height), ..inner });
     let rows = Rect { y: inner.y + head.min(inner.height), height: inner.height.saturating_sub(head), ..inner };
@@ -44,30 +46,73 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, ops: &OpsState, fo
     target_rows(buf, Rect { y, height: rows.bottom().saturating_sub(y), ..rows }, ctx, ops);
 }
 
-/// The summary line (words when there is room, ✓/✗ when narrow, so all three counts always
-/// show), then a line for each failing feed.
-fn head<'a>(ctx: &RenderCtx<'_>, ops: &OpsState, width: u16) -> Vec<Line<'a>> {
-    let (t, c, s) = (ctx.theme, ops.configured, ops.summary());
-    let narrow = width < 72;
-    let count = |n: usize, word: &str, mark: &str, style: Style| {
-        let text = if narrow { format!("{n}{mark} ") } else { format!("{n} {word} ") };
-        Span::styled(text, if n > 0 { style } else { t.muted })
-    };
-    let mut summary = Vec::new();
-    for (on, name, (good, bad), (good_word, bad_word)) in [
-        (c.containers, "containers ", (s.containers_healthy, s.containers_unhealthy), ("ok", "unhealthy")),
-        (c.services, " services ", (s.services_up, s.services_down), ("up", "down")),
-        (c.targets, " targets ", (s.targets_up, s.targets_down), ("up", "down")),
-    ] {
-        if on {
-            summary.extend([
-                Span::styled(name, t.muted),
-                count(good, good_word, "✓", t.ok),
-                count(bad, bad_word, "✗", t.error),
-            ]);
+/// The summary line, the longest of its forms that fits the width (words, then marks, then
+/// short names: every count always shows), then a line for each failing feed.
+fn head<'a>(ctx: &RenderCtx<'_>, ops: &OpsState, s: HealthSummary, width: u16) -> Vec<Line<'a>> {
+    let (t, c) = (ctx.theme, ops.configured);
+    // (count, word, mark, style, shown even when zero)
+    type Count = (usize, &'static str, &'static str, Style, bool);
+    let groups: [(bool, &str, &str, [Count; 4]); 3] = [
+        (
+            c.containers,
+            "containers",
+            "ctr",
+            [
+                (s.containers_healthy, "ok", "✓", t.ok, true),
+                (s.containers_unhealthy, "unhealthy", "✗", t.error, true),
+                (s.containers_starting, "starting", "…", t.warn, false),
+                (s.containers_stopped, "stopped", "■", t.muted, false),
+            ],
+        ),
+        (
+            c.services,
+            "services",
+            "svc",
+            [
+                (s.services_up, "up", "✓", t.ok, true),
+                (s.services_down, "down", "✗", t.error, true),
+                (0, "", "", t.muted, false),
+                (0, "", "", t.muted, false),
+            ],
+        ),
+        (
+            c.targets,
+            "targets",
+            "tgt",
+            [
+                (s.targets_up, "up", "✓", t.ok, true),
+                (s.targets_down, "down", "✗", t.error, true),
+                (s.targets_unknown, "unknown", "?", t.warn, false),
+                (0, "", "", t.muted, false),
+            ],
+        ),
+    ];
+    let line = |form: u8| -> Line<'a> {
+        let mut spans = Vec::new();
+        for (_, name, short, counts) in groups.iter().filter(|g| g.0) {
+            if !spans.is_empty() {
+                spans.push(Span::raw(if form == 2 { " " } else { "  " }));
+            }
+            spans.push(Span::styled(if form == 2 { short.to_string() } else { name.to_string() }, t.muted));
+            for (i, (n, word, mark, style, always)) in counts.iter().enumerate() {
+                let show = *n > 0 || (*always && (form == 0 || i == 0));
+                if !show || word.is_empty() {
+                    continue;
+                }
+                let style = if *n > 0 { *style } else { t.muted };
+                let text = match form {
+                    0 => format!(" {n} {word}"),
+                    1 => format!(" {n}{mark}"),
+                    _ if i == 0 => format!(" {n}{mark}"),
+                    _ => format!("{n}{mark}"),
+                };
+                spans.push(Span::styled(text, style));
+            }
         }
-    }
-    let mut lines = vec![Line::from(summary)];
+        Line::from(spans)
+    };
+    let summary = (0..3).map(line).find(|l| l.width() <= width as usize).unwrap_or_else(|| line(2));
+    let mut lines = vec![summary];
     for (name, l) in [
         ("docker", error_line(ctx, &ops.containers)),
         ("probes", error_line(ctx, &ops.services)),
@@ -149,7 +194,7 @@ fn target_rows(buf: &mut Buffer, area: Rect, ctx: &RenderCtx<'_>, ops: &OpsState
     }
     let up = targets.iter().filter(|t| t.health == "up").count();
     if y < area.bottom() && up > 0 {
-        put(buf, area.x, y, &format!("{up} targets up"), area.width, t.muted);
+        put(buf, area.x, y, &format!("{} up", count(up as u64, "target", "targets")), area.width, t.muted);
     }
 }
 

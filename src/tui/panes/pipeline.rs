@@ -8,6 +8,7 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 
 use super::RenderCtx;
+use crate::domain::facts::ContextFacts;
 use crate::domain::pipeline::{GatewayNumbers, LoadedModel, Part, PipelineSnapshot};
 use crate::domain::text::clean_line;
 use crate::tui::cells::put;
@@ -47,25 +48,29 @@ pub fn bytes(v: Option<u64>) -> String {
     }
 }
 
-fn gateway_text(n: &GatewayNumbers) -> String {
-    let window = |w: Option<u64>| w.map(|s| format!(" ({})", age(s as i64))).unwrap_or_default();
-    let rate = match n.analyses_per_min {
-        Some(r) => format!(" · {r:.1}/min{}", window(n.rate_window_s)),
-        None => String::new(),
-    };
+/// `n` and its noun, singular for one: `1 analysis`, `12 analyses`, `? tickets`.
+fn counted(v: Option<f64>, one: &str, many: &str) -> String {
+    let n = count(v);
+    format!("{n} {}", if n == "1" { one } else { many })
+}
+
+/// The gateway's part. `running` is the frame's count of jobs being analysed (the Queue pane's
+/// `running`), not a second reading of the same fact.
+fn gateway_text(n: &GatewayNumbers, running: Option<u64>) -> String {
     let span = match n.duration_window_s {
         Some(s) => format!(" ({})", age(s as i64)),
         None if n.duration_p50_s.is_some() => " (since start)".into(),
         None => String::new(),
     };
     format!(
-        "{} analyses{rate} · p50 {} p95 {}{span} · {} active · {} tickets · {} RAG searches",
-        count(n.analyses_completed_total),
+        "{} · {} · p50 {} p95 {}{span} · {} · {} · {}",
+        counted(n.analyses_completed_total, "analysis", "analyses"),
+        n.rate_text(),
         seconds(n.duration_p50_s),
         seconds(n.duration_p95_s),
-        count(n.active_jobs),
-        count(n.tickets_created_total),
-        count(n.rag_searches_total),
+        running.map(|r| format!("{r} running")).unwrap_or_else(|| "? running".into()),
+        counted(n.tickets_created_total, "ticket", "tickets"),
+        counted(n.rag_searches_total, "RAG search", "RAG searches"),
     )
 }
 
@@ -105,7 +110,13 @@ fn part<T>(ctx: &RenderCtx<'_>, label: &str, p: &Part<T>, text: impl Fn(&T) -> S
     })
 }
 
-pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, pipeline: &Loadable<PipelineSnapshot>) {
+pub fn render(
+    f: &mut Frame,
+    area: Rect,
+    ctx: &RenderCtx<'_>,
+    pipeline: &Loadable<PipelineSnapshot>,
+    facts: &ContextFacts,
+) {
     let t = ctx.theme;
     let buf = f.buffer_mut();
     let mut x = area.x;
@@ -135,8 +146,10 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, pipeline: &Loadabl
     };
     write(&fresh, style, &mut x);
     let parts = [
-        part(ctx, "", &snap.gateway, gateway_text),
-        part(ctx, "LiteLLM ", &snap.litellm_models, |m: &Vec<String>| format!("{} models", m.len())),
+        part(ctx, "", &snap.gateway, |n: &GatewayNumbers| gateway_text(n, facts.running)),
+        part(ctx, "LiteLLM ", &snap.litellm_models, |m: &Vec<String>| {
+            crate::domain::text::count(m.len() as u64, "model", "models")
+        }),
         part(ctx, "Ollama ", &snap.ollama_loaded, |m: &Vec<LoadedModel>| loaded_text(m)),
     ];
     for (text, style) in parts.into_iter().flatten() {

@@ -8,17 +8,23 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::{RenderCtx, error_line, pane_block};
-use crate::domain::{JobStatus, QueueSnapshot, QueueStats};
+use crate::domain::queue::{OutRate, out_rate, stalled};
+use crate::domain::text::count;
+use crate::domain::{JobStatus, QueueHistory, QueueSnapshot, QueueStats};
 use crate::tui::app::PaneId;
 use crate::tui::jobs_state::JobsState;
-use crate::tui::jobs_state::QueueHistory;
 use crate::tui::loadable::age;
 
 const SPARKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
 pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, jobs: &JobsState, focused: bool) {
     let t = ctx.theme;
-    let extra = jobs.queues.data.as_ref().map(|s| format!("{} jobs", thousands(s.total_jobs))).unwrap_or_default();
+    let extra = jobs
+        .queues
+        .data
+        .as_ref()
+        .map(|s| s.total_jobs.map(|n| count(n, "job", "jobs")).unwrap_or_else(|| "? jobs".into()))
+        .unwrap_or_default();
     let block = pane_block(ctx, PaneId::Queue, focused, Some(&jobs.queues), &extra);
     let inner_w = area.width.saturating_sub(2) as usize;
     let mut lines: Vec<Line> = error_line(ctx, &jobs.queues).into_iter().collect();
@@ -26,6 +32,9 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, jobs: &JobsState, 
         None if jobs.queues.error.is_none() => lines.push(Line::styled("loading…", t.muted)),
         None => {}
         Some(snap) => {
+            for p in &snap.problems {
+                lines.push(Line::styled(format!("✗ {}", crate::domain::text::clean_line(p)), t.error));
+            }
             for q in &snap.queues {
                 let hist = jobs.history.get(&q.name);
                 lines.push(queue_line(ctx, q, hist, snap.server_time, jobs.stall_after, inner_w));
@@ -49,30 +58,43 @@ fn queue_line<'a>(
     width: usize,
 ) -> Line<'a> {
     let t = ctx.theme;
-    let stalled = q.length > 0 && hist.and_then(|h| h.last_progress).is_some_and(|p| server_now - p >= stall_after);
+    let stalled = stalled(q, hist, server_now, stall_after);
     let oldest = q.oldest_age_s.map(|s| age(s as i64)).unwrap_or_else(|| "-".into());
-    let out = hist
-        .and_then(|h| h.length_a_minute_before(server_now))
-        .map(|before| (q.enqueued_last_min as i64 - (q.length as i64 - before as i64)).max(0).to_string());
+    // Not counted by Redis: jobs in minus the growth of the queue, so marked as an estimate.
+    let out = match out_rate(q, hist, server_now) {
+        OutRate::About(n) => format!(" out ≈{n}/m"),
+        OutRate::WarmingUp(s) => format!(" out ?/m ({s}s)"),
+    };
+    let (length, length_style) = match q.length {
+        Some(0) => ("0".to_string(), t.muted),
+        Some(n) => (thousands(n), t.text),
+        None => ("?".to_string(), t.warn),
+    };
     let mut spans = vec![
         Span::styled(format!("{:<12.12}", crate::domain::text::clean_line(&q.name)), t.title),
-        Span::styled(format!("{:>7}", thousands(q.length)), if q.length > 0 { t.text } else { t.muted }),
+        Span::styled(format!("{length:>7}"), length_style),
         Span::styled(" waiting", t.muted),
-        Span::styled(format!("  oldest {oldest:>4}"), t.text),
+        Span::styled(format!("  oldest {oldest:>5}"), t.text),
         Span::styled(format!("  in {}/m", q.enqueued_last_min), t.text),
-        Span::styled(format!(" out {}/m", out.as_deref().unwrap_or("…")), t.text),
+        Span::styled(out, t.text),
     ];
-    if q.processing > 0 {
-        spans.push(Span::styled(format!("  {} taken", q.processing), t.muted));
+    if let Some(n) = q.processing.filter(|n| *n > 0) {
+        spans.push(Span::styled(format!("  {n} taken"), t.muted));
     }
-    let used: usize = spans.iter().map(|s| s.width()).sum::<usize>() + if stalled { 10 } else { 0 };
+    let badge = match stalled {
+        Some(true) => Some((" STALLED ", t.error.patch(t.badge))),
+        // Jobs have waited past `stall_after_s` but the queue has not been watched that long.
+        None if q.length.is_some_and(|n| n > 0) => Some((" stalled? ", t.muted)),
+        _ => None,
+    };
+    let used: usize = spans.iter().map(|s| s.width()).sum::<usize>() + badge.map(|(b, _)| b.len() + 1).unwrap_or(0);
     let spark_w = width.saturating_sub(used + 2).min(60);
     if spark_w >= 6 {
         spans.push(Span::raw("  "));
         spans.push(Span::styled(sparkline(hist, spark_w), t.spark));
     }
-    if stalled {
-        spans.push(Span::styled(" STALLED ", t.error.patch(t.badge)));
+    if let Some((text, style)) = badge {
+        spans.push(Span::styled(text, style));
     }
     Line::from(spans)
 }
@@ -162,18 +184,7 @@ pub fn compact(n: u64) -> String {
     }
 }
 
-/// `1234567` → `1,234,567`.
-pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use crate::domain::text::thousands;
 
 #[cfg(test)]
 mod tests {
@@ -188,13 +199,6 @@ mod tests {
         assert_eq!(compact(141_000), "141k");
         assert_eq!(compact(1_234_567), "1.2M");
         assert_eq!(compact(u64::MAX), "18446744073709M");
-    }
-
-    #[test]
-    fn thousands_groups_digits() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1_000_000), "1,000,000");
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! The one-line summary of the panes a narrow terminal does not show: each pane's number (the
 //! key that focuses it), a count that says whether to look, and ✗ when its source is failing.
+//! The counts are the frame's [`ContextFacts`], the same the header, the panes and the fleet show.
+//! The line is fitted to the width by shortening, never by cutting: every pane's number stays.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -8,98 +10,105 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::RenderCtx;
-use crate::domain::{AlertState, Severity};
+use crate::domain::Severity;
+use crate::domain::facts::ContextFacts;
 use crate::tui::app::{App, PaneId};
 use crate::tui::loadable::{Loadable, age};
 
-/// One pane's word: what it counts, how it should look, whether its source is failing.
-fn entry(app: &App, ctx: &RenderCtx<'_>, pane: PaneId) -> (String, Style, bool) {
+/// One pane's entry: its long and short words, how they look, whether its source is failing.
+struct Entry {
+    pane: PaneId,
+    long: String,
+    short: String,
+    style: Style,
+    failing: bool,
+}
+
+fn entry(app: &App, ctx: &RenderCtx<'_>, facts: &ContextFacts, pane: PaneId) -> Entry {
     let t = ctx.theme;
     fn failed<T>(l: &Loadable<T>) -> bool {
         l.error.is_some()
     }
-    match pane {
-        PaneId::Queue => match &app.jobs.queues.data {
-            Some(q) => {
-                let waiting: u64 = q.queues.iter().map(|s| s.length).sum();
-                let stalled = q
-                    .queues
-                    .iter()
-                    .filter_map(|s| s.oldest_age_s)
-                    .any(|a| a > app.jobs.stall_after.num_seconds() as f64);
-                let style = if stalled { t.error } else { t.text };
-                (format!("{waiting} waiting{}", if stalled { " STALLED" } else { "" }), style, failed(&app.jobs.queues))
+    let none = |failing| (String::from("-"), String::from("-"), t.muted, failing);
+    let (long, short, style, failing) = match pane {
+        PaneId::Queue => {
+            let failing =
+                failed(&app.jobs.queues) || app.jobs.queues.data.as_ref().is_some_and(|q| !q.problems.is_empty());
+            match facts.queued {
+                Some(n) if facts.stalled == Some(true) => {
+                    (format!("{n} waiting STALLED"), format!("{n} STALLED"), t.error, failing)
+                }
+                Some(n) => (format!("{n} waiting"), n.to_string(), t.text, failing),
+                None if app.jobs.queues.data.is_some() => ("? waiting".into(), "?".into(), t.warn, failing),
+                None => none(failing),
             }
-            None => ("-".into(), t.muted, failed(&app.jobs.queues)),
-        },
+        }
         PaneId::Jobs => match &app.jobs.page.data {
-            Some(p) => (format!("{}", p.total), t.text, failed(&app.jobs.page)),
-            None => ("-".into(), t.muted, failed(&app.jobs.page)),
+            Some(p) => (p.total.to_string(), p.total.to_string(), t.text, failed(&app.jobs.page)),
+            None => none(failed(&app.jobs.page)),
         },
         PaneId::Health => {
-            let s = app.ops.summary();
-            let bad = s.containers_unhealthy + s.services_down + s.targets_down;
-            let any =
-                app.ops.containers.data.is_some() || app.ops.services.data.is_some() || app.ops.targets.data.is_some();
             let failing = failed(&app.ops.containers) || failed(&app.ops.services) || failed(&app.ops.targets);
-            match (any, bad) {
-                (false, _) => ("-".into(), t.muted, failing),
-                (true, 0) => ("ok".into(), t.ok, failing),
-                (true, n) => (format!("{n} down"), t.warn, failing),
+            match facts.health {
+                None => none(failing),
+                Some(h) if h.problems() == 0 => ("ok".into(), "ok".into(), t.ok, failing),
+                Some(h) => (format!("{} down", h.problems()), format!("{}✗", h.problems()), t.warn, failing),
             }
         }
-        PaneId::Alerts => match &app.ops.alerts.data {
-            Some(a) => {
-                let firing: Vec<_> = a.alerts.iter().filter(|x| x.state == AlertState::Active).collect();
-                let critical = firing.iter().filter(|x| x.severity() == Severity::Critical).count();
-                let style = if critical > 0 { t.severity_critical } else { t.text };
-                let text =
-                    if critical > 0 { format!("{} ({critical} crit)", firing.len()) } else { firing.len().to_string() };
-                (text, style, failed(&app.ops.alerts) || !a.failures.is_empty())
-            }
-            None => ("-".into(), t.muted, failed(&app.ops.alerts)),
-        },
-        PaneId::Rag => {
-            let n = app.rag.hits().len();
-            (if n > 0 { format!("{n} hits") } else { "-".into() }, t.text, failed(&app.rag.stats))
-        }
-        PaneId::Approvals => match app.approvals.total() {
-            Some(n) if n > 0 => (format!("⚑{n}"), t.status_awaiting_approval, failed(&app.approvals.page)),
-            Some(_) => ("0".into(), t.text, failed(&app.approvals.page)),
-            None => ("-".into(), t.muted, failed(&app.approvals.page)),
-        },
-        PaneId::Backups => {
-            let newest = app.backups.archives.data.as_ref().and_then(|a| a.first());
-            let stale = |secs: i64| app.backups.max_age_h.is_some_and(|h| secs > h as i64 * 3600);
-            match newest {
-                _ if app.backups.running.is_some() => ("running".into(), t.info, false),
-                Some(a) => {
-                    let secs = (ctx.now - a.created_at).num_seconds().max(0);
-                    (age(secs), if stale(secs) { t.warn } else { t.text }, failed(&app.backups.archives))
+        PaneId::Alerts => {
+            let failing = failed(&app.ops.alerts)
+                || app.ops.alerts.data.as_ref().is_some_and(|a| a.sources.iter().any(|s| s.error.is_some()));
+            match &facts.firing {
+                Some(f) => {
+                    let critical = f.of(Severity::Critical);
+                    if critical > 0 {
+                        (
+                            format!("{} ({critical} crit)", f.total),
+                            format!("{}/{critical}!", f.total),
+                            t.severity_critical,
+                            failing,
+                        )
+                    } else {
+                        (f.total.to_string(), f.total.to_string(), t.text, failing)
+                    }
                 }
-                None => ("-".into(), t.muted, failed(&app.backups.archives)),
+                None => none(failing),
             }
         }
-    }
-}
-
-pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App) {
-    let t = ctx.theme;
-    let mut spans = Vec::new();
-    for pane in PaneId::ALL.into_iter().filter(|p| *p != app.focus) {
-        let (text, style, failing) = entry(app, ctx, pane);
-        spans.push(Span::styled(format!(" {} ", pane.number()), t.key));
-        spans.push(Span::styled(format!("{} ", short(pane)), t.muted));
-        spans.push(Span::styled(text, style));
-        if failing {
-            spans.push(Span::styled("✗", t.error));
+        PaneId::Rag => {
+            let n = app.rag.hits().len() as u64;
+            let failing = failed(&app.rag.stats);
+            if n > 0 {
+                (crate::domain::text::count(n, "hit", "hits"), n.to_string(), t.text, failing)
+            } else {
+                none(failing)
+            }
         }
-    }
-    f.render_widget(Paragraph::new(Line::from(spans)), area);
+        PaneId::Approvals => {
+            let failing = failed(&app.approvals.page);
+            match facts.awaiting_approval {
+                Some(n) if n > 0 => (format!("⚑{n}"), format!("⚑{n}"), t.status_awaiting_approval, failing),
+                Some(_) => ("0".into(), "0".into(), t.text, failing),
+                None => none(failing),
+            }
+        }
+        PaneId::Backups => {
+            let failing = failed(&app.backups.archives);
+            match facts.last_backup_age_s {
+                _ if app.backups.running.is_some() => ("running".into(), "run".into(), t.info, false),
+                Some(secs) => {
+                    let style = if facts.backup_overdue { t.warn } else { t.text };
+                    (age(secs), age(secs), style, failing)
+                }
+                None => none(failing),
+            }
+        }
+    };
+    Entry { pane, long, short, style, failing }
 }
 
 /// A pane's name, short enough for 80 columns.
-fn short(pane: PaneId) -> &'static str {
+fn short_name(pane: PaneId) -> &'static str {
     match pane {
         PaneId::Queue => "Queue",
         PaneId::Jobs => "Jobs",
@@ -109,4 +118,33 @@ fn short(pane: PaneId) -> &'static str {
         PaneId::Approvals => "Appr",
         PaneId::Backups => "Backup",
     }
+}
+
+/// The entries at one level of shortening: 0 long words with names, 1 short words with names,
+/// 2 short words without names (`1:6`, the number being the key).
+fn line<'a>(entries: &[Entry], ctx: &RenderCtx<'_>, level: u8) -> Line<'a> {
+    let t = ctx.theme;
+    let mut spans = Vec::new();
+    for e in entries {
+        if level < 2 {
+            spans.push(Span::styled(format!(" {} ", e.pane.number()), t.key));
+            spans.push(Span::styled(format!("{} ", short_name(e.pane)), t.muted));
+        } else {
+            spans.push(Span::styled(format!(" {}:", e.pane.number()), t.key));
+        }
+        spans.push(Span::styled(if level == 0 { e.long.clone() } else { e.short.clone() }, e.style));
+        if e.failing {
+            spans.push(Span::styled("✗", t.error));
+        }
+    }
+    Line::from(spans)
+}
+
+pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App, facts: &ContextFacts) {
+    let entries: Vec<Entry> =
+        PaneId::ALL.into_iter().filter(|p| *p != app.focus).map(|p| entry(app, ctx, facts, p)).collect();
+    let width = area.width as usize;
+    let fitted = (0..3).map(|level| line(&entries, ctx, level)).find(|l| l.width() <= width);
+    let chosen = fitted.unwrap_or_else(|| line(&entries, ctx, 2));
+    f.render_widget(Paragraph::new(chosen), area);
 }
