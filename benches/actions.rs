@@ -7,6 +7,7 @@
 //! 3. one audit insert on SQLite (a file, WAL) and on PostgreSQL, p50/p95.
 //!
 //! `cargo bench --bench actions` runs it in full; under `cargo test` a small smoke version runs.
+#![allow(clippy::disallowed_macros)] // a test or bench reports on its own terminal
 
 #[path = "../tests/harness/mod.rs"]
 mod harness;

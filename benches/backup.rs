@@ -5,6 +5,7 @@
 //!
 //! `cargo bench --bench backup` runs it in full (seeding takes a few minutes); under `cargo test`
 //! a small smoke version runs.
+#![allow(clippy::disallowed_macros)] // a test or bench reports on its own terminal
 
 #[path = "../tests/harness/mod.rs"]
 mod harness;

@@ -4,6 +4,7 @@
 //!
 //! `cargo bench --bench jobs_refresh` runs it in full. Under `cargo test` it runs a small
 //! smoke version (1,000 jobs, a few iterations), so the benchmark itself stays working.
+#![allow(clippy::disallowed_macros)] // a test or bench reports on its own terminal
 
 #[path = "../tests/harness/mod.rs"]
 mod harness;

@@ -9,6 +9,7 @@
 //!    master is demoted and resynced only ~10 s later).
 //!
 //! `cargo bench --bench monitors` runs it in full; under `cargo test` a small smoke version.
+#![allow(clippy::disallowed_macros)] // a test or bench reports on its own terminal
 
 #[path = "../tests/harness/mod.rs"]
 mod harness;

@@ -4,6 +4,7 @@
 //! container's health change (Docker's event) to new data at the UI (target: under 1 s).
 //!
 //! `cargo bench --bench ops_refresh` runs it in full; under `cargo test` a small smoke version.
+#![allow(clippy::disallowed_macros)] // a test or bench reports on its own terminal
 
 #[path = "../tests/harness/mod.rs"]
 mod harness;

@@ -6,6 +6,7 @@
 //!
 //! `cargo bench --bench rag_search` runs it in full (loading and indexing take a few minutes on
 //! two cores); under `cargo test` a small smoke version.
+#![allow(clippy::disallowed_macros)] // a test or bench reports on its own terminal
 
 #[path = "../tests/harness/mod.rs"]
 mod harness;

@@ -214,12 +214,15 @@ impl AuditLog {
             .map(|_| ())
     }
 
-    /// Write one record; answers its id. Secrets are removed from params and detail first.
+    /// Write one record; answers its id. Every secret is removed from every field first (the
+    /// settings' and every one registered: other contexts', session tokens), in any encoding.
     pub async fn append(&self, r: &Record) -> Result<i64, String> {
         let work = async {
             self.ensure_schema().await?;
             let params = scrub_json(r.params.clone(), &self.secrets).to_string();
             let detail = scrub_all(&r.detail, &self.secrets);
+            let (actor, target) = (scrub_all(&r.actor, &self.secrets), scrub_all(&r.target, &self.secrets));
+            let r = &Record { actor, target, ..r.clone() };
             match &self.store {
                 Store::Sqlite(pool) => sqlx::query(
                     "INSERT INTO audit_log (at, actor, context, action, target, params, outcome, detail) \
@@ -345,14 +348,15 @@ where
 /// miss a secret that JSON escapes, and could break the JSON around one that looks like syntax.
 fn scrub_json(v: serde_json::Value, secrets: &[Secret]) -> serde_json::Value {
     use serde_json::Value;
-    match v {
-        Value::String(s) => Value::String(scrub_all(&s, secrets)),
+    let v = match v {
+        Value::String(s) => Value::String(secrets.iter().fold(s, |t, x| x.scrub(&t))),
         Value::Array(a) => Value::Array(a.into_iter().map(|x| scrub_json(x, secrets)).collect()),
-        Value::Object(o) => {
-            Value::Object(o.into_iter().map(|(k, x)| (scrub_all(&k, secrets), scrub_json(x, secrets))).collect())
-        }
+        Value::Object(o) => Value::Object(
+            o.into_iter().map(|(k, x)| (secrets.iter().fold(k, |t, s| s.scrub(&t)), scrub_json(x, secrets))).collect(),
+        ),
         other => other,
-    }
+    };
+    crate::domain::secret::scrub_json(v)
 }
 
 /// `$XDG_DATA_HOME/mcptop/audit.sqlite3`.

@@ -28,6 +28,30 @@ pub fn init(level: &str) -> Option<WorkerGuard> {
         .ok()?;
     let (writer, guard) = tracing_appender::non_blocking(appender);
     let filter = EnvFilter::try_new(format!("mcptop={level},warn")).unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_writer(writer).with_ansi(false).with_env_filter(filter).try_init().ok()?;
+    tracing_subscriber::fmt()
+        .with_writer(move || Scrubbing(writer.clone()))
+        .with_ansi(false)
+        .with_env_filter(filter)
+        .try_init()
+        .ok()?;
     Some(guard)
+}
+
+/// What reaches the log file: each event (tracing writes one whole line at a time) with every
+/// secret scrubbed, in any encoding, and control characters shown escaped — a log line may
+/// quote a server's error.
+struct Scrubbing<W>(W);
+
+impl<W: std::io::Write> std::io::Write for Scrubbing<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        let scrubbed = crate::domain::secret::scrub(&text);
+        let lines: Vec<String> = scrubbed.split('\n').map(crate::domain::text::escape_line).collect();
+        self.0.write_all(lines.join("\n").as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
 }

@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use mcptop::cli::output::{errln, esc};
 
 fn main() -> ExitCode {
     let cli = mcptop::cli::Cli::parse();
@@ -17,14 +18,16 @@ fn main() -> ExitCode {
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("mcptop: cannot start: {e}");
+            errln(&format!("mcptop: cannot start: {}", esc(&e.to_string())));
             return ExitCode::from(1);
         }
     };
     let code = match runtime.block_on(mcptop::cli::run(cli)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("mcptop: {e:#}");
+            // One line, every control character escaped, secrets scrubbed: an error may quote
+            // the config, a server or the user's own input.
+            errln(&format!("mcptop: {}", esc(&format!("{e:#}"))));
             ExitCode::from(2)
         }
     };

@@ -1,5 +1,6 @@
 //! Alerts against two real Alertmanagers (an HA pair as mcptop sees it), one of them failing,
 //! and Alertmanager stand-ins that misbehave: 500, a hang, garbage JSON.
+#![allow(clippy::disallowed_macros)] // a test or bench reports on its own terminal
 
 mod harness;
 

@@ -3,6 +3,7 @@
 //! anything is written; read-only mode refused in the action layer and recorded; the CLI's
 //! `retry`, `cancel`, `analyze`, `audit` and `config show` against a real Redis, with their exit
 //! codes and what they leave in Redis.
+#![allow(clippy::disallowed_macros)] // a test or bench reports on its own terminal
 
 mod harness;
 
@@ -577,6 +578,7 @@ fn bad_analysis_input_names_the_field_and_writes_nothing() {
             severity,
             "--description",
             description,
+            "--yes",
         ];
         args.extend_from_slice(extra);
         mcptop_in(home, &args)

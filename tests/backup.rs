@@ -2,6 +2,7 @@
 //! wipe, restore, compare row for row and key for key), verify catching a flipped byte in each
 //! kind of member, one run at a time, partial runs cleaned, and restore refusing archives that
 //! would write outside their targets.
+#![allow(clippy::disallowed_macros)] // a test or bench reports on its own terminal
 
 mod harness;
 

@@ -1,5 +1,6 @@
 //! The real binary, headless: `mcptop status` against a real Redis, a dead one, and config files
 //! that are valid or broken in the ways people break them.
+#![allow(clippy::disallowed_macros)] // a test or bench reports on its own terminal
 
 mod harness;
 

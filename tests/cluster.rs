@@ -1,6 +1,7 @@
 //! A real three-node Redis Cluster: with a hash-tagged key prefix mcptop reads the queue and the
 //! jobs through the cluster (whichever node owns the slot); without one it says at start why it
 //! cannot.
+#![allow(clippy::disallowed_macros)] // a test or bench reports on its own terminal
 
 mod harness;
 

@@ -1,6 +1,7 @@
 //! Switching context in the running dashboard (`:ctx NAME`), through the real binary in a real
 //! terminal, against two real Redis servers (one context also with a real Alertmanager): fifty
 //! switches leave no connection behind on either server and no task in the runtime.
+#![allow(clippy::disallowed_macros)] // a test or bench reports on its own terminal
 
 mod harness;
 

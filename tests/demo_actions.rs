@@ -1,6 +1,7 @@
 //! Every action in `--demo`, through the real binary in a real terminal (tmux): approve a draft
 //! from the Approvals pane, see it in the audit view, start an analysis prefilled from a job,
 //! and find actions refused (and said so) in read-only mode.
+#![allow(clippy::disallowed_macros)] // a test or bench reports on its own terminal
 
 mod harness;
 

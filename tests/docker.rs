@@ -1,6 +1,7 @@
 //! Containers against a real dockerd: one healthy, one unhealthy, one stopped, shown exactly so
 //! by the pane and by `mcptop health`; a container turning unhealthy reaches the state through
 //! Docker's events stream, with polling slowed to an hour.
+#![allow(clippy::disallowed_macros)] // a test or bench reports on its own terminal
 
 mod harness;
 

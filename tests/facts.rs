@@ -3,6 +3,7 @@
 //! the value `ContextFacts` derived, at 80×24 and 200×60. Driven through the dashboard's own
 //! session (sources, runtime, executor, actions) on the demo and on a real Redis, through
 //! changes: an approval, a backup, a container going unhealthy, a queue stalling.
+#![allow(clippy::disallowed_macros)] // a test or bench reports on its own terminal
 
 mod harness;
 

@@ -1,6 +1,7 @@
 //! The fleet (`:fleet` and `mcptop fleet`) over three contexts of real Redis servers, one of
 //! them stopped: the other two rows stay live and the stopped one says why, in the TUI and in
 //! the JSON. Also what one check of a context costs Redis.
+#![allow(clippy::disallowed_macros)] // a test or bench reports on its own terminal
 
 mod harness;
 

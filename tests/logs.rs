@@ -1,6 +1,7 @@
 //! Container logs against a real dockerd: a container that prints 100,000 lines, escape
 //! sequences, invalid UTF-8 and a 1 MB line while the log view follows it. The view keeps up,
 //! stays bounded and interprets nothing; `mcptop logs --grep` prints what `grep -E` prints.
+#![allow(clippy::disallowed_macros)] // a test or bench reports on its own terminal
 
 mod harness;
 

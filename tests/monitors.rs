@@ -1,6 +1,7 @@
 //! Zabbix problems and CrowdSec alerts in the alerts list, from a real Zabbix 6.0 server (with
 //! its PHP frontend) and a real CrowdSec local API: what `mcptop alerts --output json` gives is
 //! compared with what each service's own API returns, and each source fails alone.
+#![allow(clippy::disallowed_macros)] // a test or bench reports on its own terminal
 
 mod harness;
 

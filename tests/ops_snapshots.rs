@@ -1,6 +1,7 @@
 //! Snapshots, with a fixed clock and the seeded demo platform, of the Health and Alerts panes
 //! (loading, ready, failed with stale data, empty) at 80×24 and 160×48, their detail views, the
 //! silence form and the confirmation.
+#![allow(clippy::disallowed_macros)] // a test or bench reports on its own terminal
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};

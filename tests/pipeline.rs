@@ -2,6 +2,7 @@
 //! Ollama's loaded ones, from stand-ins (none of the three can run here) that answer with the
 //! services' own shapes. What mcptop shows is compared with what the stand-ins were told to
 //! say, and each part fails alone.
+#![allow(clippy::disallowed_macros)] // a test or bench reports on its own terminal
 
 mod harness;
 

@@ -1,6 +1,7 @@
 //! Service probes: a stand-in AI gateway (it cannot run here) answering `GET /health` exactly as
 //! CONTRACT.md §2 says and recording what it received, a plain service answering 503, and one
 //! that is not there — through `mcptop health`.
+#![allow(clippy::disallowed_macros)] // a test or bench reports on its own terminal
 
 mod harness;
 

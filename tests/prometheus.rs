@@ -1,5 +1,6 @@
 //! Prometheus targets against a real Prometheus scraping a real Redis exporter: up, then down
 //! with its last error once the exporter stops; and `mcptop health` reporting the same.
+#![allow(clippy::disallowed_macros)] // a test or bench reports on its own terminal
 
 mod harness;
 

@@ -2,6 +2,7 @@
 //! `mcptop rag search`, against a direct SQL ground truth; EXPLAIN showing the HNSW index; the
 //! errors that name what is wrong; and the embeddings stand-in (LiteLLM, Ollama) with its errors,
 //! the fallback and timeouts.
+#![allow(clippy::disallowed_macros)] // a test or bench reports on its own terminal
 
 mod harness;
 

@@ -1,5 +1,6 @@
 //! The Redis client against a real redis-server: queue statistics, job windows, filters, details,
 //! and hostile job records rendered into a screen buffer.
+#![allow(clippy::disallowed_macros)] // a test or bench reports on its own terminal
 
 mod harness;
 

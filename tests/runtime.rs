@@ -1,6 +1,7 @@
 //! The runtime against a real Redis: it keeps running when Redis stops, the panes keep their last
 //! data and show the error, its age and the next retry, and it recovers by itself once Redis
 //! comes back. Pushed events reach the state without waiting for a poll.
+#![allow(clippy::disallowed_macros)] // a test or bench reports on its own terminal
 
 mod harness;
 

@@ -1,6 +1,7 @@
 //! Redis behind Sentinel: the dashboard finds the master through three real sentinels, and when
 //! `SENTINEL FAILOVER` moves it, follows it — its connections leave the old master, new jobs
 //! written to the new one show, and the move is in the error history.
+#![allow(clippy::disallowed_macros)] // a test or bench reports on its own terminal
 
 mod harness;
 

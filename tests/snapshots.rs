@@ -1,6 +1,7 @@
 //! Whole-dashboard snapshots, with a fixed clock and the seeded demo platform, of every pane in
 //! every state (loading, ready, failed with stale data, empty) at 80×24 and 160×48, plus the
 //! detail view, the help screen and the filter line.
+#![allow(clippy::disallowed_macros)] // a test or bench reports on its own terminal
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};

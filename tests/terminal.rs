@@ -1,6 +1,7 @@
 //! The real binary in a real terminal (tmux): keys answer, and every way out — `q`, Ctrl-C,
 //! SIGTERM, SIGHUP (a dropped SSH session) — leaves the alternate screen and restores the
 //! terminal's modes.
+#![allow(clippy::disallowed_macros)] // a test or bench reports on its own terminal
 
 mod harness;
 

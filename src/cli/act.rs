@@ -3,37 +3,47 @@
 //! terminal and takes `--yes` for scripts. Exit codes: 0 done, 1 failed, 2 bad input or not
 //! confirmed, 3 refused (read-only, wrong status, already decided).
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
 
 use clap::Args;
 use serde::Serialize;
 
 use super::Output;
+use super::output::{err, errln, esc, outln};
 use crate::actions::{ActionError, ActionRequest, Actions, Done, JobRef};
 use crate::domain::JobDetail;
 use crate::domain::action::AnalysisRequest;
 
 #[derive(Debug, Args)]
 pub struct AnalyzeArgs {
+    /// What fired, e.g. DiskFull.
     #[arg(long)]
     pub alert_type: String,
+    /// The host it fired on.
     #[arg(long = "host")]
     pub hostname: String,
     /// critical, high, medium, low (or Kritisch, Hoch, Mittel, Gering).
     #[arg(long)]
     pub severity: String,
+    /// What happened (several lines allowed).
     #[arg(long)]
     pub description: String,
+    /// Who asks: zabbix, alertmanager, crowdsec, manual.
     #[arg(long, default_value = "manual")]
     pub source: String,
     /// When it happened (RFC 3339; default now).
     #[arg(long)]
     pub timestamp: Option<String>,
+    /// Metrics for the analysis (text or JSON; optional).
     #[arg(long)]
     pub metrics: Option<String>,
+    /// Log lines for the analysis (optional).
     #[arg(long)]
     pub logs: Option<String>,
+    /// Do not ask for confirmation (for scripts).
+    #[arg(long, short)]
+    pub yes: bool,
 }
 
 #[derive(Serialize)]
@@ -63,12 +73,21 @@ pub async fn analyze(args: &AnalyzeArgs, actions: &Actions, output: Output) -> a
         logs: args.logs.clone(),
         crowdsec_alerts: None,
     };
+    // Bad input is said before anything is asked (exit 2), as the other commands do.
+    if let Err(e) = request.validate() {
+        errln(&format!("mcptop: {}", esc(&e)));
+        return Ok(ExitCode::from(2));
+    }
     let request = ActionRequest::Analyze { request };
+    if !actions.read_only && !args.yes && !confirm(&esc(&request.describe()))? {
+        errln("mcptop: not confirmed; nothing done");
+        return Ok(ExitCode::from(2));
+    }
     let result = actions.run(request.clone()).await;
     if output == Output::Json
         && let Ok(d) = &result
     {
-        println!("{}", super::output::json(&d.data)?);
+        outln(&super::output::json(&d.data)?);
         return Ok(ExitCode::SUCCESS);
     }
     report(&[(request, result)], output)
@@ -96,18 +115,19 @@ pub async fn perform(
     if requests.is_empty() {
         return Ok(ExitCode::SUCCESS);
     }
+    // Each description escaped on its own: the prompt's line feeds are only mcptop's.
     let what = if requests.len() == 1 {
-        requests[0].describe()
+        esc(&requests[0].describe())
     } else {
         format!(
             "{} {} jobs:\n  {}",
             requests[0].name(),
             requests.len(),
-            requests.iter().map(|r| r.describe()).collect::<Vec<_>>().join("\n  ")
+            requests.iter().map(|r| esc(&r.describe())).collect::<Vec<_>>().join("\n  ")
         )
     };
     if !actions.read_only && !yes && !confirm(&what)? {
-        eprintln!("mcptop: not confirmed; nothing done");
+        errln("mcptop: not confirmed; nothing done");
         return Ok(ExitCode::from(2));
     }
     let mut results = Vec::new();
@@ -136,18 +156,18 @@ pub fn report(results: &[(ActionRequest, Result<Done, ActionError>)], output: Ou
         })
         .collect();
     match output {
-        Output::Json if outcomes.len() == 1 => println!("{}", super::output::json(&outcomes[0])?),
-        Output::Json => println!("{}", super::output::json(&outcomes)?),
+        Output::Json if outcomes.len() == 1 => outln(&super::output::json(&outcomes[0])?),
+        Output::Json => outln(&super::output::json(&outcomes)?),
         Output::Table => {
             for o in &outcomes {
-                let line = super::output::table(&o.message);
+                let line = esc(&o.message);
                 if o.ok {
-                    println!("✓ {line}");
+                    outln(&format!("✓ {line}"));
                 } else {
-                    eprintln!("✗ {line}");
+                    errln(&format!("✗ {line}"));
                 }
                 if let Some(w) = &o.warning {
-                    eprintln!("! warning: {}", super::output::table(w));
+                    errln(&format!("! warning: {}", esc(w)));
                 }
             }
         }
@@ -157,14 +177,14 @@ pub fn report(results: &[(ActionRequest, Result<Done, ActionError>)], output: Ou
     Ok(ExitCode::from(code))
 }
 
-/// Ask on the terminal; without one, it is not confirmed (scripts pass `--yes`).
+/// Ask on the terminal; without one, it is not confirmed (scripts pass `--yes`). `what` is text
+/// laid out by mcptop, its outside values already escaped ([`esc`]).
 pub fn confirm(what: &str) -> anyhow::Result<bool> {
     if !std::io::stdin().is_terminal() {
-        eprintln!("mcptop: {}: confirm with --yes when not on a terminal", super::output::table(what));
+        errln(&format!("mcptop: {what}: confirm with --yes when not on a terminal"));
         return Ok(false);
     }
-    eprint!("{}? [y/N] ", super::output::table(what));
-    std::io::stderr().flush()?;
+    err(&format!("{what}? [y/N] "));
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;
     Ok(matches!(line.trim(), "y" | "Y" | "yes"))

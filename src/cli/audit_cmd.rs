@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use serde::Serialize;
 
 use super::Output;
+use super::output::{Align, Table, errln, esc, out, outln};
 use crate::audit::{AuditLog, Query};
 use crate::config::{AuditConfig, ContextConfig, Settings};
 
@@ -14,27 +15,29 @@ pub async fn show(log: &AuditLog, q: &Query, output: Output) -> anyhow::Result<E
     let records = match log.query(q).await {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("mcptop: {}", super::output::table(&e));
+            errln(&format!("mcptop: {}", esc(&e)));
             return Ok(ExitCode::from(1));
         }
     };
     match output {
-        Output::Json => println!("{}", super::output::json(&records)?),
+        Output::Json => outln(&super::output::json(&records)?),
         Output::Table => {
-            println!("{:<24} {:<28} {:<8} {:<7} {:<24} DETAIL", "AT (UTC)", "ACTOR", "ACTION", "OUTCOME", "TARGET");
+            let mut t = Table::new(&[
+                ("AT (UTC)", Align::Left),
+                ("ACTOR", Align::Left),
+                ("CONTEXT", Align::Left),
+                ("ACTION", Align::Left),
+                ("OUTCOME", Align::Left),
+                ("TARGET", Align::Left),
+                ("DETAIL", Align::Left),
+            ]);
             for r in &records {
-                let line = format!(
-                    "{:<24} {:<28} {:<8} {:<7} {:<24} {}",
-                    r.at.format("%Y-%m-%d %H:%M:%S"),
-                    r.actor,
-                    r.action,
-                    r.outcome.as_str(),
-                    r.target,
-                    r.detail
-                );
-                println!("{}", super::output::table(&line));
+                let at = r.at.format("%Y-%m-%d %H:%M:%S").to_string();
+                t.row([at.as_str(), &r.actor, &r.context, &r.action, r.outcome.as_str(), &r.target, &r.detail]);
             }
-            eprintln!("{} record(s) from {}", records.len(), log.location);
+            out(&t.render());
+            let n = crate::domain::text::count(records.len() as u64, "record", "records");
+            errln(&format!("{n} from {}", esc(&log.location)));
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -83,8 +86,8 @@ pub fn config_show(s: &Settings, output: Output) -> anyhow::Result<ExitCode> {
         settings: &s.context,
     };
     match output {
-        Output::Json => println!("{}", super::output::json(&shown)?),
-        Output::Table => println!("{}", super::output::table(&toml::to_string(&shown)?)),
+        Output::Json => outln(&super::output::json(&shown)?),
+        Output::Table => outln(&toml::to_string(&shown)?),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -11,8 +11,11 @@ use std::time::{Duration, Instant};
 use clap::Subcommand;
 
 use super::Output;
+use super::output::{Align, Table, err, errln, esc, out, outln};
 use crate::actions::{ActionRequest, Actions};
 use crate::backup::{self, Kind, Progress, ProgressSink};
+use crate::domain::facts;
+use crate::domain::text::count;
 
 #[derive(Debug, Subcommand)]
 pub enum BackupCommand {
@@ -62,7 +65,7 @@ fn progress_sink(output: Output) -> (ProgressSink, Option<indicatif::ProgressBar
                     "bytes_done": p.done, "total_bytes": p.total, "total_is_estimate": p.estimated,
                     "bytes_per_second": p.bytes_per_s.round(), "seconds_remaining": p.eta_s.map(f64::round),
                     "seconds_elapsed": p.elapsed_s.round()});
-                println!("{line}");
+                outln(&super::output::json_line(&line).unwrap_or_default());
             }
         };
         return (Arc::new(sink), None);
@@ -82,42 +85,42 @@ fn progress_sink(output: Output) -> (ProgressSink, Option<indicatif::ProgressBar
         b.set_length(p.total.unwrap_or(p.done).max(p.done));
         b.set_position(p.done);
         let est = if p.estimated { " (estimated total)" } else { "" };
-        b.set_message(format!("{} {}{est}", p.phase, super::output::table(&p.item)));
+        b.set_message(format!("{} {}{est}", p.phase, esc(&p.item)));
     };
     (Arc::new(sink), Some(bar))
 }
 
 pub async fn run(cmd: &BackupCommand, actions: &Actions, output: Output) -> anyhow::Result<ExitCode> {
     let Some(plan) = actions.backup.clone() else {
-        eprintln!("mcptop: no [contexts.{}.backup] configured (see config/mcptop.example.toml)", actions.context);
+        errln(&format!(
+            "mcptop: no [contexts.{}.backup] configured (see config/mcptop.example.toml)",
+            esc(&actions.context)
+        ));
         return Ok(ExitCode::from(2));
     };
     match cmd {
         BackupCommand::List => {
             let archives = backup::list(&plan.dir).map_err(anyhow::Error::msg)?;
             match output {
-                Output::Json => println!("{}", super::output::json(&archives)?),
+                Output::Json => outln(&super::output::json(&archives)?),
                 Output::Table => {
-                    println!("{:<36} {:>12} {:<12} ITEMS", "ARCHIVE", "BYTES", "VERIFIED");
+                    let mut t = Table::new(&[
+                        ("ARCHIVE", Align::Left),
+                        ("BYTES", Align::Right),
+                        ("VERIFIED", Align::Left),
+                        ("ITEMS", Align::Left),
+                    ]);
                     for a in &archives {
                         let v =
                             a.verified.as_deref().map(|v| v.split_whitespace().next().unwrap_or("")).unwrap_or("never");
-                        println!(
-                            "{}",
-                            super::output::table(&format!(
-                                "{:<36} {:>12} {:<12} {}",
-                                a.name,
-                                a.bytes,
-                                v,
-                                a.items.join(", ")
-                            ))
-                        );
+                        t.row([a.name.as_str(), &a.bytes.to_string(), v, &a.items.join(", ")]);
                     }
-                    if let (Some(newest), Some(max)) = (archives.first(), plan.max_age_h) {
-                        let age = chrono::Utc::now() - newest.created_at;
-                        if age.num_hours() >= max as i64 {
-                            eprintln!("warning: the newest archive is {} h old (max_age_h = {max})", age.num_hours());
-                        }
+                    out(&t.render());
+                    let age = facts::backup_age_s(archives.first().map(|a| a.created_at), chrono::Utc::now());
+                    if facts::backup_overdue(age, plan.max_age_h) {
+                        let max = plan.max_age_h.unwrap_or(0);
+                        let age = crate::domain::text::age(age.unwrap_or(0));
+                        errln(&format!("warning: the newest archive is {age} old (max_age_h = {max})"));
                     }
                 }
             }
@@ -134,22 +137,23 @@ pub async fn run(cmd: &BackupCommand, actions: &Actions, output: Output) -> anyh
             let report = match result {
                 Ok(r) => r,
                 Err(e) => {
-                    eprintln!("mcptop: {}", super::output::table(&e));
+                    errln(&format!("mcptop: {}", esc(&e)));
                     return Ok(ExitCode::from(1));
                 }
             };
             match output {
-                Output::Json => println!(
-                    "{}",
-                    serde_json::json!({"message_type": "summary", "archive": report.archive,
-                    "members": report.members, "bytes": report.bytes, "problems": report.problems})
-                ),
-                Output::Table if report.problems.is_empty() => {
-                    println!("✓ {archive}: {} members, {} bytes, every checksum matches", report.members, report.bytes)
-                }
+                Output::Json => outln(&super::output::json(&serde_json::json!({"message_type": "summary",
+                    "archive": report.archive, "members": report.members, "bytes": report.bytes,
+                    "problems": report.problems}))?),
+                Output::Table if report.problems.is_empty() => outln(&format!(
+                    "✓ {}: {}, {} bytes, every checksum matches",
+                    esc(archive),
+                    count(report.members as u64, "member", "members"),
+                    report.bytes
+                )),
                 Output::Table => {
                     for p in &report.problems {
-                        eprintln!("✗ {}", super::output::table(p));
+                        errln(&format!("✗ {}", esc(p)));
                     }
                 }
             }
@@ -158,11 +162,13 @@ pub async fn run(cmd: &BackupCommand, actions: &Actions, output: Output) -> anyh
         BackupCommand::Prune { dry_run: true, .. } => {
             let decisions = backup::prune::prune(&plan.dir, plan.retention, true).map_err(anyhow::Error::msg)?;
             match output {
-                Output::Json => println!("{}", super::output::json(&decisions)?),
+                Output::Json => outln(&super::output::json(&decisions)?),
                 Output::Table => {
+                    let mut t = Table::new(&[("", Align::Left), ("ARCHIVE", Align::Left), ("WHY", Align::Left)]);
                     for d in &decisions {
-                        println!("{} {:<36} {}", if d.keep { "keep" } else { "GO  " }, d.name, d.reason);
+                        t.row([if d.keep { "keep" } else { "GO" }, &d.name, &d.reason]);
                     }
+                    out(&t.render());
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -183,16 +189,17 @@ pub async fn run(cmd: &BackupCommand, actions: &Actions, output: Output) -> anyh
                 Some(c) => c.clone(),
                 None if actions.read_only => String::new(),
                 None if std::io::stdin().is_terminal() => {
-                    eprint!(
-                        "Restoring {archive} replaces the data of context {:?}. Type the context's name: ",
-                        actions.context
-                    );
+                    err(&format!(
+                        "Restoring {} replaces the data of context {}. Type the context's name: ",
+                        esc(archive),
+                        esc(&format!("{:?}", actions.context))
+                    ));
                     let mut line = String::new();
                     std::io::stdin().read_line(&mut line)?;
                     line.trim().to_string()
                 }
                 None => {
-                    eprintln!("mcptop: restore needs --confirm CONTEXT when not on a terminal");
+                    errln("mcptop: restore needs --confirm CONTEXT when not on a terminal");
                     return Ok(ExitCode::from(2));
                 }
             };

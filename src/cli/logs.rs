@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use crate::domain::text::escape_line;
+use super::output::{errln, esc};
 use crate::logs::{LineAssembler, LogLine};
 use crate::sources::{LogsRequest, OpsSource};
 
@@ -54,10 +54,14 @@ pub async fn run(ops: &dyn OpsSource, args: LogsArgs<'_>) -> anyhow::Result<Exit
                 if grep.as_ref().is_some_and(|re| !re.is_match(&l.text)) {
                     continue;
                 }
-                let ts = l.ts.as_deref().map(|t| format!("{} ", escape_line(t))).unwrap_or_default();
-                let cut = if l.cut > 0 { format!(" … ({} bytes cut)", l.cut) } else { String::new() };
+                let ts = l.ts.as_deref().map(|t| format!("{} ", esc(t))).unwrap_or_default();
+                let cut = if l.cut > 0 {
+                    format!(" … ({} cut)", crate::domain::text::count(l.cut as u64, "byte", "bytes"))
+                } else {
+                    String::new()
+                };
                 // A closed pipe (`| head`) ends the command quietly.
-                if writeln!(stdout, "{ts}{}{cut}", escape_line(&l.text)).is_err() {
+                if writeln!(stdout, "{ts}{}{cut}", esc(&l.text)).is_err() {
                     return;
                 }
             }
@@ -71,7 +75,7 @@ pub async fn run(ops: &dyn OpsSource, args: LogsArgs<'_>) -> anyhow::Result<Exit
     match result {
         Ok(()) => Ok(ExitCode::SUCCESS),
         Err(e) => {
-            eprintln!("mcptop: logs of {}: {}", escape_line(args.container), e);
+            errln(&format!("mcptop: logs of {}: {}", esc(args.container), esc(&e.to_string())));
             Ok(ExitCode::from(1))
         }
     }

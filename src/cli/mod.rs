@@ -352,11 +352,11 @@ fn demo_context(cli: &Cli) -> anyhow::Result<String> {
 }
 
 fn no_source(settings: &Settings) -> ExitCode {
-    eprintln!(
-        "mcptop: nothing configured for context {:?}.\n  Try `mcptop --demo`, `mcptop --redis-url redis://127.0.0.1:6379/0`,\n  or a config file (see config/mcptop.example.toml) at {}",
-        settings.context_name,
-        config::default_path().map(|p| p.display().to_string()).unwrap_or_default()
-    );
+    output::errln(&format!(
+        "mcptop: nothing configured for context {}.\n  Try `mcptop --demo`, `mcptop --redis-url redis://127.0.0.1:6379/0`,\n  or a config file (see config/mcptop.example.toml) at {}",
+        output::esc(&format!("{:?}", settings.context_name)),
+        output::esc(&config::default_path().map(|p| p.display().to_string()).unwrap_or_default())
+    ));
     ExitCode::from(2)
 }
 
@@ -390,7 +390,8 @@ async fn dashboard(
             .ok_or_else(|| anyhow::anyhow!("--size: expected WIDTHxHEIGHT between 20x5 and 1000x500, e.g. 160x48"))?;
         let spec = FrameSpec { size, format, wait: settings.context.timeout() * 2 };
         let crate::tui::Session { sources, actions, app, theme, opts, .. } = first;
-        println!("{}", crate::tui::snapshot::snapshot(&sources, actions, app, &theme, opts, spec).await);
+        // The frame is drawn text (escaped and scrubbed as every frame is); an SVG holds markup.
+        output::outln(&crate::tui::snapshot::snapshot(&sources, actions, app, &theme, opts, spec).await);
         return Ok(ExitCode::SUCCESS);
     }
     if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {

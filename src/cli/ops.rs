@@ -8,10 +8,11 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::Output;
+use super::output::{Align, Table, errln, esc, out, outln};
 use crate::clients::SourceError;
 use crate::config::Settings;
 use crate::domain::alert::group;
-use crate::domain::{Alert, ComponentStatus, Health};
+use crate::domain::{Alert, ComponentStatus, Health, HealthSummary};
 use crate::sources::OpsSource;
 
 #[derive(Serialize)]
@@ -59,6 +60,8 @@ struct HealthReport {
     containers: Vec<ContainerReport>,
     services: Vec<ServiceReport>,
     targets: Vec<TargetReport>,
+    /// The counts the dashboard's Health line shows.
+    summary: HealthSummary,
 }
 
 pub async fn health(ops: &dyn OpsSource, output: Output) -> anyhow::Result<ExitCode> {
@@ -74,7 +77,13 @@ pub async fn health(ops: &dyn OpsSource, output: Output) -> anyhow::Result<ExitC
     if c.targets {
         sources.push(report("prometheus", &targets));
     }
+    let summary = crate::domain::facts::health(
+        containers.as_deref().unwrap_or_default(),
+        services.as_deref().unwrap_or_default(),
+        targets.as_deref().unwrap_or_default(),
+    );
     let r = HealthReport {
+        summary,
         fetched_at: Utc::now(),
         containers: containers
             .unwrap_or_default()
@@ -108,11 +117,11 @@ pub async fn health(ops: &dyn OpsSource, output: Output) -> anyhow::Result<ExitC
     };
     let ok = !r.sources.is_empty() && r.sources.iter().all(|s| s.ok);
     match output {
-        Output::Json => println!("{}", super::output::json(&r)?),
-        Output::Table => print!("{}", super::output::table(&health_table(&r))),
+        Output::Json => outln(&super::output::json(&r)?),
+        Output::Table => out(&health_table(&r)),
     }
     if r.sources.is_empty() {
-        eprintln!("mcptop: no docker, services or prometheus_url configured for this context");
+        errln("mcptop: no docker, services or prometheus_url configured for this context");
         return Ok(ExitCode::from(2));
     }
     Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
@@ -121,37 +130,64 @@ pub async fn health(ops: &dyn OpsSource, output: Output) -> anyhow::Result<ExitC
 fn health_table(r: &HealthReport) -> String {
     let mut s = String::new();
     for src in r.sources.iter().filter(|s| !s.ok) {
-        let _ = writeln!(s, "{} FAILED: {}", src.name, src.error.as_deref().unwrap_or(""));
+        let _ = writeln!(s, "{} FAILED: {}", esc(&src.name), esc(src.error.as_deref().unwrap_or("")));
     }
+    let h = &r.summary;
+    let _ = writeln!(
+        s,
+        "containers {} ok {} unhealthy {} starting {} stopped · services {} up {} down · targets {} up {} down {} unknown\n",
+        h.containers_healthy,
+        h.containers_unhealthy,
+        h.containers_starting,
+        h.containers_stopped,
+        h.services_up,
+        h.services_down,
+        h.targets_up,
+        h.targets_down,
+        h.targets_unknown
+    );
     if !r.containers.is_empty() {
-        let _ = writeln!(s, "{:<24} {:<10} {:<10} {:>8}  IMAGE", "CONTAINER", "STATE", "HEALTH", "RESTARTS");
+        let mut t = Table::new(&[
+            ("CONTAINER", Align::Left),
+            ("STATE", Align::Left),
+            ("HEALTH", Align::Left),
+            ("RESTARTS", Align::Right),
+            ("IMAGE", Align::Left),
+        ]);
         for c in &r.containers {
             let restarts = c.restarts.map(|n| n.to_string()).unwrap_or_else(|| "?".into());
-            let _ =
-                writeln!(s, "{:<24} {:<10} {:<10} {:>8}  {}", c.name, c.state, c.health.as_str(), restarts, c.image);
+            t.row([c.name.as_str(), &c.state, c.health.as_str(), &restarts, &c.image]);
         }
+        s.push_str(&t.render());
     }
     if !r.services.is_empty() {
-        let _ = writeln!(s, "\n{:<16} {:<4} {:>8}  DETAIL", "SERVICE", "OK", "LATENCY");
+        let mut t = Table::new(&[
+            ("SERVICE", Align::Left),
+            ("OK", Align::Left),
+            ("LATENCY", Align::Right),
+            ("DETAIL", Align::Left),
+        ]);
         for svc in &r.services {
             let ms = svc.latency_ms.map(|m| format!("{m}ms")).unwrap_or_default();
             let comps: Vec<String> = svc.components.iter().map(|c| format!("{}={}", c.name, c.status)).collect();
-            let _ = writeln!(
-                s,
-                "{:<16} {:<4} {:>8}  {} {}",
-                svc.name,
-                if svc.ok { "yes" } else { "NO" },
-                ms,
-                svc.detail,
-                comps.join(" ")
-            );
+            let detail = format!("{} {}", svc.detail, comps.join(" "));
+            t.row([svc.name.as_str(), if svc.ok { "yes" } else { "NO" }, &ms, &detail]);
         }
+        s.push('\n');
+        s.push_str(&t.render());
     }
     if !r.targets.is_empty() {
-        let _ = writeln!(s, "\n{:<16} {:<28} {:<8} LAST ERROR", "JOB", "INSTANCE", "HEALTH");
-        for t in &r.targets {
-            let _ = writeln!(s, "{:<16} {:<28} {:<8} {}", t.job, t.instance, t.health, t.last_error);
+        let mut t = Table::new(&[
+            ("JOB", Align::Left),
+            ("INSTANCE", Align::Left),
+            ("HEALTH", Align::Left),
+            ("LAST ERROR", Align::Left),
+        ]);
+        for tg in &r.targets {
+            t.row([&tg.job, &tg.instance, &tg.health, &tg.last_error]);
         }
+        s.push('\n');
+        s.push_str(&t.render());
     }
     s
 }
@@ -182,10 +218,10 @@ struct AlertSourceReport {
 
 pub async fn alerts(ops: &dyn OpsSource, settings: &Settings, output: Output) -> anyhow::Result<ExitCode> {
     if !ops.configured().alerts {
-        eprintln!(
-            "mcptop: no alert source (Alertmanager, Zabbix, CrowdSec) configured for context {:?}",
-            settings.context_name
-        );
+        errln(&format!(
+            "mcptop: no alert source (Alertmanager, Zabbix, CrowdSec) configured for context {}",
+            esc(&format!("{:?}", settings.context_name))
+        ));
         return Ok(ExitCode::from(2));
     }
     let snap = ops.alerts().await?;
@@ -211,29 +247,34 @@ pub async fn alerts(ops: &dyn OpsSource, settings: &Settings, output: Output) ->
         sources,
     };
     match output {
-        Output::Json => println!("{}", super::output::json(&r)?),
+        Output::Json => outln(&super::output::json(&r)?),
         Output::Table => {
             let mut s = String::new();
             for src in r.sources.iter().filter(|s| !s.notes.is_empty()) {
                 let what = if src.ok { "PARTIAL" } else { "FAILED" };
-                let _ = writeln!(s, "{} {what}: {}", src.source.name, src.notes.join(" · "));
+                let _ = writeln!(s, "{} {what}: {}", esc(&src.source.name), esc(&src.notes.join(" · ")));
             }
+            let f = &r.firing;
+            let _ = writeln!(s, "{} firing ({})\n", f.total, f.short());
+            let mut t = Table::new(&[
+                ("  SEVERITY", Align::Left),
+                ("STATE", Align::Left),
+                ("INSTANCE", Align::Left),
+                ("SUMMARY", Align::Left),
+                ("SOURCES", Align::Left),
+            ]);
             for g in &r.groups {
                 let key: Vec<String> = g.key.iter().map(|(k, v)| format!("{k}={v}")).collect();
-                let _ = writeln!(s, "{} ({})", key.join(" "), g.alerts.len());
+                t.note(&format!("{} ({})", key.join(" "), g.alerts.len()));
                 for a in g.alerts {
-                    let _ = writeln!(
-                        s,
-                        "  {:<9} {:<11} {:<24} {}  [{}]",
-                        a.severity().as_str(),
-                        format!("{:?}", a.state).to_lowercase(),
-                        a.labels.get("instance").or(a.labels.get("host")).map(String::as_str).unwrap_or(""),
-                        a.summary(),
-                        a.sources.join(",")
-                    );
+                    let state = format!("{:?}", a.state).to_lowercase();
+                    let instance = a.labels.get("instance").or(a.labels.get("host")).map(String::as_str).unwrap_or("");
+                    let severity = format!("  {}", a.severity().as_str());
+                    t.row([severity.as_str(), &state, instance, a.summary(), &format!("[{}]", a.sources.join(","))]);
                 }
             }
-            print!("{}", super::output::table(&s));
+            s.push_str(&t.render());
+            out(&s);
         }
     }
     // Partial (a source failed, an alert could not be read): 1, as `status` does.

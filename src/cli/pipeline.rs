@@ -5,8 +5,8 @@ use std::fmt::Write;
 use std::process::ExitCode;
 
 use super::Output;
+use super::output::{esc, out, outln};
 use crate::domain::pipeline::{Part, PipelineSnapshot};
-use crate::domain::text::clean_line;
 use crate::sources::OpsSource;
 use crate::tui::panes::pipeline::{bytes, count, seconds};
 
@@ -18,8 +18,8 @@ pub async fn run(ops: &dyn OpsSource, output: Output) -> anyhow::Result<ExitCode
     }
     let snap = ops.pipeline().await?;
     match output {
-        Output::Json => println!("{}", super::output::json(&snap)?),
-        Output::Table => print!("{}", table(&snap)),
+        Output::Json => outln(&super::output::json(&snap)?),
+        Output::Table => out(&table(&snap)),
     }
     Ok(if snap.all_ok() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
@@ -28,7 +28,7 @@ fn status<T>(p: &Part<T>) -> String {
     match &p.error {
         None if p.configured => "ok".into(),
         None => "not configured".into(),
-        Some(e) => format!("FAILED: {}", clean_line(e)),
+        Some(e) => format!("FAILED: {}", esc(e)),
     }
 }
 
@@ -54,17 +54,11 @@ pub fn table(s: &PipelineSnapshot) -> String {
     }
     let _ = writeln!(out, "LiteLLM /v1/models: {}", status(&s.litellm_models));
     for m in s.litellm_models.data.iter().flatten() {
-        let _ = writeln!(out, "  {}", clean_line(m));
+        let _ = writeln!(out, "  {}", esc(m));
     }
     let _ = writeln!(out, "Ollama /api/ps: {}", status(&s.ollama_loaded));
     for m in s.ollama_loaded.data.iter().flatten() {
-        let _ = writeln!(
-            out,
-            "  {:<32} {:>7} in memory, {:>7} GPU",
-            clean_line(&m.name),
-            bytes(m.size),
-            bytes(m.size_vram)
-        );
+        let _ = writeln!(out, "  {:<32} {:>7} in memory, {:>7} GPU", esc(&m.name), bytes(m.size), bytes(m.size_vram));
     }
     out
 }

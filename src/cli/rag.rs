@@ -6,14 +6,16 @@ use std::process::ExitCode;
 use clap::Subcommand;
 
 use super::Output;
+use super::output::{Align, Table, errln, esc, out, outln};
 use crate::domain::rag::{KbStats, RagSearch};
-use crate::domain::text::clean_line;
+use crate::domain::text::count;
 use crate::sources::KnowledgeSource;
 
 #[derive(Debug, Subcommand)]
 pub enum RagCommand {
     /// Embed QUERY and show the most similar knowledge-base entries; exit 1 if the search failed.
     Search {
+        /// What to look for, in words (embedded as the knowledge base's entries are).
         query: String,
         /// How many nearest entries to fetch (default: the context's top_k, 5).
         #[arg(long)]
@@ -33,9 +35,10 @@ pub async fn run(
     output: Output,
 ) -> anyhow::Result<ExitCode> {
     let Some(rag) = rag else {
-        eprintln!(
-            "mcptop: no knowledge_base configured for context {context:?} (see config/mcptop.example.toml), or try --demo"
-        );
+        errln(&format!(
+            "mcptop: no knowledge_base configured for context {} (see config/mcptop.example.toml), or try --demo",
+            esc(&format!("{context:?}"))
+        ));
         return Ok(ExitCode::from(2));
     };
     match command {
@@ -70,13 +73,13 @@ fn print_result<T: serde::Serialize>(
     match result {
         Ok(v) => {
             match output {
-                Output::Table => print!("{}", super::output::table(&table(&v))),
-                Output::Json => println!("{}", super::output::json(&v)?),
+                Output::Table => out(&table(&v)),
+                Output::Json => outln(&super::output::json(&v)?),
             }
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
-            eprintln!("mcptop: {failed}: {e}");
+            errln(&format!("mcptop: {failed}: {}", esc(&e.to_string())));
             Ok(ExitCode::from(1))
         }
     }
@@ -85,34 +88,33 @@ fn print_result<T: serde::Serialize>(
 fn search_table(s: &RagSearch) -> String {
     let mut out = String::new();
     let via = match &s.fallback_reason {
-        Some(why) => format!("{} (fallback: {why})", s.embedder.name()),
+        Some(why) => format!("{} (fallback: {})", s.embedder.name(), esc(why)),
         None => s.embedder.name().to_string(),
     };
     let _ = writeln!(
         out,
-        "query {:?} · top {} · threshold {:.2} · via {via} · embed {} ms · db {} ms",
-        clean_line(&s.query),
+        "query {} · top {} · threshold {:.2} · via {via} · embed {} ms · db {} ms",
+        esc(&format!("{:?}", s.query)),
         s.top_k,
         s.threshold,
         s.embed_ms,
         s.db_ms
     );
     if s.hits.is_empty() {
-        let _ = writeln!(out, "no hits at or above {:.2} ({} candidates below it)", s.threshold, s.candidates);
+        let below = count(s.candidates as u64, "candidate", "candidates");
+        let _ = writeln!(out, "no hits at or above {:.2} ({below} below it)", s.threshold);
         return out;
     }
-    let _ = writeln!(out, "{:<6} {:<10} {:<12} TEXT", "SCORE", "ID", "SOURCE");
+    let mut t =
+        Table::new(&[("SCORE", Align::Left), ("ID", Align::Left), ("SOURCE", Align::Left), ("TEXT", Align::Left)]);
     for h in &s.hits {
         let score = h.score.map(|s| format!("{s:.3}")).unwrap_or_else(|| "?".into());
-        let _ = writeln!(
-            out,
-            "{score:<6} {:<10} {:<12} {}",
-            h.id_label(),
-            h.source().unwrap_or_else(|| "-".into()),
-            crate::domain::text::ellipsize(&h.snippet(), 100)
-        );
+        let source = h.source().unwrap_or_else(|| "-".into());
+        t.row([score.as_str(), &h.id_label(), &source, &crate::domain::text::ellipsize(&h.snippet(), 100)]);
     }
-    let _ = writeln!(out, "{} of {} candidates at or above {:.2}", s.hits.len(), s.candidates, s.threshold);
+    out.push_str(&t.render());
+    let n = count(s.candidates as u64, "candidate", "candidates");
+    let _ = writeln!(out, "{} of {n} at or above {:.2}", s.hits.len(), s.threshold);
     out
 }
 
@@ -123,13 +125,13 @@ fn stats_table(s: &KbStats) -> String {
         (None, _) => "unknown".into(),
     };
     let mut out = String::new();
-    let _ = writeln!(out, "table       {}", clean_line(&s.table));
+    let _ = writeln!(out, "table       {}", esc(&s.table));
     let _ = writeln!(out, "rows        {rows}");
     let _ = writeln!(out, "dimensions  {}", s.dimensions.map(|d| d.to_string()).unwrap_or_else(|| "unknown".into()));
-    let _ = writeln!(out, "index       {}", s.index.clone().unwrap_or_else(|| "none".into()));
+    let _ = writeln!(out, "index       {}", esc(s.index.as_deref().unwrap_or("none")));
     if let Some(note) = &s.index_note {
-        let _ = writeln!(out, "note        {note}");
+        let _ = writeln!(out, "note        {}", esc(note));
     }
-    let _ = writeln!(out, "pgvector    {}", s.extension.clone().unwrap_or_else(|| "?".into()));
+    let _ = writeln!(out, "pgvector    {}", esc(s.extension.as_deref().unwrap_or("?")));
     out
 }

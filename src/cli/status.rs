@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::Output;
+use super::output::{Align, Table, esc, out, outln};
 use crate::config::Settings;
 use crate::domain::QueueSnapshot;
 use crate::domain::facts::{ContextFacts, Inputs};
@@ -88,8 +89,8 @@ pub async fn status(source: &dyn JobSource, settings: &Settings, output: Output)
         },
     };
     match output {
-        Output::Json => println!("{}", super::output::json(&report)?),
-        Output::Table => print!("{}", super::output::table(&status_table(&report))),
+        Output::Json => outln(&super::output::json(&report)?),
+        Output::Table => out(&status_table(&report)),
     }
     let ok = report.sources.iter().all(|s| s.ok);
     Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
@@ -98,28 +99,42 @@ pub async fn status(source: &dyn JobSource, settings: &Settings, output: Output)
 fn status_table(r: &StatusReport) -> String {
     use std::fmt::Write;
     let mut s = String::new();
-    let _ = writeln!(s, "context  {}   fetched {}", r.context, r.fetched_at.format("%Y-%m-%d %H:%M:%S UTC"));
-    let _ = writeln!(s, "\n{:<10} {:<4} {:>8}  ERROR", "SOURCE", "OK", "LATENCY");
+    let _ = writeln!(s, "context  {}   fetched {}", esc(&r.context), r.fetched_at.format("%Y-%m-%d %H:%M:%S UTC"));
+    let f = &r.summary;
+    let n = |v: Option<u64>| v.map(|n| n.to_string()).unwrap_or_else(|| "?".into());
+    let stalled = match f.stalled {
+        Some(true) => "STALLED",
+        Some(false) => "no",
+        None => "? (one read cannot tell)",
+    };
+    let _ = writeln!(
+        s,
+        "waiting  {}   stalled {stalled}   awaiting approval {}   running {}\n",
+        n(f.queued),
+        n(f.awaiting_approval),
+        n(f.running)
+    );
+    let mut t =
+        Table::new(&[("SOURCE", Align::Left), ("OK", Align::Left), ("LATENCY", Align::Right), ("ERROR", Align::Left)]);
     for src in &r.sources {
         let ok = if src.ok { "yes" } else { "NO" };
-        let _ =
-            writeln!(s, "{:<10} {:<4} {:>6}ms  {}", src.name, ok, src.latency_ms, src.error.as_deref().unwrap_or(""));
+        t.row([src.name.as_str(), ok, &format!("{}ms", src.latency_ms), src.error.as_deref().unwrap_or("")]);
     }
+    s.push_str(&t.render());
     if !r.queues.is_empty() {
-        let _ = writeln!(s, "\n{:<16} {:>10} {:>10} {:>10} {:>8}", "QUEUE", "LENGTH", "TAKEN", "OLDEST", "IN/MIN");
-        let n = |v: Option<u64>| v.map(|n| n.to_string()).unwrap_or_else(|| "?".into());
+        let mut t = Table::new(&[
+            ("QUEUE", Align::Left),
+            ("LENGTH", Align::Right),
+            ("TAKEN", Align::Right),
+            ("OLDEST", Align::Right),
+            ("IN/MIN", Align::Right),
+        ]);
         for q in &r.queues {
             let oldest = q.oldest_age_s.map(|a| crate::domain::text::age(a as i64)).unwrap_or_else(|| "-".into());
-            let _ = writeln!(
-                s,
-                "{:<16} {:>10} {:>10} {:>10} {:>8}",
-                q.name,
-                n(q.length),
-                n(q.processing),
-                oldest,
-                q.enqueued_last_min
-            );
+            t.row([q.name.clone(), n(q.length), n(q.processing), oldest, q.enqueued_last_min.to_string()]);
         }
+        s.push('\n');
+        s.push_str(&t.render());
     }
     if let Some(total) = r.jobs.total {
         let _ = writeln!(s, "\nJOBS {total}");

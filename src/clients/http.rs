@@ -60,9 +60,15 @@ pub async fn read_limited(resp: reqwest::Response, max: usize, timeout: Duration
 
 /// A short message from an error body: a JSON string (Alertmanager), `{"error"}` (Prometheus,
 /// Ollama), `{"message"}` (Docker, go-swagger), `{"detail"}` (FastAPI), else the text itself.
+///
+/// Every registered secret is scrubbed from the whole body, raw or escaped, before anything is
+/// decoded or cut, and again from the decoded message: no encoding and no cut lets one through.
 pub fn error_message(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(&body[..body.len().min(2048)]).into_owned();
-    let msg = match serde_json::from_slice::<serde_json::Value>(body) {
+    let whole = String::from_utf8_lossy(body);
+    let whole = crate::domain::secret::scrub(&whole);
+    let cut = whole.char_indices().nth(2048).map(|(i, _)| i).unwrap_or(whole.len());
+    let text = whole[..cut].to_string();
+    let msg = match serde_json::from_str::<serde_json::Value>(&whole) {
         Ok(serde_json::Value::String(s)) => s,
         // LiteLLM and OpenAI nest it: `{"error": {"message", "type", "code": "401"}}`.
         Ok(v) if v.pointer("/error/message").is_some_and(|m| m.is_string()) => {
@@ -74,7 +80,7 @@ pub fn error_message(body: &[u8]) -> String {
             .unwrap_or(text),
         Err(_) => text,
     };
-    let msg = clean_line(msg.trim());
+    let msg = clean_line(crate::domain::secret::scrub(msg.trim()).trim());
     if msg.is_empty() { "(no body)".into() } else { msg }
 }
 
@@ -90,7 +96,9 @@ pub async fn json_with_secret<T: DeserializeOwned>(
     secret: Option<&Secret>,
 ) -> Result<T, SourceError> {
     let body = send_with_secret(req, timeout, secret).await?;
-    serde_json::from_slice(&body).map_err(|e| SourceError::Decode(clean_line(&e.to_string())))
+    // serde's message may quote the value it could not take: scrubbed before it is cut.
+    serde_json::from_slice(&body)
+        .map_err(|e| SourceError::Decode(clean_line(&crate::domain::secret::scrub(&e.to_string()))))
 }
 
 /// Send a request and return the body of a 2xx answer.

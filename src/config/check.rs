@@ -5,6 +5,26 @@ use redis::IntoConnectionInfo;
 
 use super::{ConfigError, ContextConfig, KnowledgeBaseConfig, invalid};
 
+/// A sentinel's address: `host:port` (a name or an IPv4 address) or `[IPv6]:port`, nothing
+/// else. The message never repeats the value: `user:password@host` would print the password.
+fn check_sentinel(addr: &str) -> Result<(), &'static str> {
+    if addr.contains('@') {
+        return Err(
+            "credentials do not go in a sentinel's address (sentinels with a password are not supported yet); use host:port",
+        );
+    }
+    let (host, port) = addr.rsplit_once(':').ok_or("use host:port")?;
+    port.parse::<u16>().map_err(|_| "use host:port (the port a number)")?;
+    let host_ok = match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        Some(v6) => v6.parse::<std::net::Ipv6Addr>().is_ok(),
+        None => {
+            !host.is_empty()
+                && host.split('.').all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        }
+    };
+    if host_ok { Ok(()) } else { Err("use host:port, or [IPv6]:port") }
+}
+
 /// Every value of a context that can be checked before connecting, each error naming its key.
 pub(super) fn context(name: &str, context: &ContextConfig, redis_url_from_flag: bool) -> Result<(), ConfigError> {
     let key = |k: &str| format!("contexts.{name}.{k}");
@@ -16,10 +36,7 @@ pub(super) fn context(name: &str, context: &ContextConfig, redis_url_from_flag: 
         (true, None) => {}
         (false, Some(m)) if !m.trim().is_empty() => {
             for (i, addr) in context.redis_sentinels.iter().enumerate() {
-                let ok = addr.rsplit_once(':').is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok());
-                if !ok {
-                    return Err(invalid(key(&format!("redis_sentinels[{i}]")), "use host:port"));
-                }
+                check_sentinel(addr).map_err(|m| invalid(key(&format!("redis_sentinels[{i}]")), m))?;
             }
         }
         (false, _) => return Err(invalid(key("redis_master"), "name the master the sentinels monitor")),

@@ -14,8 +14,8 @@ mod monitors;
 mod secret_ref;
 
 pub use monitors::{CrowdSecConfig, ZabbixConfig};
-pub use secret_ref::SecretRef;
 use secret_ref::Secrets;
+pub use secret_ref::{MAX_SECRET_BYTES, SecretRef};
 
 /// A configuration problem, always naming the key or file at fault.
 #[derive(Debug, thiserror::Error)]

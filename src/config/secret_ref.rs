@@ -38,18 +38,95 @@ impl fmt::Debug for SecretRef {
     }
 }
 
+/// Longest secret read (a PEM key or a JWT fits many times over).
+pub const MAX_SECRET_BYTES: usize = 64 * 1024;
+
+/// Longest a secret file may take to read (a hung network mount, a pipe nobody writes to).
+pub const SECRET_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
 impl SecretRef {
-    /// Read the secret. The error names the reference, never the value.
+    /// Read the secret: at most [`MAX_SECRET_BYTES`], within [`SECRET_READ_TIMEOUT`], from a
+    /// regular file or a pipe (`<(pass show x)`), never a device. The error names the config key
+    /// and the reference, never the value.
     pub fn resolve(&self, key: &str) -> Result<Secret, ConfigError> {
-        match self {
-            SecretRef::Env(name) => std::env::var(name)
-                .map(Secret::new)
-                .map_err(|_| invalid(key, format!("environment variable {name} is not set"))),
-            SecretRef::File(path) => std::fs::read_to_string(path)
-                .map(|s| Secret::new(s.trim_end_matches(['\n', '\r'])))
-                .map_err(|e| invalid(key, format!("cannot read {}: {}", path.display(), e.kind()))),
+        let value = match self {
+            SecretRef::Env(name) => match std::env::var_os(name) {
+                None => return Err(invalid(key, format!("environment variable {name} is not set"))),
+                Some(v) => {
+                    v.into_string().map_err(|_| invalid(key, format!("environment variable {name} is not UTF-8")))?
+                }
+            },
+            SecretRef::File(path) => {
+                read_bounded(path.clone()).map_err(|why| invalid(key, format!("{}: {why}", path.display())))?
+            }
+        };
+        let value = value.trim_end_matches(['\n', '\r']);
+        if value.is_empty() {
+            return Err(invalid(key, format!("{self:?} is empty")));
         }
+        if value.len() > MAX_SECRET_BYTES {
+            return Err(invalid(key, format!("{self:?} is longer than {MAX_SECRET_BYTES} bytes")));
+        }
+        Ok(Secret::new(value))
     }
+}
+
+/// A secret file's text, read on a thread of its own so that nothing can hold up the caller
+/// longer than [`SECRET_READ_TIMEOUT`] (the thread of a read that hangs is left behind; what it
+/// may read is bounded).
+fn read_bounded(path: PathBuf) -> Result<String, String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(read_file(&path));
+    });
+    match rx.recv_timeout(SECRET_READ_TIMEOUT) {
+        Ok(r) => r,
+        Err(_) => Err(format!(
+            "no answer within {} s (a pipe nobody writes to, a hung mount?)",
+            SECRET_READ_TIMEOUT.as_secs()
+        )),
+    }
+}
+
+fn read_file(path: &std::path::Path) -> Result<String, String> {
+    use std::io::Read;
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    // Not blocking on open: a pipe without a writer would wait for one.
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .map_err(|e| format!("cannot read it: {}", e.kind()))?;
+    let kind = file.metadata().map_err(|e| format!("cannot read it: {}", e.kind()))?.file_type();
+    if kind.is_fifo() {
+        // Blocking reads from here on (bounded by the caller's timeout).
+        // SAFETY: F_GETFL/F_SETFL on a descriptor this function owns.
+        unsafe {
+            use std::os::fd::AsRawFd;
+            let fd = file.as_raw_fd();
+            let flags = libc::fcntl(fd, libc::F_GETFL);
+            if flags >= 0 {
+                libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK);
+            }
+        }
+    } else if !kind.is_file() {
+        let what = if kind.is_char_device() || kind.is_block_device() {
+            "a device"
+        } else if kind.is_dir() {
+            "a directory"
+        } else {
+            "not a regular file"
+        };
+        return Err(format!("is {what}, not a file holding the secret"));
+    }
+    let mut buf = Vec::new();
+    file.take(MAX_SECRET_BYTES as u64 + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| format!("cannot read it: {}", e.kind()))?;
+    if buf.len() > MAX_SECRET_BYTES {
+        return Err(format!("is larger than {MAX_SECRET_BYTES} bytes"));
+    }
+    String::from_utf8(buf).map_err(|_| "is not UTF-8 text".to_string())
 }
 
 /// The context's secrets, read from their references.

@@ -125,3 +125,59 @@ fn a_password_in_any_url_is_refused_naming_the_key() {
     assert!(err.contains("--redis-url") && !err.contains("hunter2"), "{err}");
     assert_eq!(check("[contexts.p]\nredis_url = \"redis://user@h:6379/0\"\n"), "", "a user name alone is fine");
 }
+
+/// A secret file that never ends, a pipe nobody writes to, a huge or empty file: each an error
+/// within the read timeout that names the key, never a hang or gigabytes read.
+#[test]
+fn secret_files_are_read_bounded_and_in_time() {
+    let dir = tempfile::tempdir().expect("dir");
+    let resolve_file = |path: &std::path::Path| {
+        let text = format!("[contexts.a]\nredis_password = \"file:{}\"\n", path.display());
+        let started = std::time::Instant::now();
+        let r = parse_str(&text).and_then(|f| resolve(f, &Overrides::default())).map(|s| s.redis_password);
+        (r.map_err(|e| e.to_string()), started.elapsed())
+    };
+    let (zero, _) = resolve_file(std::path::Path::new("/dev/zero"));
+    let zero = zero.err().unwrap_or_default();
+    assert!(zero.contains("contexts.a.redis_password") && zero.contains("a device"), "{zero}");
+    let fifo = dir.path().join("fifo");
+    let c = std::ffi::CString::new(fifo.to_string_lossy().as_bytes()).expect("path");
+    // SAFETY: mkfifo on a path this test made.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let (hung, took) = resolve_file(&fifo);
+    let hung = hung.err().unwrap_or_default();
+    // A pipe with no writer reads as empty at once; one whose writer never writes times out.
+    assert!(
+        hung.contains("redis_password") && (hung.contains("no answer within") || hung.contains("is empty")),
+        "{hung}"
+    );
+    assert!(took < std::time::Duration::from_secs(10), "bounded, not hung: {took:?}");
+    let big = dir.path().join("big");
+    std::fs::write(&big, vec![b'x'; MAX_SECRET_BYTES + 10]).expect("write");
+    assert!(resolve_file(&big).0.err().unwrap_or_default().contains("larger than"));
+    let empty = dir.path().join("empty");
+    std::fs::write(&empty, "\n").expect("write");
+    assert!(resolve_file(&empty).0.err().unwrap_or_default().contains("is empty"));
+    let real = dir.path().join("pw");
+    std::fs::write(&real, "a-real-secret\n").expect("write");
+    let link = dir.path().join("link");
+    std::os::unix::fs::symlink(&real, &link).expect("symlink");
+    let (ok, _) = resolve_file(&link);
+    assert_eq!(ok.ok().flatten().as_ref().map(Secret::expose), Some("a-real-secret"), "a link to a file works");
+}
+
+#[test]
+fn a_sentinel_address_with_credentials_is_refused_without_repeating_them() {
+    let text = "[contexts.a]\nredis_master = \"m\"\nredis_sentinels = [\"user:pa55word@10.0.0.5:26379\"]\n";
+    let err = parse_str(text).and_then(|f| resolve(f, &Overrides::default())).err().map(|e| e.to_string());
+    let err = err.unwrap_or_default();
+    assert!(err.contains("redis_sentinels[0]") && !err.contains("pa55word"), "{err}");
+    for good in ["10.0.0.5:26379", "sentinel-1.internal:26379", "[::1]:26379"] {
+        let text = format!("[contexts.a]\nredis_master = \"m\"\nredis_sentinels = [\"{good}\"]\n");
+        assert!(parse_str(&text).and_then(|f| resolve(f, &Overrides::default())).is_ok(), "{good}");
+    }
+    for bad in ["::1:26379", "host", "host:port", "h/0:1"] {
+        let text = format!("[contexts.a]\nredis_master = \"m\"\nredis_sentinels = [\"{bad}\"]\n");
+        assert!(parse_str(&text).and_then(|f| resolve(f, &Overrides::default())).is_err(), "{bad}");
+    }
+}

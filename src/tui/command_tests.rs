@@ -137,7 +137,7 @@ fn errors_are_kept_after_the_source_recovers() {
 }
 
 #[test]
-fn yank_copies_the_selected_handle_raw_and_says_so_escaped() {
+fn yank_refuses_a_handle_a_paste_would_act_on_and_says_so_escaped() {
     use crate::domain::job::RawFields;
     use crate::domain::{Job, JobsPage};
     let mut app = app();
@@ -153,9 +153,9 @@ fn yank_copies_the_selected_handle_raw_and_says_so_escaped() {
     app.update(Msg::Source(SourceMsg::JobsLoaded(page)));
     press(&mut app, KeyCode::Char('2'));
     press(&mut app, KeyCode::Char('y'));
-    assert_eq!(app.clipboard.as_deref(), Some(id), "the raw id goes to the clipboard");
+    assert_eq!(app.clipboard, None, "an escape sequence never reaches the clipboard");
     let toast = app.toast.as_ref().map(|t| t.text.clone()).unwrap_or_default();
-    assert!(toast.starts_with("copied job id") && !toast.contains('\u{1b}'), "{toast:?}");
+    assert!(toast.starts_with("✗ not copied: the job id") && !toast.contains('\u{1b}'), "{toast:?}");
     app.clipboard = None;
     app.yank = false;
     press(&mut app, KeyCode::Char('y'));

@@ -212,7 +212,7 @@ impl App {
                 let name = containers.iter().find(|c| c.id == *id).map(|c| c.name.clone());
                 Some(("container", name.unwrap_or_else(|| id.clone())))
             }
-            (Some((OpsDetail::Hit(hit), _)), _) if in_detail => Some(("knowledge-base id", hit.id.to_string())),
+            (Some((OpsDetail::Hit(hit), _)), _) if in_detail => Some(("knowledge-base id", raw_id(&hit.id))),
             (_, Some(view)) if in_detail => {
                 let url = view.data.data.as_ref().and_then(|d| d.as_ref()?.field("ticket_url").map(String::from));
                 match url {
@@ -228,18 +228,20 @@ impl App {
                     None => ("alert fingerprint", a.fingerprint.clone()),
                 }),
                 PaneId::Health => self.ops.selected_container().map(|c| ("container", c.name.clone())),
-                PaneId::Rag => self.rag.selected_hit().map(|h| ("knowledge-base id", h.id.to_string())),
+                PaneId::Rag => self.rag.selected_hit().map(|h| ("knowledge-base id", raw_id(&h.id))),
                 PaneId::Backups => self.backups.selected().map(|a| ("archive", a.path.display().to_string())),
             },
         };
-        match handle {
-            Some((what, text)) if text.len() > crate::tui::clipboard::MAX_BYTES => {
-                self.toast(format!("the {what} is too long for the terminal's clipboard"), false);
-            }
-            Some((what, text)) => {
+        match handle.map(|(what, raw)| (what, crate::tui::clipboard::prepare(&raw), raw)) {
+            Some((what, Ok((text, trimmed)), _)) => {
                 let shown = crate::domain::text::clean_line(&text);
-                self.toast(format!("copied {what} {shown}"), true);
+                let note = if trimmed { " (surrounding whitespace taken off)" } else { "" };
+                self.toast(format!("copied {what} {shown}{note}"), true);
                 self.clipboard = Some(text);
+            }
+            Some((what, Err(why), raw)) => {
+                let shown = crate::domain::text::clean_line(&raw);
+                self.toast(format!("✗ not copied: the {what} {shown} — {}", why.says()), false);
             }
             None => self.toast("nothing selected to copy".into(), false),
         }
@@ -295,3 +297,11 @@ impl App {
 #[cfg(test)]
 #[path = "command_tests.rs"]
 mod tests;
+
+/// A knowledge-base id as its value (`doc-7`, `42`), not as JSON (`"doc-7"`).
+fn raw_id(id: &serde_json::Value) -> String {
+    match id {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}

@@ -144,7 +144,8 @@ pub fn kv<'a>(ctx: &RenderCtx<'_>, k: &str, v: Option<&str>) -> Vec<Line<'a>> {
 
 /// The last line of defence: any cell of a drawn frame still holding a control character or
 /// an invisible or reordering one (a pane that forgot to clean) shows `?` instead. Panes clean
-/// what they draw, so this changes nothing on a correct frame.
+/// what they draw, so this changes nothing on a correct frame. Then every secret is masked, row
+/// by row, wherever it shows: whole, or the part a column, a wrap or an ellipsis left.
 pub fn scrub(buf: &mut ratatui::buffer::Buffer) {
     for cell in buf.content.iter_mut() {
         let unsafe_symbol = match cell.symbol().as_bytes() {
@@ -154,6 +155,27 @@ pub fn scrub(buf: &mut ratatui::buffer::Buffer) {
         };
         if unsafe_symbol {
             cell.set_symbol("?");
+        }
+    }
+    if !crate::domain::secret::any_registered() {
+        return;
+    }
+    let width = buf.area.width as usize;
+    for row in buf.content.chunks_mut(width.max(1)) {
+        // The row as text, and the cell each byte of it came from.
+        let mut text = String::new();
+        let mut cell_of = Vec::new();
+        for (i, cell) in row.iter().enumerate() {
+            text.push_str(cell.symbol());
+            cell_of.resize(text.len(), i);
+        }
+        for (start, end) in crate::domain::secret::find_in_row(&text) {
+            let (first, last) = (cell_of.get(start).copied(), cell_of.get(end.saturating_sub(1)).copied());
+            if let (Some(first), Some(last)) = (first, last) {
+                row[first..=last].iter_mut().for_each(|c| {
+                    c.set_symbol("*");
+                });
+            }
         }
     }
 }
