@@ -6,7 +6,19 @@ use clap::Parser;
 use mcptop::cli::output::{errln, esc};
 
 fn main() -> ExitCode {
-    let cli = mcptop::cli::Cli::parse();
+    // clap's own messages repeat what was typed: printed through the same escaping as the rest.
+    let cli = match mcptop::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            let text = e.render().to_string();
+            match e.kind() {
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => mcptop::cli::output::out(&text),
+                _ => mcptop::cli::output::err(&text),
+            }
+            return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
+        }
+    };
     if cli.command.is_some() {
         // A command's output piped into `head` ends quietly when the reader goes, as other
         // command-line tools do, instead of panicking on a write to a closed pipe.

@@ -166,3 +166,71 @@ fn snapshot_prints_one_frame_of_the_demo() {
     assert!(!text.contains("not configured"), "the demo configures every pane:\n{text}");
     assert!(text.lines().count() >= 36);
 }
+
+#[test]
+fn status_says_when_a_key_has_the_wrong_type_and_exits_1() {
+    let redis = Redis::start();
+    let mut c = redis.conn();
+    redis::cmd("SET").arg("mcp:jobs").arg("not a sorted set").query::<()>(&mut c).expect("set");
+    let out = mcptop(&["--redis-url", &redis.url(), "status", "--output", "json"]);
+    assert_eq!(out.status.code(), Some(1), "partial is not ok: {}", stdout(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert_eq!(v["sources"][0]["ok"], false, "{v}");
+    assert_eq!(v["sources"][0]["error"], "mcp:jobs is not a sorted set", "the words the dashboard uses: {v}");
+    assert_eq!(v["jobs"]["total"], serde_json::Value::Null, "unknown, not 0: {v}");
+    let table = mcptop(&["--redis-url", &redis.url(), "status"]);
+    assert_eq!(table.status.code(), Some(1));
+    assert!(stdout(&table).contains("mcp:jobs is not a sorted set"), "{}", stdout(&table));
+}
+
+#[test]
+fn the_demo_starts_on_the_context_asked_for_and_refuses_others() {
+    let lab = mcptop(&["--demo", "--context", "demo-lab", "--snapshot", "--size", "120x30"]);
+    assert_eq!(lab.status.code(), Some(0), "{}", stderr(&lab));
+    assert!(stdout(&lab).lines().next().is_some_and(|l| l.contains("demo-lab")), "{}", stdout(&lab));
+    let bogus = mcptop(&["--demo", "--context", "bogus", "status"]);
+    assert_eq!(bogus.status.code(), Some(2), "{}", stderr(&bogus));
+    assert!(stderr(&bogus).contains("demo-lab"), "names the demo's contexts: {}", stderr(&bogus));
+}
+
+#[test]
+fn bad_input_exits_2_before_anything_is_done() {
+    let redis = Redis::start();
+    for args in [
+        vec!["reject", "", "--note", "x", "--yes"],
+        vec!["approve", "", "--yes"],
+        vec!["audit", "--action", "bogus"],
+        vec!["audit", "--outcome", "maybe"],
+        vec!["reject", "j1", "--note", "two\nlines", "--yes"],
+    ] {
+        let url = redis.url();
+        let mut all = vec!["--redis-url", url.as_str()];
+        all.extend(args.iter().copied());
+        let out = mcptop(&all);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}{}", stdout(&out), stderr(&out));
+    }
+}
+
+#[test]
+fn a_cli_table_cannot_be_forged_by_a_line_feed_in_a_value() {
+    let redis = Redis::start();
+    let mut c = redis.conn();
+    let t = Utc::now().timestamp_millis();
+    redis::cmd("LPUSH").arg("mcp:queue:ana\nFAKE ROW\x1b[2J").arg("x").query::<()>(&mut c).expect("push");
+    seed_job(&mut c, "mcp:", "a", t, "queued", &[("queue", b"analysis")]);
+    let dir = tempfile::tempdir().expect("dir");
+    let config = dir.path().join("c.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[contexts.x]\nredis_url = \"{}\"\nqueues = [\"analysis\", \"ana\\nFAKE ROW\\u001b[2J\"]\n",
+            redis.url()
+        ),
+    )
+    .expect("config");
+    let out = mcptop(&["--config", config.to_str().expect("path"), "status"]);
+    let text = stdout(&out);
+    assert!(!text.lines().any(|l| l.starts_with("FAKE ROW")), "a forged row:\n{text}");
+    assert!(text.contains("ana^JFAKE ROW^[[2J"), "shown escaped on its own row:\n{text}");
+    assert!(!text.contains('\x1b'), "{text:?}");
+}

@@ -127,6 +127,50 @@ fn without_confirmation_nothing_is_done() {
     assert_eq!(am.silences(), json!([]));
 }
 
+/// What a real Alertmanager would refuse (a regex that does not compile, RE2's limits, matchers
+/// that silence everything) and a comment with control characters are refused here, before
+/// anything is asked or sent: exit 2, no silence, nothing in the audit log.
+#[test]
+fn bad_matchers_and_hostile_comments_never_reach_alertmanager() {
+    let (am, dir, config, _) = setup("");
+    let data = dir.path().join("data");
+    for (matchers, comment) in [
+        (vec!["alertname=~((("], "resizing"),
+        (vec!["instance=~x{1001}"], "resizing"),
+        (vec!["alertname=~.*"], "resizing"),
+        (vec!["env!=prod"], "resizing"),
+        (vec!["alertname=DiskFull"], "ok\x1b]0;owned\x07"),
+        (vec!["alertname=DiskFull"], "two\nlines"),
+    ] {
+        let mut args = vec!["silence", "add"];
+        for m in &matchers {
+            args.extend(["-m", m]);
+        }
+        args.extend(["--comment", comment, "--yes"]);
+        let out = Command::new(mcptop_bin())
+            .arg("--config")
+            .arg(&config)
+            .args(&args)
+            .env("XDG_STATE_HOME", std::env::temp_dir())
+            .env("XDG_DATA_HOME", &data)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{matchers:?} {comment:?}: {stderr}");
+        assert!(!stderr.contains('\x1b'), "nothing raw reaches the terminal: {stderr:?}");
+    }
+    assert_eq!(am.silences(), json!([]), "Alertmanager was sent nothing");
+    let audit = Command::new(mcptop_bin())
+        .arg("--config")
+        .arg(&config)
+        .args(["audit", "--output", "json"])
+        .env("XDG_DATA_HOME", &data)
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&audit.stdout).trim(), "[]", "nothing was recorded");
+}
+
 /// The whole path a person takes: the Alerts pane, `a`, the confirmation naming the alert, `y`.
 #[test]
 fn acking_from_the_dashboard_silences_the_alert() {

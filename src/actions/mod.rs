@@ -70,6 +70,22 @@ impl JobRef {
     }
 }
 
+/// Every action's name, as the audit log records it ([`ActionRequest::name`]).
+pub const ACTION_NAMES: [&str; 12] = [
+    "silence",
+    "ack",
+    "ack_problem",
+    "expire",
+    "analyze",
+    "approve",
+    "reject",
+    "retry",
+    "cancel",
+    "backup",
+    "restore",
+    "prune",
+];
+
 /// Something an operator asked for.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
@@ -103,6 +119,54 @@ pub enum ActionRequest {
 }
 
 impl ActionRequest {
+    /// Whether the request can be carried out as it is: one rule for the TUI and the CLI, said
+    /// before anything is asked, recorded or sent. Every free text an operator writes is one line
+    /// without control characters (a body may have several lines); a job is named; a silence's
+    /// matchers are what Alertmanager accepts and do not silence everything.
+    pub fn validate(&self) -> Result<(), String> {
+        use crate::domain::action::{check_line, check_text};
+        let job = |j: &JobRef| {
+            if j.id.trim().is_empty() { Err("a job id is required".to_string()) } else { Ok(()) }
+        };
+        match self {
+            ActionRequest::SilenceAdd { matchers, duration_s, comment, .. } => {
+                silence::check_matchers(matchers)?;
+                if comment.trim().is_empty() {
+                    return Err("a silence needs a comment".into());
+                }
+                check_line("comment", comment)?;
+                if *duration_s <= 0 {
+                    return Err("a silence needs a duration".into());
+                }
+                Ok(())
+            }
+            ActionRequest::Ack { matchers, .. } => matchers.iter().try_for_each(silence::check_matcher),
+            ActionRequest::Analyze { request } => request.validate(),
+            ActionRequest::Approve { job: j, note, title, body, .. } => {
+                job(j)?;
+                if let Some(n) = note {
+                    check_line("note", n)?;
+                }
+                if let Some(t) = title {
+                    check_line("title", t)?;
+                }
+                if let Some(b) = body {
+                    check_text("body", b, 64 * 1024)?;
+                }
+                Ok(())
+            }
+            ActionRequest::Reject { job: j, note } => {
+                job(j)?;
+                if note.trim().is_empty() {
+                    return Err("a rejection needs a note".into());
+                }
+                check_line("note", note)
+            }
+            ActionRequest::Retry { job: j } | ActionRequest::Cancel { job: j } => job(j),
+            _ => Ok(()),
+        }
+    }
+
     /// What the confirmation names: the action and its target.
     pub fn describe(&self) -> String {
         let matchers = |m: &[Matcher]| m.iter().map(silence::matcher_text).collect::<Vec<_>>().join(", ");
@@ -298,16 +362,15 @@ impl Actions {
         self.audit.append(&record).await
     }
 
-    /// Run one action: refused in read-only mode (and recorded so), recorded before it runs and
-    /// with its outcome. An action whose first record cannot be written does not run.
+    /// Run one action: bad input said at once (nothing recorded, nothing sent), refused in
+    /// read-only mode (and recorded so), recorded before it runs and with its outcome. An action
+    /// whose first record cannot be written does not run.
     pub async fn run(&self, request: ActionRequest) -> Result<Done, ActionError> {
+        request.validate().map_err(ActionError::Invalid)?;
         if self.read_only && request.changes_platform() {
             let refused = ActionError::ReadOnly(request.describe());
             let _ = self.record(&request, Outcome::Failed, format!("refused: {refused}")).await;
             return Err(refused);
-        }
-        if let ActionRequest::Analyze { request: r } = &request {
-            r.validate().map_err(ActionError::Invalid)?;
         }
         if let Err(e) = self.record(&request, Outcome::Started, String::new()).await {
             return Err(ActionError::Failed(format!("{e}; nothing was done")));

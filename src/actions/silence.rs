@@ -24,6 +24,120 @@ pub fn matcher_text(m: &Matcher) -> String {
     format!("{name}{op}{:?}", m.value)
 }
 
+/// Longest regular expression in a matcher.
+const MAX_PATTERN_CHARS: usize = 1024;
+
+/// Whether a matcher can be sent to Alertmanager as it is: its label name, and for a regular
+/// expression, that it compiles the way Alertmanager compiles it (Go's RE2 syntax, anchored).
+/// The constructs the Rust engine accepts and RE2 does not are refused by name.
+pub fn check_matcher(m: &Matcher) -> Result<(), String> {
+    if m.name.is_empty() || !m.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(format!("{:?} is not a label name", m.name));
+    }
+    if !m.is_regex {
+        return Ok(());
+    }
+    if m.value.chars().count() > MAX_PATTERN_CHARS {
+        return Err(format!("the regular expression of {} is longer than {MAX_PATTERN_CHARS} characters", m.name));
+    }
+    let ast = regex_syntax::ast::parse::Parser::new()
+        .parse(&m.value)
+        .map_err(|e| format!("{} is not a regular expression: {}", matcher_text(m), e.kind()))?;
+    re2_only(&ast).map_err(|why| format!("{}: {why} (Alertmanager reads RE2 syntax)", matcher_text(m)))?;
+    // Alertmanager anchors it: `^(?:…)$`.
+    regex::RegexBuilder::new(&format!("^(?:{})$", m.value))
+        .size_limit(1 << 20)
+        .build()
+        .map(|_| ())
+        .map_err(|e| format!("{} is not a regular expression: {e}", matcher_text(m)))
+}
+
+/// The parts of the Rust syntax RE2 (Go's regexp) does not have.
+fn re2_only(ast: &regex_syntax::ast::Ast) -> Result<(), String> {
+    use regex_syntax::ast::{
+        AssertionKind, Ast, ClassSet, ClassSetItem, Flag, GroupKind, RepetitionKind, RepetitionRange,
+    };
+    let flags_ok = |flags: &regex_syntax::ast::Flags| {
+        flags.items.iter().all(|i| match i.kind {
+            regex_syntax::ast::FlagsItemKind::Flag(f) => {
+                matches!(f, Flag::CaseInsensitive | Flag::MultiLine | Flag::DotMatchesNewLine | Flag::SwapGreed)
+            }
+            _ => true,
+        })
+    };
+    fn class_ok(set: &ClassSet) -> Result<(), String> {
+        match set {
+            ClassSet::BinaryOp(_) => Err("class set operations (&&, --, ~~)".into()),
+            ClassSet::Item(ClassSetItem::Bracketed(_)) => Err("a class inside a class".into()),
+            ClassSet::Item(ClassSetItem::Union(u)) => {
+                u.items.iter().try_for_each(|i| class_ok(&ClassSet::Item(i.clone())))
+            }
+            ClassSet::Item(_) => Ok(()),
+        }
+    }
+    match ast {
+        Ast::Flags(f) if !flags_ok(&f.flags) => Err("a flag other than i, m, s or U".into()),
+        Ast::Assertion(a)
+            if !matches!(
+                a.kind,
+                AssertionKind::StartLine
+                    | AssertionKind::EndLine
+                    | AssertionKind::StartText
+                    | AssertionKind::EndText
+                    | AssertionKind::WordBoundary
+                    | AssertionKind::NotWordBoundary
+            ) =>
+        {
+            Err("a word-boundary form other than \\b and \\B".into())
+        }
+        Ast::ClassBracketed(c) => class_ok(&c.kind),
+        Ast::Repetition(r) => {
+            let big = match &r.op.kind {
+                RepetitionKind::Range(
+                    RepetitionRange::Exactly(n) | RepetitionRange::AtLeast(n) | RepetitionRange::Bounded(_, n),
+                ) => *n > 1000,
+                _ => false,
+            };
+            if big {
+                return Err("a repeat count over 1000".into());
+            }
+            re2_only(&r.ast)
+        }
+        Ast::Group(g) => {
+            if let GroupKind::NonCapturing(f) = &g.kind
+                && !flags_ok(f)
+            {
+                return Err("a flag other than i, m, s or U".into());
+            }
+            re2_only(&g.ast)
+        }
+        Ast::Alternation(a) => a.asts.iter().try_for_each(re2_only),
+        Ast::Concat(c) => c.asts.iter().try_for_each(re2_only),
+        _ => Ok(()),
+    }
+}
+
+/// Whether a set of matchers would silence everything: Alertmanager wants at least one that
+/// does not match the empty string.
+pub fn check_matchers(matchers: &[Matcher]) -> Result<(), String> {
+    if matchers.is_empty() {
+        return Err("a silence needs at least one matcher".into());
+    }
+    matchers.iter().try_for_each(check_matcher)?;
+    let matches_empty = |m: &Matcher| {
+        let hit = if m.is_regex {
+            regex::Regex::new(&format!("^(?:{})$", m.value)).map(|r| r.is_match("")).unwrap_or(false)
+        } else {
+            m.value.is_empty()
+        };
+        hit == m.is_equal
+    };
+    if matchers.iter().all(matches_empty) {
+        return Err("at least one matcher must not match an empty label (this would silence every alert)".into());
+    }
+    Ok(())
+}
+
 /// Parse `name=value`, `name!=value`, `name=~regex` or `name!~regex` (value quoted or not).
 pub fn parse_matcher(s: &str) -> Result<Matcher, String> {
     let s = s.trim();
@@ -233,6 +347,31 @@ async fn create(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn matchers_alertmanager_would_refuse_are_refused_here() {
+        let m = |s: &str| parse_matcher(s).unwrap_or_else(|e| panic!("{e}"));
+        for bad in [r"alertname=~(((", r"a=~x{1001}", r"a=~[a&&b]", r"a=~[[a-z]--[aeiou]]", r"a=~(?x)a b", r"a=~\<w"] {
+            assert!(check_matcher(&m(bad)).is_err(), "{bad} must be refused");
+        }
+        for good in [r"alertname=~Disk.*", r"instance=~db-0[12]:9100", r"a=~(?i)disk", r"job!~node|redis", "a=b"] {
+            assert_eq!(check_matcher(&m(good)), Ok(()), "{good}");
+        }
+        assert!(check_matchers(&[m("alertname=~.*")]).is_err(), "silences everything");
+        assert!(check_matchers(&[m("env!=prod")]).is_err(), "matches an empty label");
+        assert!(check_matchers(&[m("env!=prod"), m("alertname=DiskFull")]).is_ok());
+        let request = |comment: &str| ActionRequest::SilenceAdd {
+            matchers: vec![m("alertname=DiskFull")],
+            duration_s: 3600,
+            comment: comment.into(),
+            alertmanagers: vec![],
+        };
+        for hostile in ["ok\x1b[2J", "two\nlines", "evil\u{202e}txt"] {
+            let why = request(hostile).validate().err().unwrap_or_default();
+            assert!(why.contains("control character"), "{hostile:?}: {why}");
+        }
+        assert!(request("resizing /var").validate().is_ok());
+    }
 
     #[test]
     fn matchers_parse_in_every_form() {

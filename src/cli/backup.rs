@@ -24,23 +24,31 @@ pub enum BackupCommand {
         /// Only these: postgres, redis, files (comma-separated).
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
+        /// Do not ask for confirmation.
         #[arg(long, short)]
         yes: bool,
     },
     /// The archives in the backup directory, newest first.
     List,
     /// Re-read an archive: every member's sha256, each dump with pg_restore --list, the Redis records.
-    Verify { archive: String },
+    Verify {
+        /// The archive's path.
+        archive: String,
+    },
     /// Delete what retention no longer keeps; --dry-run lists each archive with the rule that keeps it.
     Prune {
+        /// List each archive with the rule that keeps it, or that it goes; delete nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Do not ask for confirmation.
         #[arg(long, short)]
         yes: bool,
     },
     /// Restore an archive: databases, then Redis, then files, then verify.
     Restore {
+        /// The archive's path.
         archive: String,
+        /// Only these: postgres, redis, files (comma-separated).
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
         /// The context's name, typed out (scripts); asked for on a terminal otherwise.

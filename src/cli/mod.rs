@@ -34,21 +34,24 @@ use crate::tui::theme::{self, Theme};
 #[command(name = "mcptop", version, about)]
 pub struct Cli {
     /// Config file (default: $XDG_CONFIG_HOME/mcptop/config.toml).
-    #[arg(long, env = "MCPTOP_CONFIG", global = true)]
+    #[arg(long, env = "MCPTOP_CONFIG", hide_env_values = true, global = true)]
     pub config: Option<PathBuf>,
     /// Context (platform stack) from the config file.
-    #[arg(long, env = "MCPTOP_CONTEXT", global = true)]
+    #[arg(long, env = "MCPTOP_CONTEXT", hide_env_values = true, global = true)]
     pub context: Option<String>,
     /// Redis URL, e.g. redis://127.0.0.1:6379/0 (overrides the context's).
-    #[arg(long, env = "MCPTOP_REDIS_URL", global = true)]
+    #[arg(long, env = "MCPTOP_REDIS_URL", hide_env_values = true, global = true)]
     pub redis_url: Option<String>,
-    /// Colour theme: default, light, high-contrast, mono, or a file in the themes directory.
-    #[arg(long, global = true)]
+    /// The dashboard's colour theme: default, light, high-contrast, mono, or a file in the
+    /// themes directory.
+    #[arg(long)]
     pub theme: Option<String>,
     /// Log level for the log file: error, warn, info, debug, trace.
     #[arg(long, global = true)]
     pub log_level: Option<String>,
-    /// Refuse every action that changes something.
+    /// Refuse every action that changes the platform (approve, reject, retry, cancel, analyze,
+    /// silences, acknowledgements, restore, prune). A backup only reads it and still runs,
+    /// without pruning old archives.
     #[arg(long, global = true)]
     pub read_only: bool,
     /// Run on a built-in simulated platform instead of real services.
@@ -75,12 +78,14 @@ pub enum Command {
     /// One row per configured context: queue, approvals, alerts, containers, last backup, and
     /// which sources answered; exit 1 if one did not.
     Fleet {
+        /// table, or json for scripts.
         #[arg(long, short, value_enum, default_value_t = Output::Table)]
         output: Output,
     },
     /// The AI pipeline: analyses, their rate and duration, tickets, RAG searches (gateway
     /// /metrics), LiteLLM's models and Ollama's loaded ones; exit 1 if a part did not answer.
     Pipeline {
+        /// table, or json for scripts.
         #[arg(long, short, value_enum, default_value_t = Output::Table)]
         output: Output,
     },
@@ -106,16 +111,20 @@ pub enum Command {
     },
     /// Print the queue and job snapshot without a TTY; exit 1 if a source did not answer.
     Status {
+        /// table, or json for scripts.
         #[arg(long, short, value_enum, default_value_t = Output::Table)]
         output: Output,
     },
     /// Containers, services and Prometheus targets; exit 1 if a source did not answer.
     Health {
+        /// table, or json for scripts.
         #[arg(long, short, value_enum, default_value_t = Output::Table)]
         output: Output,
     },
-    /// Alerts from every configured Alertmanager, grouped; exit 1 if one did not answer.
+    /// Alerts from every configured Alertmanager, Zabbix server and CrowdSec, grouped; exit 1
+    /// if a source did not answer or an alert could not be read.
     Alerts {
+        /// table, or json for scripts.
         #[arg(long, short, value_enum, default_value_t = Output::Table)]
         output: Output,
     },
@@ -123,6 +132,7 @@ pub enum Command {
     Rag {
         #[command(subcommand)]
         command: rag::RagCommand,
+        /// table, or json for scripts.
         #[arg(long, short, value_enum, default_value_t = Output::Table, global = true)]
         output: Output,
     },
@@ -131,12 +141,16 @@ pub enum Command {
     Analyze {
         #[command(flatten)]
         args: act::AnalyzeArgs,
+        /// table, or json for scripts.
         #[arg(long, short, value_enum, default_value_t = Output::Table)]
         output: Output,
     },
     /// Approve a job's ticket draft: opens the Zammad ticket, notifies ntfy, records who decided.
     Approve {
+        /// The job's id.
+        #[arg(value_parser = clap::builder::NonEmptyStringValueParser::new())]
         job: String,
+        /// Why, or anything to record with the decision (one line).
         #[arg(long)]
         note: Option<String>,
         /// Replace the draft's title (the `[job J]` mark is kept).
@@ -148,34 +162,46 @@ pub enum Command {
         /// Do not ask for confirmation.
         #[arg(long, short)]
         yes: bool,
+        /// table, or json for scripts.
         #[arg(long, short, value_enum, default_value_t = Output::Table)]
         output: Output,
     },
     /// Reject a job's ticket draft; the note says why.
     Reject {
+        /// The job's id.
+        #[arg(value_parser = clap::builder::NonEmptyStringValueParser::new())]
         job: String,
+        /// Why it is rejected (required, one line).
         #[arg(long)]
         note: String,
+        /// Do not ask for confirmation.
         #[arg(long, short)]
         yes: bool,
+        /// table, or json for scripts.
         #[arg(long, short, value_enum, default_value_t = Output::Table)]
         output: Output,
     },
     /// Put failed jobs back on their queues (attempts kept).
     Retry {
-        #[arg(required = true)]
+        /// The jobs' ids.
+        #[arg(required = true, value_parser = clap::builder::NonEmptyStringValueParser::new())]
         jobs: Vec<String>,
+        /// Do not ask for confirmation.
         #[arg(long, short)]
         yes: bool,
+        /// table, or json for scripts.
         #[arg(long, short, value_enum, default_value_t = Output::Table)]
         output: Output,
     },
     /// Cancel queued jobs (taken off their queues).
     Cancel {
-        #[arg(required = true)]
+        /// The jobs' ids.
+        #[arg(required = true, value_parser = clap::builder::NonEmptyStringValueParser::new())]
         jobs: Vec<String>,
+        /// Do not ask for confirmation.
         #[arg(long, short)]
         yes: bool,
+        /// table, or json for scripts.
         #[arg(long, short, value_enum, default_value_t = Output::Table)]
         output: Output,
     },
@@ -187,14 +213,16 @@ pub enum Command {
         /// Part of the actor (user@host).
         #[arg(long)]
         actor: Option<String>,
-        /// approve, reject, retry, cancel, analyze, silence, ack, expire.
-        #[arg(long)]
+        /// Only this action.
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(crate::actions::ACTION_NAMES))]
         action: Option<String>,
-        /// started, ok, failed.
-        #[arg(long)]
+        /// Only this outcome.
+        #[arg(long, value_parser = ["started", "ok", "failed"])]
         outcome: Option<String>,
+        /// Most records shown, newest first.
         #[arg(long, default_value_t = 200)]
         limit: usize,
+        /// table, or json for scripts.
         #[arg(long, short, value_enum, default_value_t = Output::Table)]
         output: Output,
     },
@@ -202,6 +230,7 @@ pub enum Command {
     Backup {
         #[command(subcommand)]
         command: backup::BackupCommand,
+        /// table, or json for scripts.
         #[arg(long, short, value_enum, default_value_t = Output::Table, global = true)]
         output: Output,
     },
@@ -210,10 +239,12 @@ pub enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
-    /// Create, acknowledge with or expire Alertmanager silences.
+    /// Create or expire Alertmanager silences; acknowledge an alert (a short silence) or a
+    /// Zabbix problem (event.acknowledge).
     Silence {
         #[command(subcommand)]
         command: silence::SilenceCommand,
+        /// table, or json for scripts.
         #[arg(long, short, value_enum, default_value_t = Output::Table, global = true)]
         output: Output,
     },
@@ -223,6 +254,7 @@ pub enum Command {
 pub enum ConfigCommand {
     /// Print the resolved configuration of the context; secrets show as references, never values.
     Show {
+        /// table, or json for scripts.
         #[arg(long, short, value_enum, default_value_t = Output::Table)]
         output: Output,
     },
@@ -252,9 +284,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         settings.context_names = DEMO_CONTEXTS.iter().map(|c| c.to_string()).collect();
         settings.context.queues = crate::demo::QUEUES.iter().map(|s| s.to_string()).collect();
     }
-    // Check keys and theme before anything connects, so a broken config fails fast and named.
+    // Check keys and theme before anything connects, so a broken config fails fast and named
+    // (the theme only where one is drawn: a broken theme file does not stop `mcptop status`).
     KeyMap::new(&settings.keys).map_err(anyhow::Error::msg)?;
-    Theme::load(theme::choose(&settings.theme, cli.theme.is_some()))?;
+    if cli.command.is_none() {
+        Theme::load(theme::choose(&settings.theme, cli.theme.is_some()))?;
+    }
     let _log = crate::logging::init(&settings.log_level);
     tracing::info!(context = %settings.context_name, demo = cli.demo, "starting");
     let sources = if cli.demo {
@@ -399,12 +434,74 @@ async fn dashboard(
     }
     first.app.command_history = crate::tui::commands::load_history();
     let open: crate::tui::Opener<'_> = Box::new(|name| Box::pin(opener.open(name)));
-    let exit = crate::tui::run(first, open).await?;
+    let exit = crate::tui::run(first, open).await;
     tracing::info!(?exit, "stopped");
+    let exit = exit?;
     Ok(match exit {
         crate::tui::Exit::Quit => ExitCode::SUCCESS,
         // The shell convention for "ended by signal N".
         crate::tui::Exit::Signal(n) => ExitCode::from(128 + n as u8),
         crate::tui::Exit::TerminalGone => ExitCode::from(129),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every flag and argument of every command says what it is for, and the audit's action list
+    /// is every action the log records.
+    #[test]
+    fn every_argument_has_help() {
+        use clap::CommandFactory;
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for a in cmd.get_arguments() {
+                let id = a.get_id().as_str();
+                if id != "help" && id != "version" && a.get_help().is_none() && !a.is_hide_set() {
+                    missing.push(format!("{path} {id}"));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                if sub.get_about().is_none() && sub.get_name() != "help" {
+                    missing.push(format!("{path} {} (no about)", sub.get_name()));
+                }
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&Cli::command(), "mcptop", &mut missing);
+        assert!(missing.is_empty(), "no help text: {missing:?}");
+    }
+
+    #[test]
+    fn the_audit_filter_knows_every_action() {
+        use crate::actions::ActionRequest;
+        let job = crate::actions::JobRef { id: "j".into(), host: None, severity: crate::domain::Severity::Low };
+        let all = [
+            ActionRequest::SilenceAdd {
+                matchers: vec![],
+                duration_s: 1,
+                comment: String::new(),
+                alertmanagers: vec![],
+            },
+            ActionRequest::Ack { matchers: vec![], alertmanagers: vec![], target: String::new() },
+            ActionRequest::AckProblem { server: String::new(), eventid: String::new(), target: String::new() },
+            ActionRequest::SilenceExpire { id: String::new(), alertmanagers: vec![] },
+            ActionRequest::Analyze { request: Default::default() },
+            ActionRequest::Approve { job: job.clone(), note: None, title: None, body: None, edited: false },
+            ActionRequest::Reject { job: job.clone(), note: String::new() },
+            ActionRequest::Retry { job: job.clone() },
+            ActionRequest::Cancel { job },
+            ActionRequest::Backup { context: String::new(), items: String::new(), only: vec![] },
+            ActionRequest::Restore {
+                archive: String::new(),
+                context: String::new(),
+                only: vec![],
+                confirmed: String::new(),
+            },
+            ActionRequest::Prune { dir: String::new() },
+        ];
+        let names: Vec<&str> = all.iter().map(ActionRequest::name).collect();
+        assert_eq!(names, crate::actions::ACTION_NAMES);
+    }
 }

@@ -13,8 +13,10 @@ use crate::actions::{ActionRequest, Actions};
 pub enum SilenceCommand {
     /// Create a silence: `--matcher alertname=DiskFull --matcher 'instance=~db-0.*' --duration 2h --comment "…"`.
     Add {
+        /// A label matcher: name=value, name!=value, name=~regex, name!~regex (repeatable).
         #[arg(long = "matcher", short = 'm', required = true)]
         matchers: Vec<String>,
+        /// How long: 30m, 2h, 1d.
         #[arg(long, default_value = "1h")]
         duration: String,
         /// Why (required).
@@ -31,17 +33,23 @@ pub enum SilenceCommand {
     /// labels ("ack by user@host"), a Zabbix problem with event.acknowledge and a message naming
     /// you.
     Ack {
+        /// The alert's fingerprint (a Zabbix problem's is zabbix:SERVER:EVENTID).
         fingerprint: String,
+        /// Only on this Alertmanager (repeatable; default: all configured).
         #[arg(long = "alertmanager")]
         alertmanagers: Vec<String>,
+        /// Do not ask for confirmation.
         #[arg(long, short)]
         yes: bool,
     },
     /// Expire a silence by id.
     Expire {
+        /// The silence's id.
         id: String,
+        /// Only on this Alertmanager (repeatable; default: all configured).
         #[arg(long = "alertmanager")]
         alertmanagers: Vec<String>,
+        /// Do not ask for confirmation.
         #[arg(long, short)]
         yes: bool,
     },

@@ -86,7 +86,25 @@ impl AnalysisRequest {
 }
 
 /// Multi-line text: newlines and tabs are fine, other control characters and escapes are not.
-fn check_text(name: &str, value: &str, max: usize) -> Result<(), String> {
+/// Longest one-line note, title or comment an operator writes, in characters.
+pub const MAX_NOTE_CHARS: usize = 1024;
+
+/// A one-line field an operator writes (a note, a title, a silence comment): at most
+/// [`MAX_NOTE_CHARS`], no control character, line feeds included (it is shown on one line and
+/// stored in Alertmanager, Zammad and the audit log).
+pub fn check_line(name: &str, value: &str) -> Result<(), String> {
+    if value.chars().count() > MAX_NOTE_CHARS {
+        return Err(format!("{name} is longer than {MAX_NOTE_CHARS} characters"));
+    }
+    match value.chars().find(|c| is_unsafe(*c)) {
+        Some(c) => Err(format!("{name} holds a control character ({})", c.escape_unicode())),
+        None => Ok(()),
+    }
+}
+
+/// Multi-line text an operator or a service wrote: at most `max` bytes, no control character
+/// but line feeds and tabs.
+pub fn check_text(name: &str, value: &str, max: usize) -> Result<(), String> {
     if value.len() > max {
         return Err(format!("{name} is larger than {} KiB ({} KiB given)", max / 1024, value.len() / 1024));
     }

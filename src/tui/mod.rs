@@ -32,6 +32,7 @@ pub mod rag_state;
 pub mod render;
 pub mod snapshot;
 pub mod svg;
+pub mod terminal;
 pub mod theme;
 
 use std::time::Duration;
@@ -39,7 +40,6 @@ use std::time::Duration;
 use chrono::Utc;
 use crossterm::event::{Event, EventStream, KeyEventKind};
 use futures_util::StreamExt;
-use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
 use crate::actions::Actions;
@@ -92,33 +92,30 @@ enum Step {
 /// `:ctx NAME` stops the session's runtime, opens the other context with `open`, and goes on in
 /// the same terminal; if it cannot be opened, the old one starts again and says why.
 pub async fn run(mut session: Session, open: Opener<'_>) -> anyhow::Result<Exit> {
-    let mut sigterm = signal(SignalKind::terminate())?;
-    let mut sighup = signal(SignalKind::hangup())?;
-    // Raw mode, the alternate screen, and a panic hook that restores the terminal first.
-    let mut terminal = ratatui::try_init()
+    let mut signals = terminal::signals();
+    let mut stops = terminal::stops();
+    // Raw mode, the alternate screen, the mouse when asked for; given back on every way out
+    // (the guard), panics included (the hook), never failing on a terminal that is gone.
+    terminal::restore_on_panic();
+    let guard = terminal::Guard;
+    let mut term = terminal::enter(session.app.mouse)
         .map_err(|e| anyhow::anyhow!("cannot set up the terminal: {e} (use `mcptop status` without one)"))?;
-    // The mouse, when asked for; released on every way out, a panic's included.
-    let mouse = session.app.mouse;
-    if mouse {
-        let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture);
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
-            previous(info);
-        }));
-    }
     let result = async {
         loop {
-            let step = drive(&mut terminal, &mut session, &mut sigterm, &mut sighup).await?;
+            let step = drive(&mut term, &mut session, &mut signals, &mut stops).await?;
             let name = match step {
                 Step::Exit(exit) => return Ok(exit),
                 Step::Switch(name) => name,
             };
             let started = std::time::Instant::now();
-            // Opening reads the config and connects to nothing, but is bounded all the same.
-            let opened = tokio::time::timeout(std::time::Duration::from_secs(15), open(name.clone()))
-                .await
-                .unwrap_or_else(|_| Err(anyhow::anyhow!("it did not open within 15 s")));
+            // Opening reads the config and connects to nothing, but is bounded all the same; a
+            // signal meanwhile still ends the dashboard at once.
+            let opened = tokio::select! {
+                o = tokio::time::timeout(std::time::Duration::from_secs(15), open(name.clone())) => {
+                    o.unwrap_or_else(|_| Err(anyhow::anyhow!("it did not open within 15 s")))
+                }
+                Some(n) = signals.next() => return Ok(Exit::Signal(n)),
+            };
             match opened {
                 Ok(mut next) => {
                     carry_over(&mut session.app, &mut next.app);
@@ -141,10 +138,13 @@ pub async fn run(mut session: Session, open: Opener<'_>) -> anyhow::Result<Exit>
         }
     }
     .await;
-    if mouse {
-        let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
-    }
-    ratatui::restore();
+    // What the session holds (a demo's folders, connections) goes first, then the terminal is
+    // given back: on a terminal that is gone, giving it back may fail, but nothing is left behind.
+    drop(session);
+    // Not dropped: ratatui's Terminal shows the cursor in its destructor and prints to stderr
+    // when it cannot, which panics on a terminal that is gone. The guard gives the cursor back.
+    std::mem::forget(term);
+    drop(guard);
     result
 }
 
@@ -161,8 +161,8 @@ fn carry_over(old: &mut App, new: &mut App) {
 async fn drive(
     terminal: &mut ratatui::DefaultTerminal,
     session: &mut Session,
-    sigterm: &mut tokio::signal::unix::Signal,
-    sighup: &mut tokio::signal::unix::Signal,
+    signals: &mut futures_util::stream::BoxStream<'static, i32>,
+    stops: &mut futures_util::stream::BoxStream<'static, ()>,
 ) -> anyhow::Result<Step> {
     let fleet = session.fleet.clone();
     let Session { sources, actions, app, theme, opts, .. } = session;
@@ -177,7 +177,10 @@ async fn drive(
     loop {
         if dirty {
             let ctx = RenderCtx::new(theme, app.now, app.age_step).with_keys(&app.keymap);
-            terminal.draw(|f| render::draw(f, app, &ctx))?;
+            // A terminal that cannot be written to any more has gone away (a dropped session).
+            if terminal.draw(|f| render::draw(f, app, &ctx)).is_err() {
+                return Ok(Step::Exit(Exit::TerminalGone));
+            }
             dirty = false;
         }
         let msg = tokio::select! {
@@ -192,8 +195,12 @@ async fn drive(
             Some(m) = rx.recv() => Msg::Source(m),
             Some(m) = done_rx.recv() => m,
             _ = tokio::time::sleep(until_next_second()) => Msg::Tick(Utc::now()),
-            _ = sigterm.recv() => return Ok(Step::Exit(Exit::Signal(15))),
-            _ = sighup.recv() => return Ok(Step::Exit(Exit::Signal(1))),
+            Some(n) = signals.next() => return Ok(Step::Exit(Exit::Signal(n))),
+            Some(()) = stops.next() => {
+                terminal::stop_and_continue(terminal);
+                dirty = true;
+                continue;
+            }
         };
         exec.apply(app, msg);
         // Fold everything already waiting into the same frame.

@@ -80,12 +80,15 @@ impl SilenceForm {
             if comment.is_empty() {
                 return Err("a comment is required: say why".into());
             }
-            Ok(ActionRequest::SilenceAdd {
+            let request = ActionRequest::SilenceAdd {
                 matchers: m,
                 duration_s,
                 comment,
                 alertmanagers: self.alertmanagers.clone(),
-            })
+            };
+            // The action layer's own rule, said here before the confirmation.
+            request.validate()?;
+            Ok(request)
         });
         match result {
             Ok(req) => PopupOutcome::Confirm(vec![req]),

@@ -629,6 +629,8 @@ impl Tmux {
     /// mcptop exited with `code`, left the alternate screen and restored the terminal's modes.
     pub fn exited(&self, code: i32) {
         self.wait_for(&format!("EXITED {code}"), Duration::from_secs(5));
+        // The mode line comes right after.
+        eventually(Duration::from_secs(5), || self.screen().lines().any(|l| l.trim().ends_with("icanon")));
         let screen = self.screen();
         assert!(screen.lines().any(|l| l.trim() == "icanon"), "terminal mode restored:\n{screen}");
         assert!(!screen.contains("┏"), "alternate screen left:\n{screen}");
