@@ -46,7 +46,8 @@ pub async fn read_limited(resp: reqwest::Response, max: usize, timeout: Duration
     if resp.content_length().is_some_and(|n| n as usize > max) {
         return Err(SourceError::TooLarge(max));
     }
-    let mut body = Vec::new();
+    // Sized once when the length is known: no doubling that leaves twice the body allocated.
+    let mut body = Vec::with_capacity(resp.content_length().map(|n| n as usize).unwrap_or(0).min(max));
     let mut stream = resp.bytes_stream();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| transport_error(e, timeout))?;

@@ -411,15 +411,26 @@ const MAX_EVENT_BYTES: usize = 64 * 1024;
 
 /// Parse an event payload leniently: a payload that is not JSON still means "something changed".
 fn parse_event(payload: &[u8]) -> JobEvent {
-    let v: serde_json::Value = if payload.len() > MAX_EVENT_BYTES {
-        serde_json::Value::Null
+    // Read as borrowed strings into a small struct: a storm brings a thousand of these a second.
+    #[derive(serde::Deserialize, Default)]
+    #[serde(default)]
+    struct Event<'a> {
+        #[serde(borrow)]
+        job_id: Option<std::borrow::Cow<'a, str>>,
+        #[serde(borrow)]
+        status: Option<std::borrow::Cow<'a, str>>,
+        #[serde(borrow)]
+        at: Option<std::borrow::Cow<'a, str>>,
+    }
+    let e: Event = if payload.len() > MAX_EVENT_BYTES {
+        Event::default()
     } else {
-        serde_json::from_slice(payload).unwrap_or(serde_json::Value::Null)
+        serde_json::from_slice(payload).unwrap_or_default()
     };
     JobEvent {
-        job_id: v.get("job_id").and_then(|s| s.as_str()).map(String::from),
-        status: v.get("status").and_then(|s| s.as_str()).map(JobStatus::parse),
-        at: v.get("at").and_then(|s| s.as_str()).and_then(parse_time),
+        job_id: e.job_id.map(String::from),
+        status: e.status.as_deref().map(JobStatus::parse),
+        at: e.at.as_deref().and_then(parse_time),
     }
 }
 

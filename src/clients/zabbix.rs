@@ -21,6 +21,8 @@ use crate::domain::{Secret, text::clean_line};
 
 /// Most problems read in one refresh (newest first).
 pub const MAX_PROBLEMS: usize = 2_000;
+/// Longest problem name kept (shown; never matched on).
+pub const MAX_NAME_CHARS: usize = 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Auth {
@@ -103,22 +105,6 @@ impl ZabbixClient {
         answer.result.ok_or_else(|| SourceError::Decode(format!("Zabbix {method}: no result")))
     }
 
-    /// A call whose result is a list, read item by item (one unreadable problem is skipped and
-    /// counted, never the whole list lost).
-    async fn call_items<T>(
-        &self,
-        method: &str,
-        params: Value,
-        cap: usize,
-        read: impl Fn(&Value) -> Result<T, String>,
-    ) -> Result<Items<T>, SourceError> {
-        let body = self.call_raw(method, params).await?;
-        let answer: Rpc<Vec<&serde_json::value::RawValue>> = serde_json::from_slice(&body)
-            .map_err(|e| SourceError::Decode(clean_line(&format!("Zabbix {method}: the result is not a list: {e}"))))?;
-        let raw = answer.result.ok_or_else(|| SourceError::Decode(format!("Zabbix {method}: no result")))?;
-        Ok(http::items_of(raw, cap, read))
-    }
-
     /// The answer's body, once Zabbix said it is not an error.
     async fn call_raw(&self, method: &str, params: Value) -> Result<Vec<u8>, SourceError> {
         let auth = self.auth().await?.0;
@@ -158,10 +144,22 @@ impl ZabbixClient {
     pub async fn problems(&self) -> Result<Items<Alert>, SourceError> {
         let params = json!({"output": "extend", "recent": true, "selectTags": "extend",
                             "sortfield": ["eventid"], "sortorder": "DESC", "limit": MAX_PROBLEMS});
-        let mut problems = self.call_items("problem.get", params, MAX_PROBLEMS, |p| Ok(p.clone())).await?;
-        let problems_list = std::mem::take(&mut problems.items);
-        let mut triggers: Vec<&str> =
-            problems_list.iter().filter_map(|p| p.get("objectid").and_then(Value::as_str)).collect();
+        let body = self.call_raw("problem.get", params).await?;
+        let answer: Rpc<Vec<&serde_json::value::RawValue>> = serde_json::from_slice(&body).map_err(|e| {
+            SourceError::Decode(clean_line(&format!("Zabbix problem.get: the result is not a list: {e}")))
+        })?;
+        let raw = answer.result.ok_or_else(|| SourceError::Decode("Zabbix problem.get: no result".into()))?;
+        // The triggers first (for the hosts), from each problem's objectid alone: the problems are
+        // read whole only one at a time, into their alerts.
+        #[derive(serde::Deserialize)]
+        struct Trigger {
+            objectid: Option<Value>,
+        }
+        let mut triggers: Vec<String> = raw
+            .iter()
+            .filter_map(|r| serde_json::from_str::<Trigger>(r.get()).ok()?.objectid)
+            .filter_map(|v| v.as_str().map(String::from).or_else(|| v.as_u64().map(|n| n.to_string())))
+            .collect();
         triggers.sort_unstable();
         triggers.dedup();
         let hosts = if triggers.is_empty() {
@@ -170,18 +168,9 @@ impl ZabbixClient {
             let params = json!({"triggerids": triggers, "output": ["triggerid"], "selectHosts": ["host", "name"]});
             hosts_by_trigger(&self.call("trigger.get", params).await?)
         };
-        let mut out =
-            Items { items: Vec::new(), skipped: problems.skipped, why: problems.why, beyond_cap: problems.beyond_cap };
-        for p in &problems_list {
-            match problem_alert(p, &hosts, &self.name) {
-                Some(a) => out.items.push(a),
-                None => {
-                    out.skipped += 1;
-                    out.why.get_or_insert_with(|| "a problem without an event id".into());
-                }
-            }
-        }
-        Ok(out)
+        Ok(http::items_of(raw, MAX_PROBLEMS, |p| {
+            problem_alert(p, &hosts, &self.name).ok_or_else(|| "a problem without an event id".to_string())
+        }))
     }
 
     /// Acknowledge one problem's event with a message; nothing is sent when it already is.
@@ -255,7 +244,8 @@ pub(crate) fn problem_alert(p: &Value, hosts: &BTreeMap<String, String>, server:
     }
     let level = field(p, "severity").parse::<u8>().ok();
     let (zname, ours) = severity(level);
-    let name = field(p, "name").into_owned();
+    // A problem's name is only shown (acknowledging goes by its event): bounded like a summary.
+    let name = crate::domain::text::cut(&field(p, "name"), MAX_NAME_CHARS);
     let mut labels: Vec<(String, String)> = Vec::new();
     for t in p.get("tags").and_then(Value::as_array).into_iter().flatten() {
         let tag = field(t, "tag");

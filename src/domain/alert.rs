@@ -191,25 +191,46 @@ pub struct AlertGroup {
     pub alerts: Vec<Alert>,
 }
 
-/// Group by the given labels; groups sorted by their worst severity then oldest alert, alerts
-/// inside a group by severity then age (oldest first).
-pub fn group(alerts: Vec<Alert>, by: &[String]) -> Vec<AlertGroup> {
-    let mut groups: BTreeMap<Vec<(String, String)>, Vec<Alert>> = BTreeMap::new();
-    for a in alerts {
+/// Alerts sharing the values of the group-by labels, as positions in a list of alerts (the
+/// dashboard groups its one copy of the alerts without cloning them).
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupIndex {
+    pub key: Vec<(String, String)>,
+    pub alerts: Vec<usize>,
+}
+
+/// Group the alerts at `keep` by the given labels; groups sorted by their worst severity then
+/// oldest alert, alerts inside a group by severity then age (oldest first).
+pub fn group_indices(alerts: &[Alert], keep: impl IntoIterator<Item = usize>, by: &[String]) -> Vec<GroupIndex> {
+    let mut groups: BTreeMap<Vec<(String, String)>, Vec<usize>> = BTreeMap::new();
+    for i in keep {
+        let a = &alerts[i];
         let key = by.iter().map(|l| (l.clone(), a.labels.get(l).cloned().unwrap_or_default())).collect();
-        groups.entry(key).or_default().push(a);
+        groups.entry(key).or_default().push(i);
     }
-    let order =
-        |a: &Alert| (matches!(a.state, AlertState::Suppressed | AlertState::Resolved), a.severity(), a.starts_at);
-    let mut out: Vec<AlertGroup> = groups
+    let order = |i: &usize| {
+        let a = &alerts[*i];
+        (matches!(a.state, AlertState::Suppressed | AlertState::Resolved), a.severity(), a.starts_at)
+    };
+    let mut out: Vec<GroupIndex> = groups
         .into_iter()
-        .map(|(key, mut alerts)| {
-            alerts.sort_by_key(order);
-            AlertGroup { key, alerts }
+        .map(|(key, mut idx)| {
+            idx.sort_by_key(order);
+            GroupIndex { key, alerts: idx }
         })
         .collect();
     out.sort_by_key(|g| g.alerts.first().map(order));
     out
+}
+
+/// [`group_indices`] of every alert, each group holding its alerts.
+pub fn group(alerts: Vec<Alert>, by: &[String]) -> Vec<AlertGroup> {
+    let groups = group_indices(&alerts, 0..alerts.len(), by);
+    let mut slots: Vec<Option<Alert>> = alerts.into_iter().map(Some).collect();
+    groups
+        .into_iter()
+        .map(|g| AlertGroup { key: g.key, alerts: g.alerts.iter().filter_map(|i| slots[*i].take()).collect() })
+        .collect()
 }
 
 /// One alert source's part in a snapshot: whether it answered, and what of its answer is shown.

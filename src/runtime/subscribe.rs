@@ -1,5 +1,5 @@
 //! Keep a push subscription (Redis `{p}events`, Docker events) alive: connect, nudge the
-//! pollers on every item and on every (re)connect — pushes sent while disconnected are lost —
+//! pollers the item concerns, and every poller on every (re)connect — pushes sent while disconnected are lost —
 //! report the state, and reconnect with backoff when the stream ends or fails.
 
 use std::pin::Pin;
@@ -12,13 +12,13 @@ use super::{Feed, RuntimeOptions, SourceMsg, backoff};
 use crate::clients::SourceError;
 use crate::sources::BoxFuture;
 
-/// A subscription's items; only their arrival matters.
-pub type Pushes = Pin<Box<dyn Stream<Item = ()> + Send>>;
+/// A subscription's items: what changed (a job's id), when the push says.
+pub type Pushes = Pin<Box<dyn Stream<Item = Option<String>> + Send>>;
 
 pub async fn keep_subscribed<C, N>(feed: Feed, opts: RuntimeOptions, connect: C, nudge: N, tx: mpsc::Sender<SourceMsg>)
 where
     C: Fn() -> BoxFuture<'static, Result<Pushes, SourceError>> + Send,
-    N: Fn() + Send,
+    N: Fn(Option<&str>) + Send,
 {
     let state =
         |connected: bool, error: Option<String>| SourceMsg::PushState { feed, connected, error, at: Utc::now() };
@@ -30,9 +30,10 @@ where
                 if tx.send(state(true, None)).await.is_err() {
                     return;
                 }
-                nudge();
-                while pushes.next().await.is_some() {
-                    nudge();
+                // Anything may have changed while no push could arrive.
+                nudge(None);
+                while let Some(changed) = pushes.next().await {
+                    nudge(changed.as_deref());
                 }
                 "subscription lost".to_string()
             }

@@ -22,7 +22,7 @@ pub struct ApprovalsState {
 }
 
 impl ApprovalsState {
-    pub fn on_source(&mut self, msg: &SourceMsg) {
+    pub fn on_source(&mut self, msg: SourceMsg) {
         match msg {
             SourceMsg::ApprovalsLoaded(page) => {
                 let ids: HashSet<String> = page.jobs.iter().map(|j| j.id.clone()).collect();
@@ -37,16 +37,23 @@ impl ApprovalsState {
                         .count();
                 }
                 self.known = ids;
-                self.page.loaded(page.clone(), page.fetched_at);
                 self.cursor = self.cursor.min(page.jobs.len().saturating_sub(1));
-            }
-            SourceMsg::DetailLoaded { id, detail: Some(d), at } if self.selected_id() == Some(id) => {
-                self.detail = Some((id.clone(), d.clone(), *at));
+                let at = page.fetched_at;
+                self.page.loaded(page, at);
             }
             SourceMsg::Failed { feed: Feed::Approvals, error, at, retry_at } => {
-                self.page.failed(error.to_string(), *at, *retry_at)
+                self.page.failed(error.to_string(), at, retry_at)
             }
-            _ => {}
+            other => self.on_detail(&other),
+        }
+    }
+
+    /// A job's detail arrived: kept when it is the selected job's.
+    pub fn on_detail(&mut self, msg: &SourceMsg) {
+        if let SourceMsg::DetailLoaded { id, detail: Some(d), at } = msg
+            && self.selected_id() == Some(id)
+        {
+            self.detail = Some((id.clone(), d.clone(), *at));
         }
     }
 

@@ -38,7 +38,7 @@ impl App {
         match msg.feed() {
             Feed::Detail => {
                 // The RAG pane shows the followed job's stored hits from the same feed.
-                self.approvals.on_source(&msg);
+                self.approvals.on_detail(&msg);
                 match &msg {
                     SourceMsg::DetailLoaded { id, detail, at } => self.rag.on_detail(id, detail.as_deref(), *at),
                     SourceMsg::Failed { error, at, retry_at, .. } => {
@@ -49,7 +49,7 @@ impl App {
                 fetch(self.jobs.on_source(msg))
             }
             Feed::Approvals => {
-                self.approvals.on_source(&msg);
+                self.approvals.on_source(msg);
                 if std::mem::take(&mut self.approvals.arrived) > 0 && self.bell {
                     self.ring = true;
                 }
@@ -62,7 +62,7 @@ impl App {
             | Feed::Targets
             | Feed::Alerts
             | Feed::Pipeline => {
-                self.ops.on_source(&msg);
+                self.ops.on_source(msg);
                 vec![]
             }
             Feed::Knowledge | Feed::Search => {

@@ -52,6 +52,9 @@ use theme::Theme;
 
 /// Most runtime messages folded into one frame before drawing.
 const MAX_BATCH: usize = 256;
+/// Shortest gap between two frames drawn for the sources' data: a storm of pushes is folded
+/// into at most 10 frames a second. A key is answered at once.
+const MIN_FRAME_GAP: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// Why the dashboard stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -174,16 +177,22 @@ async fn drive(
     exec.fleet = fleet;
     let mut input = EventStream::new();
     let mut dirty = true;
+    let mut urgent = true;
+    let mut drawn = tokio::time::Instant::now();
     loop {
-        if dirty {
+        if dirty && (urgent || drawn.elapsed() >= MIN_FRAME_GAP) {
             let ctx = RenderCtx::new(theme, app.now, app.age_step).with_keys(&app.keymap);
             // A terminal that cannot be written to any more has gone away (a dropped session).
             if terminal.draw(|f| render::draw(f, app, &ctx)).is_err() {
                 return Ok(Step::Exit(Exit::TerminalGone));
             }
-            dirty = false;
+            (dirty, urgent, drawn) = (false, false, tokio::time::Instant::now());
         }
+        let frame_due = async move {
+            if dirty { tokio::time::sleep_until(drawn + MIN_FRAME_GAP).await } else { std::future::pending().await }
+        };
         let msg = tokio::select! {
+            () = frame_due => continue,
             ev = input.next() => match ev {
                 Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => Msg::Key(k),
                 Some(Ok(Event::Resize(width, height))) => Msg::Resized { width, height },
@@ -198,10 +207,11 @@ async fn drive(
             Some(n) = signals.next() => return Ok(Step::Exit(Exit::Signal(n))),
             Some(()) = stops.next() => {
                 terminal::stop_and_continue(terminal);
-                dirty = true;
+                (dirty, urgent) = (true, true);
                 continue;
             }
         };
+        urgent |= !matches!(msg, Msg::Source(_) | Msg::Tick(_));
         exec.apply(app, msg);
         // Fold everything already waiting into the same frame.
         for _ in 0..MAX_BATCH {

@@ -1,7 +1,7 @@
 //! State of the Health and Alerts panes: the four feeds, the alert grouping, cursors that stay
 //! on the same alert or container while data refreshes, and which item the detail view shows.
 
-use crate::domain::alert::{self, AlertGroup};
+use crate::domain::alert::{self, GroupIndex};
 use crate::domain::{Alert, AlertsSnapshot, Container, ServiceStatus, Target};
 use crate::runtime::{Feed, SourceMsg};
 use crate::sources::OpsConfigured;
@@ -30,6 +30,17 @@ impl Cursor {
         } else if self.selected >= self.top + rows {
             self.top = self.selected + 1 - rows;
         }
+    }
+
+    /// The first row to draw in `rows` rows of `len` items: the selection visible, and no empty
+    /// rows at the bottom while items are hidden above (after a zoom made the pane taller).
+    pub fn top_for(&self, rows: usize, len: usize) -> usize {
+        let rows = rows.max(1);
+        let mut top = self.top.min(self.selected);
+        if self.selected >= top + rows {
+            top = self.selected + 1 - rows;
+        }
+        top.min(len.saturating_sub(rows))
     }
 
     /// After new data: find the remembered item again, else stay at the same position.
@@ -63,8 +74,9 @@ pub struct OpsState {
     pub docker_events: bool,
     pub group_by: Vec<String>,
     pub alert_filter: String,
-    /// Alerts after filter and grouping, rebuilt when alerts or the filter change.
-    pub groups: Vec<AlertGroup>,
+    /// Alerts after filter and grouping, as positions in the snapshot's alerts, rebuilt when
+    /// alerts or the filter change.
+    pub groups: Vec<GroupIndex>,
     pub alert_cursor: Cursor,
     pub container_cursor: Cursor,
     pub detail: Option<(OpsDetail, u16)>,
@@ -76,20 +88,23 @@ impl OpsState {
     }
 
     /// Apply a runtime message about one of the four feeds; false if it is about another feed.
-    pub fn on_source(&mut self, msg: &SourceMsg) -> bool {
+    pub fn on_source(&mut self, msg: SourceMsg) -> bool {
         match msg {
             SourceMsg::ContainersLoaded(c, at) => {
                 // What needs attention first: unhealthy, starting, stopped, then the rest (the
                 // classes the counts use).
-                let mut sorted = c.clone();
+                let mut sorted = c;
                 sorted.sort_by_key(|c| (crate::domain::facts::container_class(c), c.name.clone()));
                 let ids: Vec<&str> = sorted.iter().map(|c| c.id.as_str()).collect();
                 self.container_cursor.follow(&ids);
-                self.containers.loaded(sorted, *at);
+                self.containers.loaded(sorted, at);
             }
-            SourceMsg::ServicesLoaded(s, at) => self.services.loaded(s.clone(), *at),
-            SourceMsg::TargetsLoaded(t, at) => self.targets.loaded(t.clone(), *at),
-            SourceMsg::PipelineLoaded(p) => self.pipeline.loaded(p.clone(), p.fetched_at),
+            SourceMsg::ServicesLoaded(s, at) => self.services.loaded(s, at),
+            SourceMsg::TargetsLoaded(t, at) => self.targets.loaded(t, at),
+            SourceMsg::PipelineLoaded(p) => {
+                let at = p.fetched_at;
+                self.pipeline.loaded(p, at)
+            }
             SourceMsg::AlertsLoaded(a) => {
                 if a.all_failed() {
                     // Nothing answered: what shows is each source's last alerts, and the pane
@@ -108,15 +123,15 @@ impl OpsState {
                 }
                 self.regroup();
             }
-            SourceMsg::PushState { connected, .. } => self.docker_events = *connected,
+            SourceMsg::PushState { connected, .. } => self.docker_events = connected,
             SourceMsg::Failed { feed, error, at, retry_at } => {
                 let m = error.to_string();
                 match feed {
-                    Feed::Containers => self.containers.failed(m, *at, *retry_at),
-                    Feed::Services => self.services.failed(m, *at, *retry_at),
-                    Feed::Targets => self.targets.failed(m, *at, *retry_at),
-                    Feed::Alerts => self.alerts.failed(m, *at, *retry_at),
-                    Feed::Pipeline => self.pipeline.failed(m, *at, *retry_at),
+                    Feed::Containers => self.containers.failed(m, at, retry_at),
+                    Feed::Services => self.services.failed(m, at, retry_at),
+                    Feed::Targets => self.targets.failed(m, at, retry_at),
+                    Feed::Alerts => self.alerts.failed(m, at, retry_at),
+                    Feed::Pipeline => self.pipeline.failed(m, at, retry_at),
                     _ => return false,
                 }
             }
@@ -132,24 +147,24 @@ impl OpsState {
     }
 
     fn regroup(&mut self) {
-        let alerts: Vec<Alert> = self
-            .alerts
-            .data
-            .iter()
-            .flat_map(|s| s.alerts.iter())
-            .filter(|a| a.matches(&self.alert_filter))
-            .cloned()
-            .collect();
-        self.groups = alert::group(alerts, &self.group_by);
+        let all = self.alerts.data.as_ref().map(|s| s.alerts.as_slice()).unwrap_or_default();
+        let keep = (0..all.len()).filter(|i| all[*i].matches(&self.alert_filter));
+        self.groups = alert::group_indices(all, keep, &self.group_by);
         let mut cursor = std::mem::take(&mut self.alert_cursor);
         let fps: Vec<&str> = self.alert_list().map(|a| a.fingerprint.as_str()).collect();
         cursor.follow(&fps);
         self.alert_cursor = cursor;
     }
 
+    /// Every alert of the snapshot (filtered or not).
+    pub fn all_alerts(&self) -> &[Alert] {
+        self.alerts.data.as_ref().map(|s| s.alerts.as_slice()).unwrap_or_default()
+    }
+
     /// Alerts in display order.
     pub fn alert_list(&self) -> impl Iterator<Item = &Alert> {
-        self.groups.iter().flat_map(|g| g.alerts.iter())
+        let all = self.all_alerts();
+        self.groups.iter().flat_map(move |g| g.alerts.iter().filter_map(move |i| all.get(*i)))
     }
 
     pub fn alert_count(&self) -> usize {
@@ -193,5 +208,21 @@ mod tests {
         assert_eq!((c.selected, c.key.as_deref()), (0, Some("x")));
         c.follow(&[]);
         assert_eq!(c.key, None);
+    }
+
+    #[test]
+    fn a_taller_pane_shows_the_items_above_instead_of_empty_rows() {
+        let mut c = Cursor::default();
+        // 12 items in a 4-row pane, scrolled to the last.
+        c.move_by(11, 12, 4);
+        assert_eq!((c.top, c.top_for(4, 12)), (8, 8));
+        // Zoomed to 30 rows: all 12 show, from the first.
+        assert_eq!(c.top_for(30, 12), 0);
+        // Back to 4 rows with the selection at the top of a stale scroll: it stays in view.
+        c.selected = 2;
+        assert_eq!(c.top_for(4, 12), 2);
+        c.selected = 11;
+        c.top = 0;
+        assert_eq!(c.top_for(4, 12), 8);
     }
 }

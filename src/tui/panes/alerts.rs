@@ -99,7 +99,7 @@ fn rows(buf: &mut Buffer, area: Rect, ctx: &RenderCtx<'_>, ops: &OpsState, focus
             y += 1;
         }
         row += 1;
-        for a in &g.alerts {
+        for a in g.alerts.iter().filter_map(|i| ops.all_alerts().get(*i)) {
             if row >= first && row < first + room {
                 if index == selected {
                     let style = if focused { t.selected } else { t.selected.remove_modifier(Modifier::BOLD) };
