@@ -70,6 +70,8 @@ pub struct Query {
     pub actor: Option<String>,
     pub action: Option<String>,
     pub outcome: Option<String>,
+    /// The context it was done in, exactly.
+    pub context: Option<String>,
     pub limit: usize,
 }
 
@@ -270,8 +272,8 @@ impl AuditLog {
             let since = q.since.unwrap_or(DateTime::<Utc>::UNIX_EPOCH).max(DateTime::<Utc>::UNIX_EPOCH);
             let text = |o: &Option<String>| o.clone().unwrap_or_default();
             let limit = q.limit.clamp(1, 100_000) as i64;
-            let filters =
-                "(? = '' OR instr(lower(actor), lower(?)) > 0) AND (? = '' OR action = ?) AND (? = '' OR outcome = ?)";
+            let filters = "(? = '' OR instr(lower(actor), lower(?)) > 0) AND (? = '' OR action = ?) AND (? = '' OR outcome = ?) \
+                 AND (? = '' OR context = ?)";
             match &self.store {
                 Store::Sqlite(pool) => {
                     let sql = format!(
@@ -286,6 +288,8 @@ impl AuditLog {
                         .bind(text(&q.action))
                         .bind(text(&q.outcome))
                         .bind(text(&q.outcome))
+                        .bind(text(&q.context))
+                        .bind(text(&q.context))
                         .bind(limit)
                         .fetch_all(pool)
                         .await
@@ -303,13 +307,14 @@ impl AuditLog {
                     let sql = format!(
                         "SELECT id, at, actor, context, action, target, params, outcome, detail FROM {table} \
                          WHERE at >= $1 AND ($2 = '' OR strpos(lower(actor), lower($2)) > 0) AND ($3 = '' OR action = $3) \
-                         AND ($4 = '' OR outcome = $4) ORDER BY id DESC LIMIT $5"
+                         AND ($4 = '' OR outcome = $4) AND ($5 = '' OR context = $5) ORDER BY id DESC LIMIT $6"
                     );
                     let rows = sqlx::query(AssertSqlSafe(sql))
                         .bind(since)
                         .bind(text(&q.actor))
                         .bind(text(&q.action))
                         .bind(text(&q.outcome))
+                        .bind(text(&q.context))
                         .bind(limit)
                         .fetch_all(pool)
                         .await

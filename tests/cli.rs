@@ -234,3 +234,18 @@ fn a_cli_table_cannot_be_forged_by_a_line_feed_in_a_value() {
     assert!(text.contains("ana^JFAKE ROW^[[2J"), "shown escaped on its own row:\n{text}");
     assert!(!text.contains('\x1b'), "{text:?}");
 }
+
+/// The README's screenshot (`scripts/screenshot`) shows every pane as the program draws it now:
+/// none waiting for data or unconfigured, the AI line and the panes added since.
+#[test]
+fn the_readme_screenshot_is_current() {
+    let svg = include_str!("../assets/screenshot.svg");
+    for stale in ["not configured", "loading…"] {
+        assert!(!svg.contains(stale), "assets/screenshot.svg shows {stale:?}: run scripts/screenshot");
+    }
+    for pane in
+        ["Queue", "Jobs", "Health", "Alerts", "RAG hits", "Approvals", "awaiting", "Backups", "archives", "analyses"]
+    {
+        assert!(svg.contains(pane), "assets/screenshot.svg lacks {pane:?}: run scripts/screenshot");
+    }
+}

@@ -51,7 +51,7 @@ fn read_only_refuses_in_the_action_layer_and_shows_why() {
     t.keys(&["6"]);
     wait(&t, "actions refused: read-only mode");
     t.keys(&["A"]);
-    wait(&t, "read-only mode: Approve job");
+    wait(&t, "read-only mode refuses approve");
     t.keys(&["L"]);
     wait(&t, "refused: read-only mode");
     t.keys(&["Escape", "q"]);
@@ -68,7 +68,7 @@ fn the_demo_backs_up_with_progress_and_verifies() {
     t.keys(&["b"]);
     wait(&t, "Back up context demo: files mcp-data");
     t.keys(&["y"]);
-    wait(&t, "written: 1 items");
+    wait(&t, "written: 1 item,");
     wait(&t, "4 archives");
     t.keys(&["g", "v"]);
     wait(&t, "✓ verified: ");

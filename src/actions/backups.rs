@@ -40,10 +40,10 @@ pub(super) async fn run(a: &Actions, only: &[Kind]) -> Result<Done, ActionError>
     let report = reporter(a);
     let summary = blocking(move || backup::run(&p, estimate, report.as_ref())).await?;
     let mut message = format!(
-        "backup {} written: {} items, {} bytes in {:.1} s",
+        "backup {} written: {}, {} in {:.1} s",
         summary.archive.display(),
-        summary.items.len(),
-        summary.bytes,
+        crate::domain::text::count(summary.items.len() as u64, "item", "items"),
+        crate::domain::text::count(summary.bytes, "byte", "bytes"),
         summary.seconds
     );
     for n in &summary.notes {

@@ -120,11 +120,12 @@ pub enum ActionRequest {
 
 impl ActionRequest {
     /// Whether the request can be carried out as it is: one rule for the TUI and the CLI, said
-    /// before anything is asked, recorded or sent. Every free text an operator writes is one line
-    /// without control characters (a body may have several lines); a job is named; a silence's
-    /// matchers are what Alertmanager accepts and do not silence everything.
+    /// before anything is asked, recorded or sent. Every note and comment an operator writes is
+    /// one line without control characters; a draft's title and body are the worker's text and
+    /// pass as they are, bounded in size; a job is named; a silence's matchers are what
+    /// Alertmanager accepts and do not silence everything.
     pub fn validate(&self) -> Result<(), String> {
-        use crate::domain::action::{check_line, check_text};
+        use crate::domain::action::check_line;
         let job = |j: &JobRef| {
             if j.id.trim().is_empty() { Err("a job id is required".to_string()) } else { Ok(()) }
         };
@@ -147,11 +148,18 @@ impl ActionRequest {
                 if let Some(n) = note {
                     check_line("note", n)?;
                 }
-                if let Some(t) = title {
-                    check_line("title", t)?;
+                // The title and body are the worker's draft, edited or not: they go to Zammad as
+                // the operator confirmed them, whatever they hold (shown escaped on screen).
+                // Only their size is bounded.
+                if let Some(t) = title
+                    && t.chars().count() > 4096
+                {
+                    return Err("title is longer than 4,096 characters".into());
                 }
-                if let Some(b) = body {
-                    check_text("body", b, 64 * 1024)?;
+                if let Some(b) = body
+                    && b.len() > 1024 * 1024
+                {
+                    return Err("body is larger than 1 MiB".into());
                 }
                 Ok(())
             }
@@ -269,8 +277,9 @@ impl Done {
 /// Why an action did not run or did not succeed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ActionError {
-    #[error("read-only mode: {0} refused")]
-    ReadOnly(String),
+    /// The action's name (`approve`): the caller already names the target.
+    #[error("read-only mode refuses {0}")]
+    ReadOnly(&'static str),
     /// Bad input; nothing was written.
     #[error("{0}")]
     Invalid(String),
@@ -368,8 +377,8 @@ impl Actions {
     pub async fn run(&self, request: ActionRequest) -> Result<Done, ActionError> {
         request.validate().map_err(ActionError::Invalid)?;
         if self.read_only && request.changes_platform() {
-            let refused = ActionError::ReadOnly(request.describe());
-            let _ = self.record(&request, Outcome::Failed, format!("refused: {refused}")).await;
+            let refused = ActionError::ReadOnly(request.name());
+            let _ = self.record(&request, Outcome::Failed, "refused: read-only mode".into()).await;
             return Err(refused);
         }
         if let Err(e) = self.record(&request, Outcome::Started, String::new()).await {

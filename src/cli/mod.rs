@@ -359,6 +359,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 actor: actor.clone(),
                 action: action.clone(),
                 outcome: outcome.clone(),
+                context: None,
                 limit: *limit,
             };
             audit_cmd::show(&actions.audit, &q, *output).await

@@ -47,9 +47,9 @@ pub struct FileConfig {
     /// Ring the terminal bell once when a job newly awaits approval.
     #[serde(default)]
     pub bell: bool,
-    /// `y` copies the selection's handle through OSC 52 (works over SSH and in tmux).
-    #[serde(default = "default_true")]
-    pub yank: bool,
+    /// `y` copies the selection's handle through OSC 52 (works over SSH and in tmux). On
+    /// unless set to false, with or without a config file.
+    pub yank: Option<bool>,
     /// Clicks focus panes and select rows, the wheel scrolls. Off by default: capturing the
     /// mouse breaks text selection in many terminals.
     #[serde(default)]
@@ -548,7 +548,7 @@ pub fn resolve(file: FileConfig, ov: &Overrides) -> Result<Settings, ConfigError
         backup_passwords: secrets.backup_passwords,
         audit: file.audit,
         bell: file.bell,
-        yank: file.yank,
+        yank: file.yank.unwrap_or(true),
         mouse: file.mouse,
         log_lines,
         context_names,

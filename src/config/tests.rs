@@ -181,3 +181,13 @@ fn a_sentinel_address_with_credentials_is_refused_without_repeating_them() {
         assert!(parse_str(&text).and_then(|f| resolve(f, &Overrides::default())).is_err(), "{bad}");
     }
 }
+
+#[test]
+fn yank_is_on_by_default_with_or_without_a_file() {
+    let none = resolve(FileConfig::default(), &Overrides::default()).map(|s| s.yank);
+    assert_eq!(none.ok(), Some(true), "no config file");
+    let empty = parse_str("").and_then(|f| resolve(f, &Overrides::default())).map(|s| s.yank);
+    assert_eq!(empty.ok(), Some(true), "a config file without the key");
+    let off = parse_str("yank = false\n").and_then(|f| resolve(f, &Overrides::default())).map(|s| s.yank);
+    assert_eq!(off.ok(), Some(false));
+}

@@ -38,7 +38,7 @@ impl AnalysisRequest {
     /// Check every field; the error names the field at fault. Nothing is written on an error.
     pub fn validate(&self) -> Result<(), String> {
         for (name, value) in [
-            ("alert_type", &self.alert_type),
+            ("alert type", &self.alert_type),
             ("source", &self.source),
             ("hostname", &self.hostname),
             ("severity", &self.severity),
@@ -67,7 +67,7 @@ impl AnalysisRequest {
             return Err("description is required".into());
         }
         for (name, value) in
-            [("metrics", &self.metrics), ("logs", &self.logs), ("crowdsec_alerts", &self.crowdsec_alerts)]
+            [("metrics", &self.metrics), ("logs", &self.logs), ("crowdsec alerts", &self.crowdsec_alerts)]
         {
             if let Some(v) = value {
                 check_text(name, v, MAX_CONTEXT_BYTES)?;
@@ -244,7 +244,7 @@ mod tests {
             (|r| r.hostname = "  ".into(), "hostname is required"),
             (|r| r.severity = "urgent".into(), "severity \"urgent\" is not one of"),
             (|r| r.description = "x".repeat(10 * 1024 * 1024), "description is larger than 32 KiB"),
-            (|r| r.alert_type = "Disk\x1b[2JFull".into(), "alert_type holds a control character"),
+            (|r| r.alert_type = "Disk\x1b[2JFull".into(), "alert type holds a control character"),
             (|r| r.description = "ok\u{202e}evil".into(), "description holds a control character"),
             (|r| r.logs = Some("a\x07".into()), "logs holds a control character"),
         ];

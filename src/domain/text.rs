@@ -25,6 +25,33 @@ pub fn clean_line(s: &str) -> String {
     out
 }
 
+/// A multi-line value shown on one line (a list's cell): each line break (`\n`, `\r\n`,
+/// U+2028, U+2029) reads ` ↵ `, a tab a space, and everything else unsafe is escaped as in
+/// [`clean_line`] (a lone `\r` stays `^M`: it is how text overwrites itself). Cut to
+/// `MAX_LINE_CHARS` characters with `…`.
+pub fn one_line(s: &str) -> String {
+    let mut out = String::with_capacity(s.len().min(MAX_LINE_CHARS));
+    let mut chars = s.chars().peekable();
+    let mut n = 0;
+    while let Some(c) = chars.next() {
+        if n >= MAX_LINE_CHARS {
+            out.push('…');
+            break;
+        }
+        match c {
+            '\r' if chars.peek() == Some(&'\n') => {
+                chars.next();
+                out.push_str(" ↵ ");
+            }
+            '\n' | '\u{2028}' | '\u{2029}' => out.push_str(" ↵ "),
+            '\t' => out.push(' '),
+            c => push_escaped(&mut out, c, false),
+        }
+        n += 1;
+    }
+    out
+}
+
 /// A string from outside → a printable single line of any length (table output).
 pub fn escape_line(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -155,6 +182,15 @@ mod tests {
     fn single_lines_escape_newlines_but_text_keeps_them() {
         assert_eq!(clean_line("a\nb\r"), "a^Jb^M");
         assert_eq!(clean_text("a\nb\r\tc", 100), "a\nb^M    c");
+    }
+
+    #[test]
+    fn one_line_shows_line_breaks_and_still_escapes_the_rest() {
+        assert_eq!(one_line("disk full\nsee runbook"), "disk full ↵ see runbook");
+        assert_eq!(one_line("a\r\nb\u{2028}c\td"), "a ↵ b ↵ c d");
+        assert_eq!(one_line("x\ry\x1b[2J"), "x^My^[[2J");
+        assert!(!one_line("\u{202e}\x07\x7f").chars().any(is_unsafe));
+        assert_eq!(one_line(&"a".repeat(MAX_LINE_CHARS + 5)).chars().count(), MAX_LINE_CHARS + 1);
     }
 
     #[test]

@@ -346,7 +346,8 @@ impl App {
                 self.backups.running = None;
                 let (text, ok) = match result {
                     Ok(r) if r.problems.is_empty() => {
-                        (format!("✓ verified: {} members, every checksum matches", r.members), true)
+                        let members = crate::domain::text::count(r.members as u64, "member", "members");
+                        (format!("✓ verified: {members}, every checksum matches"), true)
                     }
                     Ok(r) => (format!("✗ verify: {}", r.problems.join("; ")), false),
                     Err(e) => (format!("✗ verify: {e}"), false),

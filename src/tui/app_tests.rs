@@ -300,7 +300,7 @@ mod alert_actions {
         let Some(Popup::Confirm { mut requests, summary, .. }) = app.popup.take() else { panic!("a confirmation") };
         assert_eq!(summary, "Expire silence s-1 on am-a");
         let req = requests.remove(0);
-        let effects = app.update(Msg::ActionDone { request: req, result: Err(ActionError::ReadOnly("x".into())) });
+        let effects = app.update(Msg::ActionDone { request: req, result: Err(ActionError::ReadOnly("retry")) });
         assert_eq!(effects, vec![Effect::RefreshAlerts, Effect::RefreshJobs]);
         assert!(app.toast.as_ref().is_some_and(|t| !t.ok && t.text.contains("read-only")));
     }
@@ -368,7 +368,7 @@ mod rag_pane {
         let detail = JobDetail::from_fields("j0", &f, t(0));
         app.update(Msg::Source(SourceMsg::DetailLoaded { id: "j0".into(), detail: Some(Box::new(detail)), at: t(0) }));
         let s = screen(&app);
-        assert!(s.contains("job j0 · 1 hits the worker used"), "{s}");
+        assert!(s.contains("job j0 · 1 hit the worker used"), "{s}");
         assert!(s.contains("0.88") && s.contains("resize /var^[[2J now") && !s.contains('\u{1b}'), "{s}");
         assert_eq!(key(&mut app, KeyCode::Char('j')), vec![Effect::FollowDetail(Some("j1".into()))]);
     }
@@ -527,6 +527,8 @@ mod acting {
         let Some(Popup::Form(form)) = &app.popup else { panic!("still the form") };
         assert!(form.error.as_deref().is_some_and(|e| e.contains("note")));
         key(&mut app, KeyCode::Esc);
+        assert!(screen(&app).contains("form closed: nothing sent"), "a closed form says so");
+        app.toast = None;
         app.refusal = Some("read-only mode");
         let effects = key(&mut app, KeyCode::Char('A'));
         assert!(matches!(effects.as_slice(), [Effect::RunAction(ActionRequest::Approve { .. })]), "{effects:?}");
@@ -554,12 +556,13 @@ mod acting {
             key(&mut app, KeyCode::Char(' '));
         }
         assert_eq!(app.jobs.marks.len(), 3);
-        assert!(screen(&app).contains("● j0"), "marks show");
+        let s = screen(&app);
+        assert!(s.lines().any(|l| l.contains("● ") && l.contains(" j0 ")), "marks show beside the whole id:\n{s}");
         key(&mut app, KeyCode::Char('r'));
         let Some(Popup::Confirm { requests, summary, .. }) = &app.popup else { panic!("a confirmation") };
         assert_eq!(requests.len(), 2);
         assert!(summary.starts_with("Retry 2 marked failed jobs:"), "{summary}");
-        assert!(summary.contains("1 marked jobs are not failed"), "{summary}");
+        assert!(summary.contains("1 marked job is not failed"), "{summary}");
         let effects = key(&mut app, KeyCode::Char('y'));
         assert!(
             matches!(effects.as_slice(), [Effect::RunBulk(r)] if r.len() == 2),
@@ -582,7 +585,58 @@ mod acting {
         assert!(matches!(effects.as_slice(), [Effect::LoadAudit(q)] if q.actor.as_deref() == Some("x")), "{effects:?}");
         key(&mut app, KeyCode::Enter);
         assert_eq!(app.mode, Mode::Audit);
+        // A record: Enter shows it in full, every field, the detail wrapped; Esc goes back.
+        let record = crate::audit::Record {
+            id: 7,
+            at: t(0),
+            actor: "alice@ops-1".into(),
+            context: "prod".into(),
+            action: "approve".into(),
+            target: "job j1".into(),
+            params: serde_json::json!({"job": "j1"}),
+            outcome: crate::audit::Outcome::Failed,
+            detail: format!("Zammad said no: {}the end", "a long reason ".repeat(20)),
+        };
+        app.update(Msg::AuditLoaded(app.audit.query(), Ok(vec![record]), t(0)));
+        assert!(screen(&app).contains("CONTEXT") && screen(&app).contains("prod"), "a context column");
+        key(&mut app, KeyCode::Enter);
+        let s = screen(&app);
+        assert!(s.contains("Audit record 7") && s.contains("the end") && s.contains("\"job\": \"j1\""), "{s}");
+        key(&mut app, KeyCode::Esc);
+        assert!(app.audit.detail.is_none() && app.mode == Mode::Audit);
+        // Esc clears the filter first, then closes; `L` opens the log unfiltered.
+        key(&mut app, KeyCode::Esc);
+        assert!(app.audit.filter.is_empty() && app.mode == Mode::Audit);
         key(&mut app, KeyCode::Esc);
         assert_eq!(app.mode, Mode::Normal);
+        app.audit.filter = "bob".into();
+        key(&mut app, KeyCode::Char('L'));
+        assert!(app.audit.filter.is_empty(), "L shows every record");
+    }
+
+    #[test]
+    fn esc_clears_failures_only_and_keys_elsewhere_say_where_they_act() {
+        let mut app = app_with_jobs(5);
+        key(&mut app, KeyCode::Char('f'));
+        assert!(app.jobs.view.failures_only());
+        key(&mut app, KeyCode::Esc);
+        assert!(!app.jobs.view.failures_only(), "Esc clears f as well as a filter");
+        let effects = key(&mut app, KeyCode::Char('*'));
+        assert!(effects.is_empty() && app.jobs.marks.is_empty(), "* with nothing narrowing clears the marks");
+        key(&mut app, KeyCode::Char('1'));
+        for (k, pane) in [('A', "Approvals"), ('s', "Alerts"), ('b', "Backups"), ('d', "Health"), ('r', "Jobs")] {
+            let effects = key(&mut app, KeyCode::Char(k));
+            assert!(effects.is_empty() && app.popup.is_none(), "{k}: {effects:?}");
+            let toast = app.toast.as_ref().map(|t| t.text.clone()).unwrap_or_default();
+            assert!(toast.contains(&format!("acts on the {pane} pane: press")), "{k}: {toast}");
+        }
+        // A command goes to its pane.
+        key(&mut app, KeyCode::Char(':'));
+        for c in "approve".chars() {
+            key(&mut app, KeyCode::Char(c));
+        }
+        key(&mut app, KeyCode::Enter);
+        assert_eq!(app.focus, PaneId::Approvals);
+        assert!(app.toast.as_ref().is_none_or(|t| !t.text.contains("acts on")), "the old toast is gone");
     }
 }

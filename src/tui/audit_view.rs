@@ -1,5 +1,6 @@
-//! The audit log view: the newest records, filtered by actor, action or outcome
-//! (`actor:alice action:approve outcome:failed`; a bare word matches the actor).
+//! The audit log view: the newest records, filtered by actor, action, outcome or context
+//! (`actor:alice action:approve outcome:failed context:prod`; a bare word matches the actor);
+//! Enter shows one record in full.
 
 use chrono::{DateTime, Utc};
 
@@ -16,6 +17,8 @@ pub struct AuditView {
     pub cursor: usize,
     /// A periodic reload is on its way.
     pub loading: bool,
+    /// The selected record is shown in full, scrolled this many lines.
+    pub detail: Option<u16>,
 }
 
 impl AuditView {
@@ -27,6 +30,7 @@ impl AuditView {
                 Some(("action", v)) => q.action = Some(v.to_string()),
                 Some(("outcome", v)) => q.outcome = Some(v.to_string()),
                 Some(("actor", v)) => q.actor = Some(v.to_string()),
+                Some(("context", v)) => q.context = Some(v.to_string()),
                 _ => q.actor = Some(word.to_string()),
             }
         }
@@ -44,6 +48,19 @@ impl AuditView {
         }
     }
 
+    /// Opened afresh (`L`): every record, the newest selected; a filter set earlier would hide
+    /// records written since.
+    pub fn open(&mut self) {
+        self.filter.clear();
+        self.cursor = 0;
+        self.detail = None;
+    }
+
+    /// The selected record.
+    pub fn selected(&self) -> Option<&Record> {
+        self.records.data.as_ref()?.get(self.cursor)
+    }
+
     pub fn move_cursor(&mut self, delta: isize) {
         let n = self.records.data.as_ref().map(Vec::len).unwrap_or(0);
         if n > 0 {
@@ -58,8 +75,9 @@ mod tests {
 
     #[test]
     fn the_filter_becomes_a_query() {
-        let v = AuditView { filter: "action:approve outcome:failed alice".into(), ..Default::default() };
+        let v = AuditView { filter: "action:approve outcome:failed context:prod alice".into(), ..Default::default() };
         let q = v.query();
+        assert_eq!(q.context.as_deref(), Some("prod"));
         assert_eq!(q.action.as_deref(), Some("approve"));
         assert_eq!(q.outcome.as_deref(), Some("failed"));
         assert_eq!(q.actor.as_deref(), Some("alice"));

@@ -6,7 +6,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 
-use crate::domain::text::{clean_line, is_clean_line};
+use crate::domain::text::{is_clean_line, one_line};
 
 /// One row of a table: each cell in its column's width (`u16::MAX`: the rest of the row), one
 /// space between columns, nothing past `right`.
@@ -74,7 +74,7 @@ pub fn put(buf: &mut Buffer, x: u16, y: u16, text: &str, max: u16, style: Style)
     let text = if clean {
         text
     } else {
-        cleaned = clean_line(text);
+        cleaned = one_line(text);
         cleaned.as_str()
     };
     if ascii && clean {

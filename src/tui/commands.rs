@@ -48,7 +48,7 @@ pub const COMMANDS: &[Command] = &[
     cmd("rag", "[QUERY]", "focus RAG hits; with a query, search the knowledge base", Run::Pane(PaneId::Rag)),
     cmd("approvals", "", "focus Approvals", Run::Pane(PaneId::Approvals)),
     cmd("backups", "", "focus Backups", Run::Pane(PaneId::Backups)),
-    cmd("audit", "[FILTER]", "the audit log (actor:alice action:approve outcome:failed)", Run::Audit),
+    cmd("audit", "[FILTER]", "the audit log; filter by actor: action: outcome: context:", Run::Audit),
     cmd("errors", "", "the last 100 source errors, kept after the source recovers", Run::Errors),
     cmd("fleet", "", "every configured context, one row each", Run::Fleet),
     cmd("ctx", "NAME", "switch to another context without restarting", Run::Ctx),

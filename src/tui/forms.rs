@@ -8,7 +8,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use ratatui_textarea::{CursorMove, TextArea};
 
 use super::keymap::{Action, KeyMode};
@@ -191,8 +191,10 @@ impl Form {
                 (true, false) => 4,
             })
             .collect();
-        let want = heights.iter().sum::<u16>() + 3;
-        let popup = centered(area, 90.min(area.width), want.min(area.height));
+        let width = 90.min(area.width);
+        let hint_rows = hint_rows(self.error.as_deref(), width.saturating_sub(2));
+        let want = heights.iter().sum::<u16>() + 2 + hint_rows;
+        let popup = centered(area, width, want.min(area.height));
         f.render_widget(Clear, popup);
         let block = Block::default()
             .borders(Borders::ALL)
@@ -201,7 +203,7 @@ impl Form {
         let inner = block.inner(popup);
         f.render_widget(block, popup);
         let mut constraints: Vec<Constraint> = heights.iter().map(|h| Constraint::Max(*h)).collect();
-        constraints.push(Constraint::Length(1));
+        constraints.push(Constraint::Length(hint_rows));
         let rows = Layout::vertical(constraints).split(inner);
         for (i, field) in self.fields.iter().enumerate() {
             let style: Style = if self.focus == i { t.border_focused } else { t.border };
@@ -224,9 +226,15 @@ impl Form {
             ),
         };
         if let Some(r) = rows.last() {
-            f.render_widget(Paragraph::new(hint), *r);
+            f.render_widget(Paragraph::new(hint).wrap(Wrap { trim: false }), *r);
         }
     }
+}
+
+/// Rows for a form's last line: its error in full (up to three rows), or the keys in one.
+pub fn hint_rows(error: Option<&str>, width: u16) -> u16 {
+    let cells = |e: &str| unicode_width::UnicodeWidthStr::width(clean_line(e).as_str()) + 2;
+    error.map(|e| (cells(e) as u16).div_ceil(width.max(1)).clamp(1, 3)).unwrap_or(1)
 }
 
 /// An analysis request prefilled from an alert: its name, the system it came from, instance or

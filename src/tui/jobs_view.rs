@@ -143,6 +143,17 @@ impl JobsView {
         self.refetch_if_needed()
     }
 
+    /// No text filter and not failures only: the whole list again, in one refetch.
+    pub fn clear_filters(&mut self) -> Option<JobsQuery> {
+        if self.filter.is_empty() && !self.failures_only {
+            return None;
+        }
+        self.filter.clear();
+        self.failures_only = false;
+        self.reset();
+        self.refetch_if_needed()
+    }
+
     fn reset(&mut self) {
         self.selected = 0;
         self.top = 0;

@@ -40,11 +40,29 @@ impl App {
             return match popup.on_key(key, &self.keymap) {
                 PopupOutcome::Stay => vec![],
                 PopupOutcome::Close => {
-                    // A confirmation cancelled goes back to the form it came from, as typed.
-                    self.popup = match self.popup.take() {
-                        Some(Popup::Confirm { back, .. }) => back.map(|b| *b),
-                        _ => None,
+                    // A confirmation cancelled goes back to the form it came from, as typed;
+                    // otherwise the footer says that nothing was done.
+                    let (next, said) = match self.popup.take() {
+                        Some(Popup::Confirm { back: Some(form), .. }) => (Some(*form), None),
+                        Some(Popup::Confirm { requests, .. }) => {
+                            let what = match requests.as_slice() {
+                                [one] => format!("{} {}", one.name(), one.target()),
+                                many => crate::domain::text::count(many.len() as u64, "action", "actions"),
+                            };
+                            (None, Some(format!("cancelled: {what} not done")))
+                        }
+                        Some(Popup::Form(_) | Popup::Silence(_)) => {
+                            (None, Some("form closed: nothing sent".to_string()))
+                        }
+                        None => (None, None),
                     };
+                    if let Some(mut form) = next {
+                        form.set_error("not confirmed: edit, or submit again".into());
+                        self.popup = Some(form);
+                    }
+                    if let Some(text) = said {
+                        self.toast(text, true);
+                    }
                     vec![]
                 }
                 PopupOutcome::Confirm(requests) => {
@@ -219,6 +237,32 @@ impl App {
     }
 
     pub(super) fn on_action(&mut self, action: Action) -> Vec<Effect> {
+        // Going elsewhere (another pane, zoom, details, back) leaves the last message behind.
+        if matches!(
+            action,
+            Action::FocusQueue
+                | Action::FocusJobs
+                | Action::FocusHealth
+                | Action::FocusAlerts
+                | Action::FocusRag
+                | Action::FocusApprovals
+                | Action::FocusBackups
+                | Action::NextPane
+                | Action::PrevPane
+                | Action::Zoom
+                | Action::Open
+                | Action::Back
+        ) {
+            self.toast = None;
+        }
+        // A key that acts in one pane only says where, rather than doing nothing.
+        if let Some((home, verb)) = home(action)
+            && home != self.focus
+        {
+            let key = self.keymap.first_key(focus_action(home)).to_string();
+            self.toast(format!("{verb} acts on the {} pane: press {key} first", home.title()), false);
+            return vec![];
+        }
         if self.focus == PaneId::Approvals
             && let Some(effects) = self.on_approvals_action(action)
         {
@@ -305,7 +349,8 @@ impl App {
             self.ops.set_alert_filter(String::new());
             return vec![];
         }
-        fetch(self.jobs.view.set_filter(String::new()))
+        // Both narrowings of the job list at once: the text filter and `f`.
+        fetch(self.jobs.view.clear_filters())
     }
 
     fn open_query(&mut self) -> Vec<Effect> {
@@ -400,6 +445,39 @@ impl App {
             PaneId::Alerts => self.rag.follow = Follow::Alerts,
             _ => {}
         }
+    }
+}
+
+/// The pane an action acts in, when it acts in one only, and what it does, in a few words.
+pub(super) fn home(action: Action) -> Option<(PaneId, &'static str)> {
+    Some(match action {
+        Action::Approve => (PaneId::Approvals, "approve"),
+        Action::Reject => (PaneId::Approvals, "reject"),
+        Action::EditDraft => (PaneId::Approvals, "edit a draft"),
+        Action::Silence => (PaneId::Alerts, "silence"),
+        Action::Ack => (PaneId::Alerts, "ack"),
+        Action::Expire => (PaneId::Alerts, "expire a silence"),
+        Action::RunBackup => (PaneId::Backups, "back up"),
+        Action::VerifyBackup => (PaneId::Backups, "verify an archive"),
+        Action::Describe => (PaneId::Health, "describe a container"),
+        Action::Retry => (PaneId::Jobs, "retry"),
+        Action::CancelJob => (PaneId::Jobs, "cancel"),
+        Action::Mark => (PaneId::Jobs, "mark"),
+        Action::MarkAll => (PaneId::Jobs, "mark all"),
+        _ => return None,
+    })
+}
+
+/// The action that focuses `pane`.
+pub(super) fn focus_action(pane: PaneId) -> Action {
+    match pane {
+        PaneId::Queue => Action::FocusQueue,
+        PaneId::Jobs => Action::FocusJobs,
+        PaneId::Health => Action::FocusHealth,
+        PaneId::Alerts => Action::FocusAlerts,
+        PaneId::Rag => Action::FocusRag,
+        PaneId::Approvals => Action::FocusApprovals,
+        PaneId::Backups => Action::FocusBackups,
     }
 }
 

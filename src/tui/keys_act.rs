@@ -10,6 +10,7 @@ use super::keys::movement;
 use super::popup::Popup;
 use crate::actions::{ActionRequest, JobRef};
 use crate::domain::action::AnalysisRequest;
+use crate::domain::text::count;
 use crate::domain::{Job, JobStatus, JobsQuery};
 
 impl App {
@@ -19,12 +20,8 @@ impl App {
             Action::Analyze => self.open_analyze(),
             Action::Audit => {
                 self.mode = Mode::Audit;
+                self.audit.open();
                 vec![Effect::LoadAudit(self.audit.query())]
-            }
-            Action::Retry | Action::CancelJob | Action::Mark | Action::MarkAll if self.focus != PaneId::Jobs => {
-                let key = self.keymap.first_key(Action::FocusJobs).to_string();
-                self.toast(format!("marks, retry and cancel act on the Jobs pane: press {key} first"), false);
-                vec![]
             }
             Action::Retry | Action::CancelJob => self.bulk_action(action),
             Action::Mark => {
@@ -77,7 +74,13 @@ impl App {
                     items: self.backups.items.clone(),
                     only: vec![],
                 };
-                self.popup = Some(Popup::confirm(request));
+                let mut summary = request.describe();
+                if self.refusal.is_some() {
+                    summary.push_str(
+                        "\nread-only mode allows a backup: it only reads the platform; old archives are not pruned",
+                    );
+                }
+                self.popup = Some(Popup::Confirm { requests: vec![request], summary, back: None });
                 Some(vec![])
             }
             Action::VerifyBackup => match self.backups.selected() {
@@ -163,7 +166,9 @@ impl App {
                 ("", true) => " (current filter: failures only)".into(),
                 (f, fo) => format!(" (current filter “{f}”{})", if fo { ", failures only" } else { "" }),
             };
-            let mut s = format!("{verb} {} marked {needs} jobs{filter}:", requests.len());
+            let n = requests.len() as u64;
+            let what = count(n, &format!("marked {needs} job"), &format!("marked {needs} jobs"));
+            let mut s = format!("{verb} {what}{filter}:");
             for r in requests.iter().take(5) {
                 s.push_str(&format!("\n  {}", r.describe()));
             }
@@ -171,7 +176,9 @@ impl App {
                 s.push_str(&format!("\n  … and {} more", requests.len() - 5));
             }
             if !skipped.is_empty() {
-                s.push_str(&format!("\n{} marked jobs are not {needs} and are left alone", skipped.len()));
+                let (n, are) = (skipped.len() as u64, if skipped.len() == 1 { "is" } else { "are" });
+                let what = count(n, "marked job", "marked jobs");
+                s.push_str(&format!("\n{what} {are} not {needs} and left alone"));
             }
             s
         };
@@ -206,12 +213,35 @@ impl App {
     /// Keys of the audit log view.
     pub(super) fn on_audit_action(&mut self, action: Action) -> Vec<Effect> {
         let rows = self.size.1.saturating_sub(5).max(1) as usize;
+        if let Some(scroll) = self.audit.detail {
+            // One record in full: the movement keys scroll it; back or Enter returns to the list.
+            self.audit.detail = match (action, movement(action, rows)) {
+                (Action::Back | Action::Open | Action::Audit, _) => None,
+                (Action::Top, _) => Some(0),
+                (_, Some(delta)) => Some((scroll as isize + delta).clamp(0, u16::MAX as isize) as u16),
+                _ => Some(scroll),
+            };
+            return match action {
+                Action::Quit => self.quit(),
+                _ => vec![],
+            };
+        }
         if let Some(delta) = movement(action, rows) {
             self.audit.move_cursor(delta);
             return vec![];
         }
         match action {
             Action::Quit => self.quit(),
+            Action::Open if self.audit.selected().is_some() => {
+                self.audit.detail = Some(0);
+                vec![]
+            }
+            // A filter is cleared first, then the view closes.
+            Action::Back if !self.audit.filter.is_empty() => {
+                self.audit.filter.clear();
+                self.audit.cursor = 0;
+                vec![Effect::LoadAudit(self.audit.query())]
+            }
             Action::Back | Action::Audit => {
                 self.mode = Mode::Normal;
                 vec![]

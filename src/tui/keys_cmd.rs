@@ -28,6 +28,8 @@ impl App {
         }
         match self.inputs.command_key(key, action, &self.command_history) {
             InputOutcome::Submitted(line) => {
+                // The last command's message is not this one's answer.
+                self.toast = None;
                 let back = self.command_return;
                 self.mode = back;
                 self.completions.clear();
@@ -111,9 +113,17 @@ impl App {
             self.mode = Mode::Normal;
         }
         match command.run {
-            Run::Key(action) => self.on_action(action),
+            // A command names its pane's action: it goes to that pane (the form or confirmation
+            // that follows names the target).
+            Run::Key(action) => {
+                if let Some((home, _)) = super::keys::home(action) {
+                    self.set_focus(home);
+                }
+                self.on_action(action)
+            }
             Run::Pane(pane) => self.command_pane(pane, arg),
             Run::Audit => {
+                self.audit.open();
                 self.audit.filter = arg;
                 self.mode = Mode::Audit;
                 vec![Effect::LoadAudit(self.audit.query())]
@@ -156,9 +166,9 @@ impl App {
                 vec![]
             }
             Run::Ctx if self.in_flight > 0 && arg != self.context => {
-                let n = self.in_flight;
+                let n = crate::domain::text::count(self.in_flight as u64, "action", "actions");
                 self.toast(
-                    format!("{n} action(s) still running here: switch when they are done, or their outcome is lost"),
+                    format!("{n} still running here: switch when they are done, or their outcome is lost"),
                     false,
                 );
                 vec![]

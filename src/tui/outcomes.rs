@@ -2,8 +2,10 @@
 //! the data it changed fetched at once.
 
 use super::app::{App, Effect, Mode, Toast};
+use super::keymap::Action;
 use crate::actions::{ActionError, ActionRequest, Done};
 use crate::domain::Job;
+use crate::domain::text::count;
 
 impl App {
     /// Show what an action did, and fetch what it changed at once.
@@ -13,7 +15,8 @@ impl App {
                 Some(w) => (format!("✓ {} — warning: {w}", d.message), false),
                 None => (format!("✓ {}", d.message), true),
             },
-            Err(e) => (format!("✗ {}: {e}", request.describe()), false),
+            // The target, not the whole description: the reason must fit the footer.
+            Err(e) => (format!("✗ {} {}: {e}", request.name(), request.target()), false),
         };
         self.toast = Some(Toast { text, ok, at: self.now });
         if let (Ok(_), ActionRequest::Retry { job } | ActionRequest::Cancel { job }) = (&result, &request) {
@@ -70,10 +73,16 @@ impl App {
     pub(super) fn mark_matching(&mut self, result: Result<Vec<Job>, String>) -> Vec<Effect> {
         self.toast = Some(match result {
             Ok(jobs) => {
-                let n = jobs.len();
+                let n = jobs.len() as u64;
                 self.jobs.marks.extend(jobs.into_iter().map(|j| (j.id.clone(), j)));
+                let matching = if self.jobs.view.failures_only() {
+                    let key = self.keymap.first_key(Action::Back).to_string();
+                    format!("{} (failures only is on: {key} clears it)", count(n, "failed job", "failed jobs"))
+                } else {
+                    format!("{} matching the filter", count(n, "job", "jobs"))
+                };
                 Toast {
-                    text: format!("marked {n} jobs matching the filter ({} marked)", self.jobs.marks.len()),
+                    text: format!("marked {matching}; {} marked in all", self.jobs.marks.len()),
                     ok: true,
                     at: self.now,
                 }

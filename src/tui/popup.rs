@@ -49,6 +49,15 @@ pub enum Popup {
 }
 
 impl Popup {
+    /// Say something on a form (a confirmation has nowhere to say it).
+    pub fn set_error(&mut self, text: String) {
+        match self {
+            Popup::Silence(f) => f.error = Some(text),
+            Popup::Form(f) => f.error = Some(text),
+            Popup::Confirm { .. } => {}
+        }
+    }
+
     /// A confirmation of one request, naming its target.
     pub fn confirm(request: ActionRequest) -> Popup {
         Popup::Confirm { summary: request.describe(), requests: vec![request], back: None }
@@ -179,7 +188,9 @@ impl Popup {
                 f.render_widget(Paragraph::new(text).block(block).wrap(Wrap { trim: false }), popup);
             }
             Popup::Silence(form) => {
-                let popup = centered(area, 76.min(area.width), 18.min(area.height));
+                let width = 76.min(area.width);
+                let hint_rows = super::forms::hint_rows(form.error.as_deref(), width.saturating_sub(2));
+                let popup = centered(area, width, (17 + hint_rows).min(area.height));
                 f.render_widget(Clear, popup);
                 let block = Block::default().borders(Borders::ALL).border_style(t.border_focused).title(Span::styled(
                     format!(" Silence {} ", crate::domain::text::clean_line(&form.target)),
@@ -191,7 +202,7 @@ impl Popup {
                     Constraint::Min(4),
                     Constraint::Length(3),
                     Constraint::Length(3),
-                    Constraint::Length(1),
+                    Constraint::Length(hint_rows),
                 ])
                 .areas(inner);
                 for (i, rect) in [m, d, c].into_iter().enumerate() {
@@ -202,7 +213,7 @@ impl Popup {
                     f.render_widget(&field, rect);
                 }
                 let hint_line = match &form.error {
-                    Some(e) => Line::styled(format!("✗ {e}"), t.error),
+                    Some(e) => Line::styled(format!("✗ {}", crate::domain::text::clean_line(e)), t.error),
                     None => Line::styled(
                         format!(
                             "{} next field · {} continue · {} cancel",
@@ -213,7 +224,7 @@ impl Popup {
                         t.muted,
                     ),
                 };
-                f.render_widget(Paragraph::new(hint_line), hint);
+                f.render_widget(Paragraph::new(hint_line).wrap(Wrap { trim: false }), hint);
             }
         }
     }

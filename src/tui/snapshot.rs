@@ -23,7 +23,9 @@ pub enum SnapshotFormat {
 /// Whether every configured feed has answered, with data or with an error.
 fn settled(a: &App) -> bool {
     let c = a.ops.configured;
-    (!a.jobs.configured || (!a.jobs.queues.is_loading() && !a.jobs.page.is_loading()))
+    (!a.jobs.configured || (!a.jobs.queues.is_loading() && !a.jobs.page.is_loading() && !a.approvals.page.is_loading()))
+        && (!c.pipeline || !a.ops.pipeline.is_loading())
+        && (!a.backups.configured || !a.backups.archives.is_loading())
         && (!c.containers || !a.ops.containers.is_loading())
         && (!c.services || !a.ops.services.is_loading())
         && (!c.targets || !a.ops.targets.is_loading())

@@ -104,7 +104,7 @@ fn list_rows(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, s: &ApprovalsState,
         let mut x = area.x;
         let right = area.x + area.width;
         for (text, w, style) in [
-            (waited.as_str(), 4, t.muted),
+            (waited.as_str(), 5, t.muted),
             (job.severity.as_str(), 8, t.severity(job.severity)),
             (job.hostname.as_deref().unwrap_or("?"), 14, t.text),
             (job.alert_type.as_deref().unwrap_or("?"), 16, t.text),

@@ -8,6 +8,7 @@ use ratatui::widgets::Paragraph;
 use super::RenderCtx;
 use crate::tui::app::{App, Mode};
 use crate::tui::keymap::Action;
+use unicode_width::UnicodeWidthStr;
 
 pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App) {
     let t = ctx.theme;
@@ -57,8 +58,14 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, app: &App) {
             k if app.mode == Mode::Logs && !k.is_empty() => k,
             _ => app.keymap.first_key(*action),
         };
-        spans.push(Span::styled(format!(" {key} "), key_style));
-        spans.push(Span::styled(format!("{label} "), t.muted));
+        // A hint shows whole or not at all: `n analy` would say nothing.
+        let (key, label) = (format!(" {key} "), format!("{label} "));
+        let used: usize = spans.iter().map(Span::width).sum();
+        if used + key.width() + label.width() > area.width as usize {
+            break;
+        }
+        spans.push(Span::styled(key, key_style));
+        spans.push(Span::styled(label, t.muted));
     }
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
@@ -82,10 +89,16 @@ fn hints(app: &App) -> &'static [(Action, &'static str)] {
     let rag_focused = app.focus == crate::tui::app::PaneId::Rag;
     let approvals_focused = app.focus == crate::tui::app::PaneId::Approvals && app.jobs.configured;
     let jobs_focused = app.focus == crate::tui::app::PaneId::Jobs && app.jobs.configured;
+    let backups_focused = app.focus == crate::tui::app::PaneId::Backups && app.backups.configured;
     match app.mode {
-        Mode::Audit => {
-            &[(Action::Back, "back"), (Action::Filter, "filter"), (Action::Down, "move"), (Action::Quit, "quit")]
-        }
+        Mode::Audit if app.audit.detail.is_some() => &[(Action::Back, "back to the list"), (Action::Down, "scroll")],
+        Mode::Audit => &[
+            (Action::Open, "the record in full"),
+            (Action::Back, "back"),
+            (Action::Filter, "filter"),
+            (Action::Down, "move"),
+            (Action::Quit, "quit"),
+        ],
         Mode::Logs => &[
             (Action::Back, "back"),
             (Action::Filter, "filter"),
@@ -119,6 +132,22 @@ fn hints(app: &App) -> &'static [(Action, &'static str)] {
             (Action::EditDraft, "edit+approve"),
             (Action::Reject, "reject"),
             (Action::Analyze, "re-analyse"),
+            (Action::Zoom, "zoom"),
+            (Action::Audit, "audit"),
+        ],
+        // Read-only mode allows a backup (it only reads the platform): said where it is pressed.
+        _ if backups_focused && app.refusal.is_some() => &[
+            (Action::Quit, "quit"),
+            (Action::Help, "help"),
+            (Action::RunBackup, "back up (read-only allows it: it only reads)"),
+            (Action::VerifyBackup, "verify"),
+            (Action::Audit, "audit"),
+        ],
+        _ if backups_focused => &[
+            (Action::Quit, "quit"),
+            (Action::Help, "help"),
+            (Action::RunBackup, "back up now"),
+            (Action::VerifyBackup, "verify"),
             (Action::Zoom, "zoom"),
             (Action::Audit, "audit"),
         ],

@@ -132,7 +132,8 @@ fn container_rows(buf: &mut Buffer, area: Rect, ctx: &RenderCtx<'_>, ops: &OpsSt
     let mut y = area.y;
     let Some(containers) = &ops.containers.data else { return y };
     let cur = &ops.container_cursor;
-    for (i, cont) in containers.iter().enumerate().skip(cur.top).take(area.height as usize) {
+    let top = cur.top_for(area.height as usize, containers.len());
+    for (i, cont) in containers.iter().enumerate().skip(top).take(area.height as usize) {
         if i == cur.selected && focused {
             buf.set_style(Rect { y, height: 1, ..area }, t.selected);
         }

@@ -10,7 +10,7 @@ use ratatui::widgets::Paragraph;
 
 use super::queue::thousands;
 use super::{RenderCtx, error_line, pane_block};
-use crate::domain::text::clean_line;
+use crate::domain::text::{clean_line, count};
 use crate::domain::{Job, JobStatus, Severity};
 use crate::tui::app::PaneId;
 use crate::tui::cells::put;
@@ -57,7 +57,10 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, jobs: &JobsState, 
     let cols: &[u16; 6] = if wide { &WIDE_COLUMNS } else { &NARROW_COLUMNS };
     let buf = f.buffer_mut();
     let headers = ["AGE", "STATUS", "SEV", "HOST", "TYPE", "ID", "DESCRIPTION"];
-    write_row(buf, body, body.y, cols, headers.map(|h| (h, t.muted)));
+    // A two-cell gutter on the left holds the marks, so a mark never hides a column and the
+    // columns do not move when the first job is marked.
+    let cells = Rect { x: body.x + GUTTER.min(body.width), width: body.width.saturating_sub(GUTTER), ..body };
+    write_row(buf, cells, body.y, cols, headers.map(|h| (h, t.muted)));
     let rows_visible = body.height.saturating_sub(1) as usize;
     let last = view.total().map(|t| t.min(view.top() + rows_visible)).unwrap_or(view.top() + rows_visible);
     for (n, i) in (view.top()..last).enumerate() {
@@ -69,16 +72,16 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, jobs: &JobsState, 
         match view.job_at(page, i) {
             Some(job) => {
                 let age = job.created_at.map(|c| age(ctx.age_of(c))).unwrap_or_else(|| "?".into());
-                let marked = jobs.marks.contains_key(&job.id).then(|| format!("● {}", job.id));
                 let decided = job_decided(job);
-                let mut cells = job_cells(ctx, job, wide, &age);
-                if let Some(m) = &marked {
-                    cells[5] = (m.as_str(), t.warn);
+                let mut row = job_cells(ctx, job, wide, &age);
+                if jobs.marks.contains_key(&job.id) {
+                    put(buf, body.x, y, "●", GUTTER, t.warn);
+                    row[5].1 = t.warn;
                 }
                 if let Some(d) = &decided {
-                    cells[6] = (d.as_str(), t.text);
+                    row[6] = (d.as_str(), t.text);
                 }
-                write_row(buf, body, y, cols, cells);
+                write_row(buf, cells, y, cols, row);
             }
             None => {
                 put(buf, body.x, y, "…", body.width, t.muted);
@@ -87,10 +90,13 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, jobs: &JobsState, 
     }
 }
 
+/// The marks' column, left of the row.
+const GUTTER: u16 = 2;
+
 /// Widths of the fixed columns (age, status, severity, host, type, id), wide and narrow; the
 /// description takes the rest.
-const WIDE_COLUMNS: [u16; 6] = [4, 17, 8, 18, 16, 10];
-const NARROW_COLUMNS: [u16; 6] = [4, 8, 4, 14, 14, 8];
+const WIDE_COLUMNS: [u16; 6] = [5, 17, 8, 18, 16, 10];
+const NARROW_COLUMNS: [u16; 6] = [5, 8, 4, 14, 14, 8];
 
 /// Write one row's seven cells, one space apart, each cut to its column.
 fn write_row(buf: &mut Buffer, area: Rect, y: u16, cols: &[u16; 6], cells: [(&str, Style); 7]) {
@@ -150,17 +156,17 @@ fn summary(jobs: &JobsState) -> String {
     if jobs.page.data.as_ref().is_none_or(|p| !v.accepts(&p.query)) {
         return if v.failures_only() { "failed".into() } else { String::new() };
     }
-    let noun = if v.failures_only() { "failed" } else { "jobs" };
+    let (one, many) = if v.failures_only() { ("failed", "failed") } else { ("job", "jobs") };
     let count = match (v.total(), jobs.page.data.as_ref().and_then(|p| p.scanned)) {
-        (Some(t), _) if v.filter().is_empty() => format!("{} {noun}", thousands(t as u64)),
+        (Some(t), _) if v.filter().is_empty() => count(t as u64, one, many),
         (Some(t), scanned) => format!(
-            "{} matches{}",
-            thousands(t as u64),
+            "{}{}",
+            count(t as u64, "match", "matches"),
             scanned.map(|s| format!(" in newest {}", thousands(s))).unwrap_or_default()
         ),
         // The index's size, until the window says where the list ends.
         (None, _) if v.filter().is_empty() => {
-            jobs.page.data.as_ref().map(|p| format!("{} {noun}", thousands(p.total))).unwrap_or_default()
+            jobs.page.data.as_ref().map(|p| count(p.total, one, many)).unwrap_or_default()
         }
         (None, _) => format!("{}+ matches", thousands(v.selected() as u64 + 1)),
     };

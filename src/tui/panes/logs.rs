@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
 
 use super::RenderCtx;
-use crate::domain::text::{clean_line, escape_line};
+use crate::domain::text::{clean_line, count, escape_line};
 use crate::logs::LogLine;
 use crate::tui::logs_view::LogView;
 
@@ -21,7 +21,7 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, v: &LogView) {
         (None, false) => Span::styled(" PAUSED (G follows) ", t.warn),
     };
     let held = v.buffer.len();
-    let mut counts = format!("{held} lines");
+    let mut counts = count(held as u64, "line", "lines");
     if v.buffer.dropped > 0 {
         counts.push_str(&format!(", {} older dropped", v.buffer.dropped));
     }
@@ -59,7 +59,7 @@ pub fn render(f: &mut Frame, area: Rect, ctx: &RenderCtx<'_>, v: &LogView) {
         }
         // A cut line says so first, where it shows however long the line is.
         if l.cut > 0 {
-            spans.push(Span::styled(format!("[{} bytes cut] ", l.cut), t.muted));
+            spans.push(Span::styled(format!("[{} cut] ", count(l.cut as u64, "byte", "bytes")), t.muted));
         }
         let text = escape_line(&l.text);
         let style = if l.stderr { t.warn } else { t.text };

@@ -11,7 +11,7 @@ use super::queue::thousands;
 use super::{RenderCtx, pane_block};
 use crate::domain::JobStatus;
 use crate::domain::rag::{KbStats, RagHit, RagSearch};
-use crate::domain::text::clean_line;
+use crate::domain::text::{clean_line, count};
 use crate::tui::app::PaneId;
 use crate::tui::cells::put;
 use crate::tui::loadable::{Loadable, age};
@@ -114,7 +114,7 @@ fn kb_lines(ctx: &RenderCtx<'_>, rag: &RagState) -> Vec<(String, Style)> {
 fn describe(s: &KbStats) -> String {
     let rows = match (s.rows, s.rows_estimated) {
         (Some(n), true) => format!("~{} rows", short_count(n)),
-        (Some(n), false) => format!("{} rows", thousands(n)),
+        (Some(n), false) => count(n, "row", "rows"),
         (None, _) => "? rows".into(),
     };
     let dims = s.dimensions.map(|d| format!("{d}-d")).unwrap_or_else(|| "?-d".into());
@@ -145,7 +145,7 @@ fn subject_line(ctx: &RenderCtx<'_>, rag: &RagState) -> (String, Style) {
                 },
                 Some(Some(Err(e))) => e.clone(),
                 Some(Some(Ok(h))) if h.is_empty() => "the worker found no hits".into(),
-                Some(Some(Ok(h))) => format!("{} hits the worker used", h.len()),
+                Some(Some(Ok(h))) => format!("{} the worker used", count(h.len() as u64, "hit", "hits")),
             };
             (format!("job {} · {what}", clean_line(&short)), t.title)
         }
